@@ -1,0 +1,77 @@
+/**
+ * One error type for the whole tool. `code` is stable (tools and tests match on it);
+ * `message` names the input, the entry and the check that failed.
+ */
+export type ErrorCode =
+  // usage / bad input (exit 2)
+  | 'USAGE'
+  | 'BAD_DIGEST'
+  | 'BAD_KEY'
+  | 'BAD_TRUST_ROOT'
+  | 'BAD_POLICY'
+  | 'BAD_RESULTS_DIR'
+  | 'BAD_IMAGE_REF'
+  // network (exit 3)
+  | 'NETWORK'
+  | 'HTTP_STATUS'
+  | 'RESPONSE_TOO_LARGE'
+  | 'REGISTRY_DENIED'
+  | 'REGISTRY_UNREACHABLE'
+  // per-candidate verification failures (exit 1 when no candidate passes)
+  | 'ENTRY_UNSUPPORTED_KIND'
+  | 'ENTRY_SCHEMA'
+  | 'ENTRY_UUID_MISMATCH'
+  | 'ENTRY_MALFORMED'
+  | 'TLOG_UNTRUSTED_LOG'
+  | 'TLOG_SET'
+  | 'TLOG_INCLUSION_PROOF'
+  | 'TLOG_CHECKPOINT'
+  | 'TLOG_INCONSISTENT'
+  | 'TLOG_KEY_VALIDITY'
+  | 'ATTESTATION_MISSING'
+  | 'ATTESTATION_HASH'
+  | 'ATTESTATION_SIGNATURE'
+  | 'ATTESTATION_BINDING'
+  | 'STATEMENT_MALFORMED'
+  | 'SUBJECT_MISMATCH'
+  | 'PREDICATE_TYPE'
+  | 'SIGNER_UNTRUSTED'
+  | 'CERTIFICATE_CHAIN'
+  | 'CERTIFICATE_VALIDITY'
+  | 'CERTIFICATE_SCT'
+  | 'CERTIFICATE_IDENTITY'
+  | 'CERTIFICATE_ISSUER'
+  | 'TAG_DIGEST_MISMATCH'
+  | 'POLICY'
+  | 'NOT_VERIFIED'
+  | 'INTERNAL';
+
+export class GateError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GateError';
+    this.code = code;
+  }
+}
+
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
+  'USAGE', 'BAD_DIGEST', 'BAD_KEY', 'BAD_TRUST_ROOT', 'BAD_POLICY', 'BAD_RESULTS_DIR', 'BAD_IMAGE_REF',
+]);
+const NETWORK_CODES: ReadonlySet<ErrorCode> = new Set([
+  'NETWORK', 'HTTP_STATUS', 'RESPONSE_TOO_LARGE', 'REGISTRY_DENIED', 'REGISTRY_UNREACHABLE',
+]);
+
+/** Exit code contract: 0 verified, 1 not verified, 2 bad input or usage, 3 log/registry unreachable. */
+export function exitCodeFor(err: unknown): 1 | 2 | 3 {
+  if (err instanceof GateError) {
+    if (USAGE_CODES.has(err.code)) return 2;
+    if (NETWORK_CODES.has(err.code)) return 3;
+  }
+  return 1;
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
