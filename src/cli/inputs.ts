@@ -1,0 +1,102 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { GateError } from '../errors.ts';
+import { parseTrustedKeys } from '../key/keys.ts';
+import { exact, regexp, type Matcher } from '../policy/matcher.ts';
+import type { KeylessSigner, Policy, TrustedKey } from '../policy/policy.ts';
+
+export type PolicyFlags = {
+  key?: string[];
+  publicKey?: string[];
+  certificateIdentity?: string;
+  certificateIdentityRegexp?: string;
+  certificateOidcIssuer?: string;
+  certificateOidcIssuerRegexp?: string;
+  predicateType?: string[];
+};
+
+function readText(file: string, flag: string, code: 'BAD_KEY' | 'BAD_TRUST_ROOT' | 'USAGE'): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new GateError(code, `${flag} ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** Comma- or whitespace-separated lists (as an env var or a Tekton param carries them), flattened. */
+export function splitList(values: readonly string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(/[\s,]+/)).filter((v) => v.length > 0);
+}
+
+function oneOf(exactValue: string | undefined, re: string | undefined, name: string): Matcher | undefined {
+  if (exactValue && re) throw new GateError('USAGE', `give --${name} or --${name}-regexp, not both`);
+  if (exactValue) return exact(exactValue);
+  if (re) return regexp(re, `--${name}-regexp`);
+  return undefined;
+}
+
+/** The signer policy from the flags: at least one key or one keyless identity+issuer. */
+export function policyFromFlags(f: PolicyFlags): Policy {
+  const keys: TrustedKey[] = [];
+  for (const file of f.key ?? []) keys.push(...parseTrustedKeys(readText(file, '--key', 'BAD_KEY'), `--key ${file}`));
+  (f.publicKey ?? []).forEach((text, i) => keys.push(...parseTrustedKeys(text, `--public-key #${i + 1}`)));
+
+  const identity = oneOf(f.certificateIdentity, f.certificateIdentityRegexp, 'certificate-identity');
+  const issuer = oneOf(f.certificateOidcIssuer, f.certificateOidcIssuerRegexp, 'certificate-oidc-issuer');
+  if ((identity === undefined) !== (issuer === undefined)) {
+    throw new GateError(
+      'USAGE',
+      identity
+        ? 'keyless verification needs an issuer too: add --certificate-oidc-issuer (or --certificate-oidc-issuer-regexp)'
+        : 'keyless verification needs an identity too: add --certificate-identity (or --certificate-identity-regexp)',
+    );
+  }
+  const keyless: KeylessSigner[] = identity && issuer ? [{ identity, issuer }] : [];
+  if (keys.length === 0 && keyless.length === 0) {
+    throw new GateError(
+      'USAGE',
+      'no signer policy: give --key PATH (or --public-key PEM), or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp]',
+    );
+  }
+  return { keys, keyless, predicateTypes: splitList(f.predicateType) };
+}
+
+export type TrustFlags = { trustedRoot?: string; rekorPublicKey?: string; trustDir?: string; caCert?: string };
+
+/**
+ * `--trust-dir` (a mounted Secret or ConfigMap) stands for the files it holds:
+ * trusted_root.json, rekor.pub and ca.crt. Explicit flags win.
+ */
+export function resolveTrustFiles(f: TrustFlags): { trustedRoot?: string; rekorPublicKey?: string; caCert?: string } {
+  const inDir = (name: string): string | undefined => {
+    if (!f.trustDir) return undefined;
+    const p = path.join(f.trustDir, name);
+    return existsSync(p) ? p : undefined;
+  };
+  if (f.trustDir && !existsSync(f.trustDir)) throw new GateError('USAGE', `--trust-dir ${f.trustDir} does not exist`);
+  const out = {
+    trustedRoot: f.trustedRoot ?? inDir('trusted_root.json'),
+    rekorPublicKey: f.rekorPublicKey ?? inDir('rekor.pub'),
+    caCert: f.caCert ?? inDir('ca.crt'),
+  };
+  if (f.trustDir && !out.trustedRoot && !out.rekorPublicKey && !f.trustedRoot && !f.rekorPublicKey) {
+    throw new GateError('USAGE', `--trust-dir ${f.trustDir} holds neither trusted_root.json nor rekor.pub`);
+  }
+  return out;
+}
+
+export function readCaCert(file: string | undefined): string | undefined {
+  return file ? readText(file, '--ca-cert', 'USAGE') : undefined;
+}
+
+/** Rekor URL: http(s) only, no trailing slash. */
+export function parseRekorUrl(input: string): string {
+  let u: URL;
+  try {
+    u = new URL(input);
+  } catch {
+    throw new GateError('USAGE', `--rekor-url "${input}" is not a URL`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new GateError('USAGE', `--rekor-url "${input}" must be http(s)`);
+  return u.toString().replace(/\/+$/, '');
+}

@@ -1,0 +1,86 @@
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { VERSION } from './version.ts';
+
+const ENV_PREFIX = 'REKOR_GATE_';
+
+/**
+ * Every flag can be given as REKOR_GATE_<FLAG> (how the Tekton step passes params without a shell);
+ * an empty variable counts as unset, so an empty optional param never becomes an empty flag.
+ */
+function dropEmptyEnv(env: NodeJS.ProcessEnv): void {
+  for (const [k, v] of Object.entries(env)) if (k.startsWith(ENV_PREFIX) && v !== undefined && v.trim() === '') delete env[k];
+}
+
+export function verifyOptions(y: Argv) {
+  return y
+    .option('image-digest', { type: 'string', demandOption: true, describe: 'Digest of the built image, sha256:<64 hex> (buildah\'s IMAGE_DIGEST)' })
+    .option('image-url', { type: 'string', describe: 'Image reference (buildah\'s IMAGE_URL); also searches the registry for .att attestations and bundle referrers' })
+    .option('rekor-url', { type: 'string', default: 'https://rekor.sigstore.dev', describe: 'Rekor log to search' })
+    .option('key', { type: 'string', array: true, describe: 'Trusted signer public key, PEM file (repeatable)' })
+    .option('public-key', { type: 'string', array: true, describe: 'Trusted signer public key(s) as PEM text' })
+    .option('certificate-identity', { type: 'string', describe: 'Keyless: exact certificate identity (SAN)' })
+    .option('certificate-identity-regexp', { type: 'string', describe: 'Keyless: certificate identity regexp (unanchored, as cosign)' })
+    .option('certificate-oidc-issuer', { type: 'string', describe: 'Keyless: exact OIDC issuer' })
+    .option('certificate-oidc-issuer-regexp', { type: 'string', describe: 'Keyless: OIDC issuer regexp' })
+    .option('trusted-root', { type: 'string', describe: 'Sigstore trusted_root.json (log keys, CAs, CT logs)' })
+    .option('rekor-public-key', { type: 'string', describe: 'A private log\'s public key, PEM file' })
+    .option('trust-dir', { type: 'string', describe: 'Directory holding trusted_root.json and/or rekor.pub (and ca.crt)' })
+    .option('tuf-cache-dir', { type: 'string', describe: 'Cache directory for the public-good TUF trusted root' })
+    .option('ca-cert', { type: 'string', describe: 'Extra CA (PEM) for TLS to a private log' })
+    .option('predicate-type', { type: 'string', array: true, describe: 'Allowed predicate type URI (repeatable or comma-separated; default any)' })
+    .option('results-dir', { type: 'string', describe: 'Write Tekton result files here (/tekton/results)' })
+    .option('wait', { type: 'number', default: 0, describe: 'Seconds to keep polling until an acceptable entry appears' })
+    .option('timeout', { type: 'number', default: 30, describe: 'Seconds per HTTP request' })
+    .option('output', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Summary format on stdout' })
+    .option('fail-on-unverified', { type: 'boolean', default: true, describe: 'Exit 1 when nothing is verified (--no-fail-on-unverified: exit 0, VERIFIED=false)' })
+    .option('offline', { type: 'boolean', default: false, describe: 'Send no request to the log: verify registry-held entries from their SET or proof' });
+}
+
+export type VerifyArgs = Awaited<ReturnType<typeof verifyOptions>['argv']>;
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  dropEmptyEnv(env);
+  let exitCode = 0;
+  const parser = yargs(argv)
+    .scriptName('rekor-gate')
+    .env('REKOR_GATE')
+    .command(
+      'verify',
+      'Find the image\'s attestations in Rekor (and the registry), verify them, write Tekton results',
+      (y) => verifyOptions(y),
+      async (args) => {
+        const { runVerify } = await import('./verify-command.ts');
+        exitCode = await runVerify(args as VerifyArgs);
+      },
+    )
+    .demandCommand(1, 'name a command: verify')
+    .strict()
+    .version(VERSION)
+    .help()
+    .wrap(Math.min(120, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw Object.assign(new Error(msg), { usage: true });
+    });
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    const e = err as Error & { usage?: boolean; code?: string };
+    process.stderr.write(`rekor-gate: ${e.usage ? 'usage error' : 'error'}: ${e.message}\n`);
+    if (e.usage) process.stderr.write('Run "rekor-gate verify --help" for the flags.\n');
+    return e.usage ? 2 : 1;
+  }
+  return exitCode;
+}
+
+// Entry point (also the bundle's): the only place that exits.
+main(hideBin(process.argv), process.env).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`rekor-gate: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

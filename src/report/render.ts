@@ -1,0 +1,40 @@
+import type { CandidateOutcome, Verdict } from '../verify/types.ts';
+
+function when(t: number | undefined): string {
+  return t === undefined ? '?' : new Date(t * 1000).toISOString();
+}
+
+function candidateLine(c: CandidateOutcome): string {
+  const head = `${c.uuid} (log index ${c.logIndex ?? '?'}, ${c.kind ?? 'unknown kind'}, via ${c.sources.join('+')})`;
+  if (c.status === 'passed') return `  + ${head}: passed, integrated ${when(c.integratedTime)}`;
+  if (c.status === 'skipped') return `  - ${head}: skipped: ${c.reason}`;
+  return `  x ${head}: ${c.check} check failed [${c.code}]: ${c.reason}`;
+}
+
+/** A short human summary: which entry passed, and for every other candidate the check it failed. */
+export function renderText(v: Verdict): string {
+  const lines: string[] = [];
+  if (v.verified && v.accepted) {
+    const a = v.accepted;
+    lines.push(`VERIFIED ${v.imageDigest}${v.imageUrl ? ` (${v.imageUrl})` : ''}`);
+    lines.push(`  entry:     ${a.uuid}`);
+    lines.push(`  log index: ${a.logIndex}, integrated ${when(a.integratedTime)}, ${a.entryUrl}`);
+    lines.push(`  found via: ${a.sources.join(', ')}; attestation from the ${a.attestationFrom}${a.registryLocation && a.attestationFrom === 'registry' ? ` (${a.registryLocation})` : ''}`);
+    lines.push(`  signer:    ${a.signer}`);
+    lines.push(`  predicate: ${a.predicateType}`);
+    if (a.builderId) lines.push(`  builder:   ${a.builderId}`);
+  } else {
+    lines.push(`NOT VERIFIED ${v.imageDigest}${v.imageUrl ? ` (${v.imageUrl})` : ''}: ${v.reason}`);
+  }
+  const others = v.candidates.filter((c) => c !== v.accepted && c.uuid !== v.accepted?.uuid);
+  if (others.length > 0) {
+    lines.push(v.verified ? `other candidates (${others.length}):` : `candidates (${others.length}):`);
+    for (const c of others) lines.push(candidateLine(c));
+  }
+  for (const w of v.warnings) lines.push(`warning: ${w}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderJson(v: Verdict, version: string): string {
+  return `${JSON.stringify({ tool: 'rekor-gate', version, ...v })}\n`;
+}

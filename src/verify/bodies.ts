@@ -1,0 +1,31 @@
+/**
+ * The fields of the supported Rekor entry bodies that verification reads.
+ * Shapes are validated by ajv against Rekor's own schemas (src/rekor/schemas.ts) before these types are applied.
+ */
+export type Hash = { algorithm: string; value: string };
+
+export type IntotoV001Body = {
+  kind: 'intoto';
+  apiVersion: '0.0.1';
+  spec: { content: { hash?: Hash; payloadHash?: Hash }; publicKey: string };
+};
+
+export type IntotoV002Body = {
+  kind: 'intoto';
+  apiVersion: '0.0.2';
+  spec: {
+    content: {
+      envelope: { payloadType: string; signatures: { keyid?: string; sig: string; publicKey: string }[] };
+      hash?: Hash;
+      payloadHash?: Hash;
+    };
+  };
+};
+
+export type DsseV001Body = {
+  kind: 'dsse';
+  apiVersion: '0.0.1';
+  spec: { envelopeHash?: Hash; payloadHash?: Hash; signatures: { signature: string; verifier: string }[] };
+};
+
+export type SupportedBody = IntotoV001Body | IntotoV002Body | DsseV001Body;

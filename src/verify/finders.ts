@@ -1,0 +1,25 @@
+import type { ImageDigest } from '../digest.ts';
+import type { RekorClient } from '../rekor/client.ts';
+import type { LogEntryAnon } from '../rekor/types.ts';
+import type { Candidate } from './types.ts';
+import type { CandidateFinder } from './verifier.ts';
+
+/**
+ * Candidates from the log's search index (`rekor-cli search --sha`). A hit proves nothing by itself:
+ * Rekor indexes intoto entries by subject and by material digests. Entries never change, so each is
+ * fetched once across polls; only new IDs are retrieved (batched, concurrent).
+ */
+export function rekorSearchFinder(rekor: RekorClient, digest: ImageDigest): CandidateFinder {
+  const fetched = new Map<string, { uuid: string; entry: LogEntryAnon }>();
+  return async () => {
+    const uuids = await rekor.searchByDigest(digest);
+    const missing = uuids.filter((u) => !fetched.has(u));
+    if (missing.length > 0) {
+      for (const r of await rekor.retrieveByUUIDs(missing)) fetched.set(r.requested ?? r.uuid, { uuid: r.uuid, entry: r.entry });
+    }
+    return uuids.flatMap((u): Candidate[] => {
+      const got = fetched.get(u);
+      return got ? [{ uuid: got.uuid, entry: got.entry, sources: ['rekor-search'] }] : [];
+    });
+  };
+}

@@ -1,0 +1,50 @@
+import type { ErrorCode } from '../errors.ts';
+import type { LogEntryAnon } from '../rekor/types.ts';
+
+/** Where a candidate entry was found. */
+export type CandidateSource = 'rekor-search' | 'att-tag' | 'referrer-bundle';
+
+/** A log entry to judge, with whatever the registry holds for it. */
+export type Candidate = {
+  /** The entry ID as the log (or the registry) named it. */
+  readonly uuid: string;
+  readonly entry: LogEntryAnon;
+  readonly sources: CandidateSource[];
+  /** The exact bytes of a DSSE envelope found in the registry, which may stand in for the log's missing attestation. */
+  registryEnvelope?: Buffer;
+  registryLocation?: string;
+};
+
+/** The checks, in the order they run. A candidate's failure names the first that failed. */
+export type CheckName = 'entry' | 'log' | 'attestation' | 'statement' | 'signer';
+
+export type CandidateOutcome = {
+  readonly uuid: string;
+  readonly logIndex?: number;
+  readonly integratedTime?: number;
+  readonly kind?: string;
+  readonly sources: readonly CandidateSource[];
+  readonly status: 'passed' | 'failed' | 'skipped';
+  readonly check?: CheckName;
+  readonly code?: ErrorCode;
+  readonly reason?: string;
+  readonly predicateType?: string;
+  readonly signer?: string;
+  readonly builderId?: string;
+  readonly attestationFrom?: 'log' | 'registry';
+  readonly registryLocation?: string;
+};
+
+export type Verdict = {
+  readonly verified: boolean;
+  readonly imageDigest: string;
+  readonly imageUrl?: string;
+  readonly rekorUrl: string;
+  /** The newest passing candidate. */
+  readonly accepted?: CandidateOutcome & { readonly entryUrl: string };
+  readonly candidates: readonly CandidateOutcome[];
+  /** Why nothing passed (when not verified). */
+  readonly reason?: string;
+  readonly polls: number;
+  readonly warnings: readonly string[];
+};

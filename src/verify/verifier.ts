@@ -1,0 +1,91 @@
+import type { ImageDigest } from '../digest.ts';
+import type { Policy } from '../policy/policy.ts';
+import type { Trust } from '../trust/index.ts';
+import { isUnanchored } from '../policy/matcher.ts';
+import { checkCandidate } from './check-candidate.ts';
+import { newestPassing, whyNone } from './decide.ts';
+import type { Candidate, CandidateOutcome, Verdict } from './types.ts';
+
+/** Finds candidates; called once per poll. Implementations cache what cannot change (log entries). */
+export type CandidateFinder = () => Promise<Candidate[]>;
+
+export type VerifyRequest = {
+  readonly digest: ImageDigest;
+  readonly imageUrl?: string;
+  readonly rekorUrl: string;
+  readonly policy: Policy;
+  readonly trust: Trust;
+  /** Seconds to keep polling for an acceptable entry (Chains uploads after the build ends). */
+  readonly waitSeconds: number;
+};
+
+export type VerifyDeps = {
+  readonly finders: readonly CandidateFinder[];
+  readonly entryUrl: (uuid: string) => string;
+  readonly progress: (message: string) => void;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly now: () => number;
+};
+
+/** Same entry (leaf hash) found by several sources: one candidate, the registry envelope kept. */
+export function mergeCandidates(found: readonly Candidate[]): Candidate[] {
+  const byLeaf = new Map<string, Candidate>();
+  for (const c of found) {
+    const leaf = c.uuid.slice(-64);
+    const prev = byLeaf.get(leaf);
+    if (!prev) {
+      byLeaf.set(leaf, { ...c, sources: [...c.sources] });
+      continue;
+    }
+    for (const s of c.sources) if (!prev.sources.includes(s)) prev.sources.push(s);
+    if (!prev.registryEnvelope && c.registryEnvelope) {
+      prev.registryEnvelope = c.registryEnvelope;
+      prev.registryLocation = c.registryLocation;
+    }
+  }
+  return [...byLeaf.values()];
+}
+
+function policyWarnings(policy: Policy): string[] {
+  return policy.keyless
+    .filter((s) => isUnanchored(s.identity))
+    .map((s) => `identity regexp /${s.identity.kind === 'regexp' ? s.identity.source : ''}/ is not anchored at both ends (^...$): it also accepts identities that merely contain it`);
+}
+
+/**
+ * The verification pipeline: gather candidates from every source -> check each (entry, log, attestation,
+ * statement, signer) -> decide (the newest passing one), polling while `waitSeconds` allows.
+ */
+export async function verify(req: VerifyRequest, deps: VerifyDeps): Promise<Verdict> {
+  const deadline = deps.now() + req.waitSeconds * 1000;
+  const ctx = { digest: req.digest, trust: req.trust, policy: req.policy };
+  let outcomes: CandidateOutcome[] = [];
+  let polls = 0;
+  let interval = 2000;
+  for (;;) {
+    polls++;
+    const found = (await Promise.all(deps.finders.map((f) => f()))).flat();
+    outcomes = mergeCandidates(found).map((c) => checkCandidate(c, ctx));
+    const best = newestPassing(outcomes);
+    const remaining = deadline - deps.now();
+    if (best || remaining <= 0) {
+      return {
+        verified: best !== undefined,
+        imageDigest: req.digest.value,
+        imageUrl: req.imageUrl,
+        rekorUrl: req.rekorUrl,
+        accepted: best ? { ...best, entryUrl: deps.entryUrl(best.uuid) } : undefined,
+        candidates: outcomes,
+        reason: best ? undefined : whyNone(outcomes),
+        polls,
+        warnings: policyWarnings(req.policy),
+      };
+    }
+    const pause = Math.min(interval, remaining);
+    deps.progress(
+      `waiting for an acceptable attestation of ${req.digest.value} (${whyNone(outcomes)}); polling again in ${(pause / 1000).toFixed(1)}s, ${Math.ceil(remaining / 1000)}s left`,
+    );
+    await deps.sleep(pause);
+    interval = Math.min(interval * 1.5, 10_000);
+  }
+}

@@ -1,0 +1,52 @@
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, chmodSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RESULT_NAMES, TERMINATION_MESSAGE_LIMIT, checkResultsDir, resultValues, terminationMessageSize, writeResults } from '../../src/tekton/results.ts';
+import type { CandidateOutcome, Verdict } from '../../src/verify/types.ts';
+
+function verdict(n: number, verified: boolean): Verdict {
+  const candidates: CandidateOutcome[] = Array.from({ length: n }, (_, i) => ({
+    uuid: `${'0'.repeat(16)}${i.toString(16).padStart(64, '0')}`,
+    logIndex: 1000 + i,
+    integratedTime: 1_700_000_000 + i,
+    sources: ['rekor-search'],
+    status: 'failed',
+    check: 'signer',
+    code: 'SIGNER_UNTRUSTED',
+    reason: 'x'.repeat(200),
+  }));
+  const accepted = verified ? { ...candidates[0]!, status: 'passed' as const, signer: 's', predicateType: 'p', builderId: 'b', entryUrl: 'http://x/api/v1/log/entries/u' } : undefined;
+  return { verified, imageDigest: `sha256:${'a'.repeat(64)}`, rekorUrl: 'http://x', accepted, candidates, polls: 1, warnings: [], reason: verified ? undefined : 'none' };
+}
+
+describe('Tekton result files', () => {
+  it('writes every result, and keeps them within the termination message limit even with 1000 candidates', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rg-res-'));
+    const values = resultValues(verdict(1000, true));
+    expect(terminationMessageSize(values)).toBeLessThanOrEqual(TERMINATION_MESSAGE_LIMIT - 256);
+    writeResults(dir, values);
+    expect(readdirSync(dir).sort()).toEqual([...RESULT_NAMES].sort());
+    expect(readFileSync(path.join(dir, 'VERIFIED'), 'utf8')).toBe('true');
+    const report = JSON.parse(readFileSync(path.join(dir, 'REPORT'), 'utf8'));
+    expect(report.total).toBe(1000);
+    expect(report.truncated).toBeGreaterThan(0);
+  });
+
+  it('writes VERIFIED=false and an error REPORT when there is no verdict', () => {
+    const v = resultValues({ error: 'boom', imageDigest: 'sha256:x' });
+    expect(v.VERIFIED).toBe('false');
+    expect(JSON.parse(v.REPORT).error).toBe('boom');
+  });
+
+  it('refuses a results dir that cannot be written', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rg-res-'));
+    const file = path.join(dir, 'file');
+    writeFileSync(file, 'x');
+    expect(() => checkResultsDir(file)).toThrow(/cannot be written/);
+    if (process.getuid?.() !== 0) {
+      chmodSync(dir, 0o500);
+      expect(() => checkResultsDir(dir)).toThrow(/cannot be written/);
+    }
+  });
+});
