@@ -11,12 +11,20 @@ export type ErrorCode =
   | 'BAD_POLICY'
   | 'BAD_RESULTS_DIR'
   | 'BAD_IMAGE_REF'
+  | 'BAD_DOCKER_CONFIG'
   // network (exit 3)
   | 'NETWORK'
   | 'HTTP_STATUS'
   | 'RESPONSE_TOO_LARGE'
+  | 'RESPONSE_MALFORMED'
   | 'REGISTRY_DENIED'
   | 'REGISTRY_UNREACHABLE'
+  | 'REGISTRY_INSECURE'
+  // registry content problems (exit 1): a manifest or tag that is not there, bytes that do not match
+  // their digest, a manifest or annotation of the wrong shape
+  | 'REGISTRY_NOT_FOUND'
+  | 'REGISTRY_DIGEST_MISMATCH'
+  | 'REGISTRY_MALFORMED'
   // per-candidate verification failures (exit 1 when no candidate passes)
   | 'ENTRY_UNSUPPORTED_KIND'
   | 'ENTRY_SCHEMA'
@@ -28,6 +36,8 @@ export type ErrorCode =
   | 'TLOG_CHECKPOINT'
   | 'TLOG_INCONSISTENT'
   | 'TLOG_KEY_VALIDITY'
+  | 'BUNDLE_MALFORMED'
+  | 'TIMESTAMP'
   | 'ATTESTATION_MISSING'
   | 'ATTESTATION_HASH'
   | 'ATTESTATION_SIGNATURE'
@@ -57,9 +67,11 @@ export class GateError extends Error {
 
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
   'USAGE', 'BAD_DIGEST', 'BAD_KEY', 'BAD_TRUST_ROOT', 'BAD_POLICY', 'BAD_RESULTS_DIR', 'BAD_IMAGE_REF',
+  'BAD_DOCKER_CONFIG',
 ]);
 const NETWORK_CODES: ReadonlySet<ErrorCode> = new Set([
-  'NETWORK', 'HTTP_STATUS', 'RESPONSE_TOO_LARGE', 'REGISTRY_DENIED', 'REGISTRY_UNREACHABLE',
+  'NETWORK', 'HTTP_STATUS', 'RESPONSE_TOO_LARGE', 'RESPONSE_MALFORMED', 'REGISTRY_DENIED', 'REGISTRY_UNREACHABLE',
+  'REGISTRY_INSECURE',
 ]);
 
 /** Exit code contract: 0 verified, 1 not verified, 2 bad input or usage, 3 log/registry unreachable. */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { GateError } from '../errors.ts';
 import { parseTrustedKeys } from '../key/keys.ts';
 import { exact, regexp, type Matcher } from '../policy/matcher.ts';
+import { combinePolicies, loadPolicyFile } from '../policy/file.ts';
 import type { KeylessSigner, Policy, TrustedKey } from '../policy/policy.ts';
 
 export type PolicyFlags = {
@@ -13,6 +14,7 @@ export type PolicyFlags = {
   certificateOidcIssuer?: string;
   certificateOidcIssuerRegexp?: string;
   predicateType?: string[];
+  policy?: string;
 };
 
 function readText(file: string, flag: string, code: 'BAD_KEY' | 'BAD_TRUST_ROOT' | 'USAGE'): string {
@@ -35,7 +37,7 @@ function oneOf(exactValue: string | undefined, re: string | undefined, name: str
   return undefined;
 }
 
-/** The signer policy from the flags: at least one key or one keyless identity+issuer. */
+/** The policy from the flags and the policy file: at least one key or one keyless identity+issuer overall. */
 export function policyFromFlags(f: PolicyFlags): Policy {
   const keys: TrustedKey[] = [];
   for (const file of f.key ?? []) keys.push(...parseTrustedKeys(readText(file, '--key', 'BAD_KEY'), `--key ${file}`));
@@ -51,14 +53,10 @@ export function policyFromFlags(f: PolicyFlags): Policy {
         : 'keyless verification needs an identity too: add --certificate-identity (or --certificate-identity-regexp)',
     );
   }
-  const keyless: KeylessSigner[] = identity && issuer ? [{ identity, issuer }] : [];
-  if (keys.length === 0 && keyless.length === 0) {
-    throw new GateError(
-      'USAGE',
-      'no signer policy: give --key PATH (or --public-key PEM), or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp]',
-    );
-  }
-  return { keys, keyless, predicateTypes: splitList(f.predicateType) };
+  const keyless: KeylessSigner[] = identity && issuer ? [{ identity, issuer, label: 'flags' }] : [];
+  const fromFlags: Policy = { keys, keyless, predicateTypes: splitList(f.predicateType) };
+  // Flags and the policy file combine as docs/policy.md says; at least one signer overall.
+  return combinePolicies(fromFlags, f.policy ? loadPolicyFile(f.policy) : undefined);
 }
 
 export type TrustFlags = { trustedRoot?: string; rekorPublicKey?: string; trustDir?: string; caCert?: string };

@@ -34,6 +34,10 @@ export function verifyOptions(y: Argv) {
     .option('timeout', { type: 'number', default: 30, describe: 'Seconds per HTTP request' })
     .option('output', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Summary format on stdout' })
     .option('fail-on-unverified', { type: 'boolean', default: true, describe: 'Exit 1 when nothing is verified (--no-fail-on-unverified: exit 0, VERIFIED=false)' })
+    .option('policy', { type: 'string', describe: 'Policy file (YAML or JSON); see "rekor-gate policy schema"' })
+    .option('vsa', { type: 'string', describe: 'Write a SLSA verification summary attestation (in-toto statement) to this file' })
+    .option('vsa-key', { type: 'string', describe: 'Sign the VSA with this private key (PEM) and write a DSSE envelope' })
+    .option('vsa-verifier-id', { type: 'string', default: 'https://github.com/rekor-gate/rekor-gate', describe: 'The verifier ID written in the VSA' })
     .option('offline', { type: 'boolean', default: false, describe: 'Send no request to the log: verify registry-held entries from their SET or proof' });
 }
 
@@ -54,7 +58,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
         exitCode = await runVerify(args as VerifyArgs);
       },
     )
-    .demandCommand(1, 'name a command: verify')
+    .command('policy schema', 'Print the JSON Schema of policy files', {}, async () => {
+      const { policySchema } = await import('../policy/file.ts');
+      process.stdout.write(`${JSON.stringify(policySchema(), null, 2)}\n`);
+    })
+    .demandCommand(1, 'name a command: verify, policy schema')
     .strict()
     .version(VERSION)
     .help()

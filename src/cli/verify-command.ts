@@ -8,6 +8,10 @@ import { loadTrust } from '../trust/index.ts';
 import { registryFinder, rekorSearchFinder } from '../verify/finders.ts';
 import type { CandidateFinder } from '../verify/verifier.ts';
 import { verify } from '../verify/verifier.ts';
+import { describe } from '../policy/matcher.ts';
+import type { Policy } from '../policy/policy.ts';
+import type { Verdict } from '../verify/types.ts';
+import { buildVsa, flagsPolicy, imageResourceUri, readSigningKeyFile, signVsa, writeVsa } from '../vsa/index.ts';
 import type { VerifyArgs } from './main.ts';
 import { parseRekorUrl, policyFromFlags, readCaCert, resolveTrustFiles } from './inputs.ts';
 import { VERSION } from './version.ts';
@@ -19,6 +23,30 @@ const stderr = (line: string): void => {
 function nonNegative(value: number, flag: string): number {
   if (!Number.isFinite(value) || value < 0) throw new GateError('USAGE', `--${flag} must be a number of seconds >= 0, got ${value}`);
   return value;
+}
+
+/** The policy as the VSA names it: the policy file, or a digest of the flag policy (no secrets: keys by fingerprint). */
+function policyRef(policy: Policy) {
+  return (
+    policy.source ??
+    flagsPolicy({
+      keys: policy.keys.map((k) => k.fingerprint),
+      keyless: policy.keyless.map((k) => ({ identity: describe(k.identity), issuer: describe(k.issuer) })),
+      predicateTypes: policy.predicateTypes,
+    })
+  );
+}
+
+function writeSummary(file: string, verdict: Verdict, policy: Policy, verifierId: string, keyPem: string | undefined): void {
+  const statement = buildVsa(verdict, {
+    verifierId,
+    verifierVersion: VERSION,
+    timeVerified: new Date(),
+    resourceUri: verdict.imageUrl ? imageResourceUri(verdict.imageUrl, verdict.imageDigest) : verdict.imageDigest,
+    policy: policyRef(policy),
+    entryUrl: (uuid) => (verdict.accepted?.uuid === uuid ? verdict.accepted.entryUrl : `${verdict.rekorUrl}/api/v1/log/entries/${uuid}`),
+  });
+  writeVsa(file, keyPem ? signVsa(statement, keyPem) : statement);
 }
 
 /** `rekor-gate verify`: inputs are parsed and checked here once, then handed down as typed values. */
@@ -35,6 +63,8 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
     if (timeout === 0) throw new GateError('USAGE', '--timeout must be > 0');
     const files = resolveTrustFiles(args);
     const caCertPem = readCaCert(files.caCert);
+    const vsaKeyPem = args.vsaKey ? readSigningKeyFile(args.vsaKey) : undefined;
+    if (args.vsaKey && !args.vsa) throw new GateError('USAGE', '--vsa-key needs --vsa FILE');
 
     const trust = await loadTrust({
       trustedRootPath: files.trustedRoot,
@@ -63,6 +93,7 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
       );
       process.stdout.write(args.output === 'json' ? renderJson(verdict, VERSION) : renderText(verdict));
       if (resultsDir) writeResults(resultsDir, resultValues(verdict));
+      if (args.vsa) writeSummary(args.vsa, verdict, policy, args.vsaVerifierId, vsaKeyPem);
       if (verdict.verified) return 0;
       return args.failOnUnverified ? 1 : 0;
     } finally {

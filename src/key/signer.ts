@@ -14,6 +14,8 @@ export type AcceptedSigner = {
   readonly issuer?: string;
   /** The key that signatures must verify with. */
   readonly key: KeyObject;
+  /** Which policy signer it satisfied (for minSigners: distinct policy signers). */
+  readonly policySigner: string;
 };
 
 function libraryMessage(err: unknown): string {
@@ -40,7 +42,7 @@ export function checkSigner(
         `${where}: signed by key sha256:${logged.fingerprint}, which is none of the trusted keys (${policy.keys.map((k) => k.label).join(', ') || 'no --key given'})`,
       );
     }
-    return { label: `sha256:${logged.fingerprint}`, kind: 'key', key: match.key };
+    return { label: `sha256:${logged.fingerprint}`, kind: 'key', key: match.key, policySigner: `key:${match.fingerprint}` };
   }
 
   if (policy.keyless.length === 0) {
@@ -48,7 +50,7 @@ export function checkSigner(
   }
   let cert: X509Certificate;
   try {
-    cert = X509Certificate.parse(logged.der);
+    cert = X509Certificate.parse(Buffer.from(logged.der));
   } catch {
     throw new GateError('ENTRY_MALFORMED', `${where}: the logged certificate does not parse`);
   }
@@ -72,11 +74,18 @@ export function checkSigner(
       `${where}: certificate identity "${san ?? '(none)'}" does not match ${policy.keyless.map((s) => describe(s.identity)).join(' or ')}`,
     );
   }
-  if (!byIdentity.some((s) => matches(s.issuer, issuer))) {
+  const both = byIdentity.find((s) => matches(s.issuer, issuer));
+  if (!both) {
     throw new GateError(
       'CERTIFICATE_ISSUER',
       `${where}: certificate OIDC issuer "${issuer ?? '(none)'}" does not match ${byIdentity.map((s) => describe(s.issuer)).join(' or ')} for identity "${san}"`,
     );
   }
-  return { label: san as string, kind: 'keyless', issuer, key: result.signer.key };
+  return {
+    label: san as string,
+    kind: 'keyless',
+    issuer,
+    key: result.signer.key,
+    policySigner: `keyless:${policy.keyless.indexOf(both)}`,
+  };
 }

@@ -5,16 +5,29 @@ export type TrustedKey = {
   /** hex sha256 of the key's SPKI DER: what SIGNER reports for a key signer. */
   readonly fingerprint: string;
   readonly key: KeyObject;
-  /** Where it came from (a file path, or "public-key #N"), for messages. */
+  /** Where it came from (a file path, "--public-key #N", or "policy signers[2]"), for messages. */
   readonly label: string;
 };
 
-export type KeylessSigner = { readonly identity: Matcher; readonly issuer: Matcher };
+export type KeylessSigner = { readonly identity: Matcher; readonly issuer: Matcher; readonly label?: string };
 
-/** What an acceptable attestation must satisfy. Built once from the flags (src/cli). */
+/** A JSON Schema the predicate must satisfy, compiled once. Returns an error string, or undefined when valid. */
+export type PredicateCheck = (predicate: unknown) => string | undefined;
+
+/** What an acceptable attestation must satisfy. Built once from the flags and the policy file (src/cli). */
 export type Policy = {
   readonly keys: readonly TrustedKey[];
   readonly keyless: readonly KeylessSigner[];
   /** Allowed predicate types; empty = any. */
   readonly predicateTypes: readonly string[];
+  /** Allowed builder IDs (exact); empty = any. */
+  readonly builderIds?: readonly string[];
+  /** The predicate must satisfy this JSON Schema. */
+  readonly predicateSchema?: PredicateCheck;
+  /** The attestation's integrated time must be at most this many seconds before the verification time. */
+  readonly maxAgeSeconds?: number;
+  /** Distinct trusted signers that must each have a passing entry (like Kyverno's attestor count). Default 1. */
+  readonly minSigners?: number;
+  /** Where the policy came from (for the VSA's policy field): a file URI and its sha256. */
+  readonly source?: { readonly uri: string; readonly sha256: string };
 };

@@ -1,5 +1,5 @@
 import { X509Certificate, crypto as sigcrypto } from '@sigstore/core';
-import { checkPredicateType, checkSubject, builderId, parseStatement } from '../attest/statement.ts';
+import { checkPredicateType, checkSubject, builderId, parseStatement, type Statement } from '../attest/statement.ts';
 import { IN_TOTO_PAYLOAD_TYPE } from '../attest/envelope.ts';
 import type { ImageDigest } from '../digest.ts';
 import { GateError, errorMessage } from '../errors.ts';
@@ -15,15 +15,21 @@ import type { Candidate, CandidateOutcome, CheckName } from './types.ts';
 
 const ATTESTATION_KINDS: ReadonlySet<string> = new Set(['intoto 0.0.1', 'intoto 0.0.2', 'dsse 0.0.1']);
 
-export type CheckContext = { readonly digest: ImageDigest; readonly trust: Trust; readonly policy: Policy };
+export type CheckContext = {
+  readonly digest: ImageDigest;
+  readonly trust: Trust;
+  readonly policy: Policy;
+  /** Verification time in Unix seconds (only for the policy's maximum age). */
+  readonly now: number;
+};
 
 class CheckFailure extends Error {
   readonly check: CheckName;
-  readonly cause: unknown;
-  constructor(check: CheckName, cause: unknown) {
-    super(errorMessage(cause));
+  readonly inner: unknown;
+  constructor(check: CheckName, inner: unknown) {
+    super(errorMessage(inner));
     this.check = check;
-    this.cause = cause;
+    this.inner = inner;
   }
 }
 
@@ -37,7 +43,21 @@ function step<T>(check: CheckName, fn: () => T): T {
 
 function keyOf(signer: LoggedSigner): sigcrypto.KeyObject {
   if (signer.kind === 'key') return signer.key;
-  return sigcrypto.createPublicKey(X509Certificate.parse(signer.der).publicKey);
+  return sigcrypto.createPublicKey(X509Certificate.parse(Buffer.from(signer.der)).publicKey);
+}
+
+/** The statement-level rules of a policy file: allowed builder IDs and a JSON Schema for the predicate. */
+function checkStatementPolicy(st: Statement, policy: Policy, where: string): void {
+  if (policy.builderIds && policy.builderIds.length > 0) {
+    const id = builderId(st);
+    if (!id || !policy.builderIds.includes(id)) {
+      throw new GateError('POLICY', `${where}: builder ID ${id ?? '(none)'} is not one of the allowed ${policy.builderIds.join(', ')}`);
+    }
+  }
+  if (policy.predicateSchema) {
+    const err = policy.predicateSchema(st.predicate ?? {});
+    if (err) throw new GateError('POLICY', `${where}: the predicate does not satisfy the policy's predicateSchema: ${err}`);
+  }
 }
 
 /**
@@ -80,7 +100,17 @@ export function checkCandidate(c: Candidate, ctx: CheckContext): CandidateOutcom
       const st = parseStatement(bound.payload, where);
       checkSubject(st, ctx.digest, where);
       checkPredicateType(st, ctx.policy.predicateTypes, where);
+      checkStatementPolicy(st, ctx.policy, where);
       return st;
+    });
+    step('statement', () => {
+      const max = ctx.policy.maxAgeSeconds;
+      if (max !== undefined && ctx.now - entry.integratedTime > max) {
+        throw new GateError(
+          'POLICY',
+          `${where}: the attestation was logged ${Math.round((ctx.now - entry.integratedTime) / 3600)}h ago, older than the policy's maximum age of ${Math.round(max / 3600)}h`,
+        );
+      }
     });
     const signer = step('signer', () => {
       const when = new Date(entry.integratedTime * 1000);
@@ -102,12 +132,13 @@ export function checkCandidate(c: Candidate, ctx: CheckContext): CandidateOutcom
       status: 'passed',
       predicateType: statement.predicateType,
       signer: signer.label,
+      policySigner: signer.policySigner,
       builderId: builderId(statement),
       attestationFrom: bound.from,
     };
   } catch (err) {
     const check = err instanceof CheckFailure ? err.check : 'entry';
-    const cause = err instanceof CheckFailure ? err.cause : err;
+    const cause = err instanceof CheckFailure ? err.inner : err;
     const code = cause instanceof GateError ? cause.code : 'INTERNAL';
     return { ...base, status: 'failed', check, code, reason: errorMessage(cause) };
   }

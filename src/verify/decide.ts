@@ -26,3 +26,21 @@ export function whyNone(outcomes: readonly CandidateOutcome[]): string {
   }
   return `${outcomes.length} candidate(s), none passed: ${[...counts].map(([k, n]) => `${n} ${k}`).join('; ')}`;
 }
+
+/** Distinct policy signers with a passing entry. */
+export function passingSigners(outcomes: readonly CandidateOutcome[]): Set<string> {
+  return new Set(outcomes.filter((o) => o.status === 'passed' && o.policySigner).map((o) => o.policySigner as string));
+}
+
+export type Decision = { readonly accepted?: CandidateOutcome; readonly reason?: string };
+
+/** Verified when at least `minSigners` distinct trusted signers each have a passing entry; report the newest passing one. */
+export function decide(outcomes: readonly CandidateOutcome[], minSigners: number): Decision {
+  const best = newestPassing(outcomes);
+  if (!best) return { reason: whyNone(outcomes) };
+  const signers = passingSigners(outcomes);
+  if (signers.size < minSigners) {
+    return { reason: `the policy needs ${minSigners} distinct signers, only ${signers.size} have a passing entry (${[...signers].join(', ')})` };
+  }
+  return { accepted: best };
+}

@@ -15,7 +15,7 @@ export function rekorSearchFinder(rekor: RekorClient, digest: ImageDigest): Cand
     const uuids = await rekor.searchByDigest(digest);
     const missing = uuids.filter((u) => !fetched.has(u));
     if (missing.length > 0) {
-      for (const r of await rekor.retrieveByUUIDs(missing)) fetched.set(r.requested ?? r.uuid, { uuid: r.uuid, entry: r.entry });
+      for (const r of await rekor.retrieveByUUIDs(missing)) fetched.set(r.requestedUuid ?? r.uuid, { uuid: r.uuid, entry: r.entry });
     }
     return uuids.flatMap((u): Candidate[] => {
       const got = fetched.get(u);

@@ -30,6 +30,8 @@ export type CandidateOutcome = {
   readonly reason?: string;
   readonly predicateType?: string;
   readonly signer?: string;
+  /** The policy signer it satisfied (distinct ones count toward minSigners). */
+  readonly policySigner?: string;
   readonly builderId?: string;
   readonly attestationFrom?: 'log' | 'registry';
   readonly registryLocation?: string;

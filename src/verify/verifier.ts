@@ -3,7 +3,7 @@ import type { Policy } from '../policy/policy.ts';
 import type { Trust } from '../trust/index.ts';
 import { isUnanchored } from '../policy/matcher.ts';
 import { checkCandidate } from './check-candidate.ts';
-import { newestPassing, whyNone } from './decide.ts';
+import { decide, whyNone } from './decide.ts';
 import type { Candidate, CandidateOutcome, Verdict } from './types.ts';
 
 /** Finds candidates; called once per poll. Implementations cache what cannot change (log entries). */
@@ -58,15 +58,16 @@ function policyWarnings(policy: Policy): string[] {
  */
 export async function verify(req: VerifyRequest, deps: VerifyDeps): Promise<Verdict> {
   const deadline = deps.now() + req.waitSeconds * 1000;
-  const ctx = { digest: req.digest, trust: req.trust, policy: req.policy };
+  const minSigners = req.policy.minSigners ?? 1;
   let outcomes: CandidateOutcome[] = [];
   let polls = 0;
   let interval = 2000;
   for (;;) {
     polls++;
     const found = (await Promise.all(deps.finders.map((f) => f()))).flat();
+    const ctx = { digest: req.digest, trust: req.trust, policy: req.policy, now: Math.floor(deps.now() / 1000) };
     outcomes = mergeCandidates(found).map((c) => checkCandidate(c, ctx));
-    const best = newestPassing(outcomes);
+    const { accepted: best, reason } = decide(outcomes, minSigners);
     const remaining = deadline - deps.now();
     if (best || remaining <= 0) {
       return {
@@ -76,14 +77,14 @@ export async function verify(req: VerifyRequest, deps: VerifyDeps): Promise<Verd
         rekorUrl: req.rekorUrl,
         accepted: best ? { ...best, entryUrl: deps.entryUrl(best.uuid) } : undefined,
         candidates: outcomes,
-        reason: best ? undefined : whyNone(outcomes),
+        reason,
         polls,
         warnings: policyWarnings(req.policy),
       };
     }
     const pause = Math.min(interval, remaining);
     deps.progress(
-      `waiting for an acceptable attestation of ${req.digest.value} (${whyNone(outcomes)}); polling again in ${(pause / 1000).toFixed(1)}s, ${Math.ceil(remaining / 1000)}s left`,
+      `waiting for an acceptable attestation of ${req.digest.value} (${reason ?? whyNone(outcomes)}); polling again in ${(pause / 1000).toFixed(1)}s, ${Math.ceil(remaining / 1000)}s left`,
     );
     await deps.sleep(pause);
     interval = Math.min(interval * 1.5, 10_000);

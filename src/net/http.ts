@@ -1,0 +1,365 @@
+import { X509Certificate } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import tls from 'node:tls';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { GateError } from '../errors.ts';
+
+/** What `onRetry` is told before each wait. */
+export type RetryInfo = {
+  readonly url: string;
+  readonly method: string;
+  /** The attempt that just failed, 1-based. */
+  readonly attempt: number;
+  /** How long the client waits before the next attempt. */
+  readonly delayMs: number;
+  /** Why the attempt failed: `HTTP 503: <server message>`, `ECONNRESET: ...`, `timed out after 30000 ms`. */
+  readonly reason: string;
+  readonly status?: number;
+};
+
+export type HttpOptions = {
+  /** Per attempt: connect + headers + the whole body. */
+  readonly timeoutMs: number;
+  /** Retries after the first attempt. Default 3. */
+  readonly retries?: number;
+  /** Cap on a response body, unless a request sets its own. Default 16 MiB. */
+  readonly maxBytes?: number;
+  /** An extra CA (PEM, one or more certificates) trusted besides the default store (which includes NODE_EXTRA_CA_CERTS). */
+  readonly caCertPem?: string;
+  readonly userAgent?: string;
+  readonly onRetry?: (info: RetryInfo) => void;
+  /** Bound on one logical request, all attempts and waits included. Default max(2 x timeoutMs, 30 s). */
+  readonly totalBudgetMs?: number;
+  /** Connections per origin. Default 16. */
+  readonly connections?: number;
+  /** First backoff step; later ones double, with jitter. Default 250 ms. */
+  readonly backoffBaseMs?: number;
+  /** Largest backoff step. Default 8 s. */
+  readonly backoffMaxMs?: number;
+  /** Largest wait a `Retry-After` header can impose. Default 30 s. */
+  readonly maxRetryAfterMs?: number;
+};
+
+export type HttpRequestOptions = {
+  readonly method?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string | Uint8Array;
+  /** Overrides the client's cap for this response. */
+  readonly maxBytes?: number;
+  /** Statuses handed back to the caller instead of thrown (e.g. 401 for a registry's auth challenge, 404). */
+  readonly acceptStatus?: readonly number[];
+};
+
+export type JsonRequestOptions = Omit<HttpRequestOptions, 'body' | 'acceptStatus'> & {
+  /** Sent as JSON (`Content-Type: application/json`). */
+  readonly body?: unknown;
+};
+
+export type HttpResponse = {
+  readonly status: number;
+  /** Lower-cased names. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: Buffer;
+};
+
+export type Http = {
+  /** Resolves with a 2xx response (or one in `acceptStatus`); throws GateError NETWORK / HTTP_STATUS / RESPONSE_TOO_LARGE. */
+  request(url: string | URL, opts?: HttpRequestOptions): Promise<HttpResponse>;
+  /**
+   * `request` with `Accept: application/json`, parsed. The value is NOT checked: validate it with ajv before use.
+   * Throws RESPONSE_MALFORMED when the body is not JSON.
+   */
+  json<T = unknown>(url: string | URL, opts?: JsonRequestOptions): Promise<T>;
+  close(): Promise<void>;
+};
+
+const DEFAULTS = {
+  retries: 3,
+  maxBytes: 16 * 1024 * 1024,
+  connections: 16,
+  backoffBaseMs: 250,
+  backoffMaxMs: 8_000,
+  maxRetryAfterMs: 30_000,
+  userAgent: 'rekor-gate',
+} as const;
+/** How much of an error response is read for its message. */
+const ERROR_BODY_BYTES = 64 * 1024;
+
+/** Network failures worth another attempt. TLS verification failures and bad input are not among them. */
+const RETRYABLE_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ENETUNREACH', 'ENETDOWN',
+  'EHOSTUNREACH', 'EHOSTDOWN', 'EAI_AGAIN',
+  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
+  'ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_SESSION_ERROR', 'ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_STREAM_CANCEL',
+  'ERR_HTTP2_INVALID_SESSION',
+]);
+
+/** Statuses returned to the caller: 2xx and those it listed. */
+function handedBack(status: number, ro: HttpRequestOptions): boolean {
+  return (status >= 200 && status < 300) || (ro.acceptStatus?.includes(status) ?? false);
+}
+
+/** 408, 429 and 5xx other than 501 (Not Implemented: Rekor's answer for a disabled API) are retried. */
+function retryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || (status >= 500 && status <= 599 && status !== 501);
+}
+
+/** Thrown inside an attempt whose own deadline passed. */
+class AttemptTimeout extends Error {
+  constructor(ms: number) {
+    super(`timed out after ${ms} ms`);
+    this.name = 'AttemptTimeout';
+  }
+}
+
+/**
+ * `Retry-After` as milliseconds from `nowMs`: delta-seconds or an HTTP-date (RFC 9110 10.2.3).
+ * `undefined` when absent or unparsable; a date in the past gives 0.
+ */
+export function parseRetryAfter(value: string | string[] | undefined, nowMs = Date.now()): number | undefined {
+  const v = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!v) return undefined;
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = /^[A-Za-z]{3,9},? /.test(v) ? Date.parse(v) : Number.NaN; // IMF-fixdate / RFC 850 / asctime start with a day name
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - nowMs);
+}
+
+const ERROR_BODY_SCHEMA = {
+  type: 'object',
+  properties: {
+    message: { type: 'string' },
+    // OCI distribution: {"errors": [{"code", "message"}]}
+    errors: { type: 'array', items: { type: 'object', properties: { message: { type: 'string' } } } },
+  },
+} as const;
+type ErrorBody = { message?: string; errors?: Array<{ message?: string }> };
+let errorBodyValidator: ValidateFunction<ErrorBody> | undefined;
+
+/** The server's own `message` (Rekor `{code, message}`, OCI `{errors:[{message}]}`) when the body is such JSON. */
+function serverMessage(body: Buffer): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  errorBodyValidator ??= new Ajv({ strict: true }).compile<ErrorBody>(ERROR_BODY_SCHEMA);
+  if (!errorBodyValidator(parsed)) return undefined;
+  const messages = [parsed.message, ...(parsed.errors ?? []).map((e) => e.message)].filter(
+    (m): m is string => typeof m === 'string' && m.length > 0,
+  );
+  return messages.length > 0 ? messages.join('; ').slice(0, 500) : undefined;
+}
+
+function errorCodes(err: unknown): string[] {
+  const codes: string[] = [];
+  const visit = (e: unknown, depth: number): void => {
+    if (depth > 3 || typeof e !== 'object' || e === null) return;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') codes.push(code);
+    if (e instanceof AggregateError) for (const sub of e.errors) visit(sub, depth + 1);
+    visit((e as { cause?: unknown }).cause, depth + 1);
+  };
+  visit(err, 0);
+  return codes;
+}
+
+function describe(err: unknown): string {
+  if (err instanceof AttemptTimeout) return err.message;
+  const code = errorCodes(err)[0];
+  let msg = err instanceof Error ? err.message : String(err);
+  if (!msg && err instanceof AggregateError) {
+    msg = err.errors.map((e: unknown) => (e instanceof Error ? e.message : String(e))).join('; ');
+  }
+  return code && !msg.includes(code) ? `${code}: ${msg}` : msg || 'unknown error';
+}
+
+function isRetryableError(err: unknown): boolean {
+  return err instanceof AttemptTimeout || errorCodes(err).some((c) => RETRYABLE_CODES.has(c));
+}
+
+/** Full PEM blocks in `pem`, each checked to parse as an X.509 certificate. */
+function caCertificates(pem: string): string[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new GateError('USAGE', 'the extra CA certificate holds no PEM "CERTIFICATE" block');
+  for (const b of blocks) {
+    try {
+      new X509Certificate(b);
+    } catch (err) {
+      throw new GateError('USAGE', `the extra CA certificate does not parse as X.509: ${describe(err)}`, { cause: err });
+    }
+  }
+  return blocks;
+}
+
+function headerMap(headers: Dispatcher.ResponseData['headers']): Record<string, string | string[] | undefined> {
+  const out: Record<string, string | string[] | undefined> = {};
+  for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = v;
+  return out;
+}
+
+/** One keep-alive undici Agent behind retries, timeouts and size caps. TLS certificates are always verified. */
+export function createHttp(opts: HttpOptions): Http {
+  const timeoutMs = opts.timeoutMs;
+  if (!(timeoutMs > 0)) throw new GateError('USAGE', `HTTP timeout must be positive, got ${timeoutMs}`);
+  const retries = opts.retries ?? DEFAULTS.retries;
+  const defaultMaxBytes = opts.maxBytes ?? DEFAULTS.maxBytes;
+  const totalBudgetMs = opts.totalBudgetMs ?? Math.max(2 * timeoutMs, 30_000);
+  const backoffBaseMs = opts.backoffBaseMs ?? DEFAULTS.backoffBaseMs;
+  const backoffMaxMs = opts.backoffMaxMs ?? DEFAULTS.backoffMaxMs;
+  const maxRetryAfterMs = opts.maxRetryAfterMs ?? DEFAULTS.maxRetryAfterMs;
+  const userAgent = opts.userAgent ?? DEFAULTS.userAgent;
+
+  // Without `ca`, Node's default store applies (bundled roots + NODE_EXTRA_CA_CERTS). Passing `ca` replaces
+  // that store, so an extra CA is appended to the default certificates rather than given alone.
+  const ca = opts.caCertPem === undefined ? undefined : [...tls.getCACertificates('default'), ...caCertificates(opts.caCertPem)];
+  const agent = new Agent({
+    connections: opts.connections ?? DEFAULTS.connections,
+    keepAliveTimeout: 10_000,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    connect: { timeout: timeoutMs, rejectUnauthorized: true, ...(ca ? { ca } : {}) },
+  });
+
+  function backoff(attempt: number): number {
+    const step = Math.min(backoffMaxMs, backoffBaseMs * 2 ** (attempt - 1));
+    return Math.round(step / 2 + Math.random() * (step / 2)); // "equal jitter": between half and all of the step
+  }
+
+  type Attempt =
+    | { kind: 'response'; res: HttpResponse; statusText: string }
+    | { kind: 'failed'; err: unknown };
+
+  async function attempt(url: string, ro: HttpRequestOptions, method: string, ms: number, cap: number): Promise<Attempt> {
+    const ac = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort(new AttemptTimeout(ms));
+    }, ms);
+    let data: Dispatcher.ResponseData | undefined;
+    try {
+      data = await undiciRequest(url, {
+        dispatcher: agent,
+        method: method as Dispatcher.HttpMethod,
+        headers: { 'user-agent': userAgent, ...ro.headers },
+        body: ro.body ?? null,
+        signal: ac.signal,
+      });
+      const status = data.statusCode;
+      const wanted = handedBack(status, ro);
+      const headers = headerMap(data.headers);
+      const body = await readBody(data, url, method, wanted ? cap : ERROR_BODY_BYTES, wanted);
+      return { kind: 'response', res: { status, headers, body }, statusText: data.statusText };
+    } catch (err) {
+      data?.body.destroy();
+      if (err instanceof GateError) throw err;
+      return { kind: 'failed', err: timedOut ? new AttemptTimeout(ms) : err };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Reads at most `cap` bytes. Over the cap: RESPONSE_TOO_LARGE when `strict`, else the first `cap` bytes. */
+  async function readBody(data: Dispatcher.ResponseData, url: string, method: string, cap: number, strict: boolean): Promise<Buffer> {
+    const tooLarge = (what: string) =>
+      new GateError('RESPONSE_TOO_LARGE', `${method} ${url}: response body ${what} exceeds the ${cap}-byte limit`);
+    const declared = Number(data.headers['content-length']);
+    if (strict && Number.isFinite(declared) && declared > cap) {
+      data.body.destroy();
+      throw tooLarge(`of ${declared} bytes (Content-Length)`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of data.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > cap) {
+        data.body.destroy();
+        if (strict) throw tooLarge('read so far');
+        chunks.push(chunk.subarray(0, chunk.length - (size - cap)));
+        return Buffer.concat(chunks);
+      }
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks, size);
+  }
+
+  async function request(target: string | URL, ro: HttpRequestOptions = {}): Promise<HttpResponse> {
+    const url = typeof target === 'string' ? target : target.href;
+    const method = (ro.method ?? 'GET').toUpperCase();
+    const cap = ro.maxBytes ?? defaultMaxBytes;
+    const deadline = performance.now() + totalBudgetMs;
+    const giveUp = (attempts: number, last: string, why: string, cause?: unknown) =>
+      new GateError(
+        'NETWORK',
+        `${method} ${url} failed after ${attempts} attempt${attempts === 1 ? '' : 's'} (${why}); last error: ${last}`,
+        { cause },
+      );
+
+    for (let n = 1; ; n++) {
+      const remaining = Math.floor(deadline - performance.now());
+      const out = await attempt(url, ro, method, Math.max(1, Math.min(timeoutMs, remaining)), cap);
+      let reason: string;
+      let status: number | undefined;
+      let retryAfterMs: number | undefined;
+      let cause: unknown;
+      if (out.kind === 'response') {
+        const { res } = out;
+        if (handedBack(res.status, ro)) return res;
+        const msg = serverMessage(res.body);
+        reason = `HTTP ${res.status}${out.statusText ? ` ${out.statusText}` : ''}${msg ? `: ${msg}` : ''}`;
+        if (!retryableStatus(res.status)) {
+          throw new GateError('HTTP_STATUS', `${method} ${url} returned ${reason}`);
+        }
+        status = res.status;
+        retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+      } else {
+        cause = out.err;
+        reason = describe(out.err);
+        if (!isRetryableError(out.err)) {
+          throw new GateError('NETWORK', `${method} ${url} failed: ${reason}`, { cause });
+        }
+      }
+      if (n > retries) throw giveUp(n, reason, 'retries exhausted', cause);
+      let delayMs = backoff(n);
+      if (retryAfterMs !== undefined) delayMs = Math.max(delayMs, Math.min(retryAfterMs, maxRetryAfterMs));
+      if (performance.now() + delayMs >= deadline) {
+        throw giveUp(n, reason, `the ${totalBudgetMs} ms time budget does not allow another attempt`, cause);
+      }
+      opts.onRetry?.({ url, method, attempt: n, delayMs, reason, ...(status === undefined ? {} : { status }) });
+      await sleep(delayMs);
+    }
+  }
+
+  async function json<T = unknown>(target: string | URL, jo: JsonRequestOptions = {}): Promise<T> {
+    const { body, headers, ...rest } = jo;
+    const res = await request(target, {
+      ...rest,
+      headers: {
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    try {
+      return JSON.parse(res.body.toString('utf8')) as T;
+    } catch (err) {
+      const url = typeof target === 'string' ? target : target.href;
+      throw new GateError(
+        'RESPONSE_MALFORMED',
+        `${(jo.method ?? 'GET').toUpperCase()} ${url}: response (HTTP ${res.status}, ${res.body.length} bytes) is not JSON: ${describe(err)}`,
+        { cause: err },
+      );
+    }
+  }
+
+  return {
+    request,
+    json,
+    close: () => agent.close(),
+  };
+}

@@ -1,0 +1,223 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { ImageDigest } from '../digest.ts';
+import { GateError } from '../errors.ts';
+import { mapLimit } from '../net/concurrency.ts';
+import type { Http } from '../net/http.ts';
+import type { LogEntryAnon, LogEntryResponse } from './types.ts';
+// definitions.LogEntry and definitions.InclusionProof of Rekor's openapi.yaml, verbatim (a test keeps them so).
+import logEntrySchemaAsShipped from '../../schemas/rekor-api/log-entry.schema.json' with { type: 'json' };
+
+/** An entry as the log returned it. */
+export type RetrievedEntry = {
+  /** The key the log returned the entry under (lower-cased), NOT yet checked against the body's leaf hash. */
+  readonly uuid: string;
+  /**
+   * The UUID the client asked for that this entry answers: the one equal to `uuid`, or whose 64-hex leaf hash
+   * `uuid` ends with (Rekor answers a 64-hex UUID under its 80-hex entry ID). For a key that matches nothing
+   * asked, the one UUID of its batch left unanswered, when there is exactly one; otherwise undefined.
+   * Undefined for `getByLogIndex`.
+   */
+  readonly requestedUuid: string | undefined;
+  readonly entry: LogEntryAnon;
+};
+
+export type RekorClient = {
+  /** Base URL without a trailing slash. */
+  readonly baseUrl: string;
+  /** UUIDs of the entries indexed under the digest: lower-cased, exact duplicates removed, in the log's order. */
+  searchByDigest(digest: ImageDigest): Promise<string[]>;
+  /** Entries for `uuids`, fetched in batches of at most 10, `concurrency` batches at a time (default 8). */
+  retrieveByUUIDs(uuids: readonly string[], opts?: { concurrency?: number }): Promise<RetrievedEntry[]>;
+  getByLogIndex(logIndex: number): Promise<RetrievedEntry>;
+  getByUUID(uuid: string): Promise<RetrievedEntry>;
+  /** `<base>/api/v1/log/entries/<uuid>`: the URL that fetches the entry. */
+  entryUrl(uuid: string): string;
+};
+
+/** openapi.yaml SearchLogQuery.entryUUIDs.maxItems. */
+export const RETRIEVE_BATCH_SIZE = 10;
+export const DEFAULT_RETRIEVE_CONCURRENCY = 8;
+
+const UUID_PATTERN = '^([0-9a-fA-F]{64}|[0-9a-fA-F]{80})$';
+const UUID_RE = new RegExp(UUID_PATTERN);
+
+/** openapi.yaml `/api/v1/index/retrieve` POST, response 200 schema, verbatim (a test keeps it so). */
+export const SEARCH_INDEX_RESPONSE_SCHEMA = {
+  type: 'array',
+  items: {
+    type: 'string',
+    description: 'Entry UUID in transparency log',
+    pattern: UUID_PATTERN,
+  },
+} as const;
+
+/**
+ * The shipped LogEntry schema adjusted to what the live API serves and `LogEntryAnon` declares
+ * (as src/rekor/schemas.ts LOG_ENTRY_ANON_SCHEMA also records):
+ * - `body` is the base64 of the canonical entry body, a string, where the definition says "object";
+ * - `attestation.data` is a base64 string; the definition gives it a format but no type;
+ * - `inclusionProof.checkpoint` is absent from proofs that Rekor served before 2022; its presence and
+ *   signature are the log verification's business, which reports it per entry.
+ */
+export function runtimeLogEntrySchema(): object {
+  const schema = structuredClone(logEntrySchemaAsShipped) as unknown as {
+    definitions: {
+      LogEntry: {
+        additionalProperties: { properties: Record<string, unknown> & { attestation: { properties: Record<string, unknown> } } };
+      };
+      InclusionProof: { required: string[] };
+    };
+  };
+  const anon = schema.definitions.LogEntry.additionalProperties.properties;
+  anon.body = { type: 'string', format: 'byte' };
+  anon.attestation.properties.data = { type: 'string', format: 'byte' };
+  const proof = schema.definitions.InclusionProof;
+  proof.required = proof.required.filter((name) => name !== 'checkpoint');
+  return schema;
+}
+
+type Validators = {
+  logEntry: ValidateFunction<LogEntryResponse>;
+  logEntries: ValidateFunction<LogEntryResponse[]>;
+  searchResponse: ValidateFunction<string[]>;
+};
+let validators: Validators | undefined;
+
+function getValidators(): Validators {
+  if (validators) return validators;
+  // strictTypes off: the definition puts `format: byte` on an object (`attestation`), as Rekor's go-swagger
+  // accepts; ajv applies a format to strings only.
+  const ajv = new Ajv({ strict: true, strictTypes: false });
+  addFormats.default(ajv);
+  // The checkpoint is a signed note, parsed and verified with the log's key by the log verification.
+  ajv.addFormat('signedCheckpoint', true);
+  const schema = runtimeLogEntrySchema();
+  ajv.addSchema(schema);
+  const id = logEntrySchemaAsShipped.$id;
+  validators = {
+    logEntry: ajv.compile<LogEntryResponse>({ $ref: id }),
+    logEntries: ajv.compile<LogEntryResponse[]>({ type: 'array', items: { $ref: id } }),
+    searchResponse: ajv.compile<string[]>(SEARCH_INDEX_RESPONSE_SCHEMA),
+  };
+  return validators;
+}
+
+function describeAjvError(errors: ErrorObject[] | null | undefined): string {
+  const e = errors?.[0];
+  if (!e) return 'is invalid';
+  return `${e.instancePath || '(top level)'} ${e.message ?? 'is invalid'}`;
+}
+
+function normalizeUuid(uuid: string): string {
+  if (!UUID_RE.test(uuid)) {
+    throw new GateError('USAGE', `"${uuid.slice(0, 100)}" is not a Rekor entry UUID (64 or 80 hex characters)`);
+  }
+  return uuid.toLowerCase();
+}
+
+/** Same entry named two ways: equal, or one is the 64-hex leaf hash that ends the other's 80-hex entry ID. */
+function sameEntry(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (a.length === 64 && b.length === 80) return b.endsWith(a);
+  if (a.length === 80 && b.length === 64) return a.endsWith(b);
+  return false;
+}
+
+function baseOf(baseUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new GateError('USAGE', `Rekor URL "${baseUrl.slice(0, 200)}" is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new GateError('USAGE', `Rekor URL "${baseUrl.slice(0, 200)}" must be http(s)`);
+  }
+  if (url.search || url.hash) {
+    throw new GateError('USAGE', `Rekor URL "${baseUrl.slice(0, 200)}" must not carry a query or fragment`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+export function createRekorClient(baseUrl: string, http: Http): RekorClient {
+  const base = baseOf(baseUrl);
+  const entryUrl = (uuid: string) => `${base}/api/v1/log/entries/${normalizeUuid(uuid)}`;
+
+  /** The single entry of a `LogEntry` response (GET by UUID or by index). */
+  async function getOne(url: string, requestedUuid: string | undefined): Promise<RetrievedEntry> {
+    const body = await http.json(url);
+    const { logEntry } = getValidators();
+    if (!logEntry(body)) {
+      throw new GateError('ENTRY_MALFORMED', `GET ${url}: the response is not a Rekor LogEntry: ${describeAjvError(logEntry.errors)}`);
+    }
+    const entries = Object.entries(body);
+    const [first] = entries;
+    if (!first || entries.length !== 1) {
+      throw new GateError('ENTRY_MALFORMED', `GET ${url}: expected exactly one entry in the response, got ${entries.length}`);
+    }
+    return { uuid: first[0].toLowerCase(), requestedUuid, entry: first[1] };
+  }
+
+  async function retrieveBatch(batch: readonly string[]): Promise<RetrievedEntry[]> {
+    const url = `${base}/api/v1/log/entries/retrieve`;
+    const body = await http.json(url, { method: 'POST', body: { entryUUIDs: batch } });
+    const { logEntries } = getValidators();
+    if (!logEntries(body)) {
+      throw new GateError(
+        'ENTRY_MALFORMED',
+        `POST ${url} for ${batch.join(', ')}: the response is not an array of Rekor LogEntry: ${describeAjvError(logEntries.errors)}`,
+      );
+    }
+    const got = body.flatMap((item) => Object.entries(item)).map(([key, entry]) => ({ uuid: key.toLowerCase(), entry }));
+    const answered = new Set<string>();
+    const matched = got.map(({ uuid }) => {
+      const req = batch.find((r) => sameEntry(r, uuid));
+      if (req) answered.add(req);
+      return req;
+    });
+    const unanswered = batch.filter((r) => !answered.has(r));
+    const fallback = unanswered.length === 1 ? unanswered[0] : undefined;
+    return got.map(({ uuid, entry }, i) => ({ uuid, requestedUuid: matched[i] ?? fallback, entry }));
+  }
+
+  return {
+    baseUrl: base,
+    entryUrl,
+
+    async searchByDigest(digest) {
+      const url = `${base}/api/v1/index/retrieve`;
+      const body = await http.json(url, { method: 'POST', body: { hash: digest.value } });
+      const { searchResponse } = getValidators();
+      if (!searchResponse(body)) {
+        throw new GateError(
+          'RESPONSE_MALFORMED',
+          `POST ${url} for ${digest.value}: the response is not a list of entry UUIDs: ${describeAjvError(searchResponse.errors)}`,
+        );
+      }
+      return [...new Set(body.map((u) => u.toLowerCase()))];
+    },
+
+    async retrieveByUUIDs(uuids, opts = {}) {
+      const concurrency = opts.concurrency ?? DEFAULT_RETRIEVE_CONCURRENCY;
+      const wanted = [...new Set(uuids.map(normalizeUuid))];
+      const batches: string[][] = [];
+      for (let i = 0; i < wanted.length; i += RETRIEVE_BATCH_SIZE) batches.push(wanted.slice(i, i + RETRIEVE_BATCH_SIZE));
+      const results = (await mapLimit(batches, concurrency, retrieveBatch)).flat();
+      // One entry per key: the same entry answers both forms of its UUID when both were asked.
+      const seen = new Set<string>();
+      return results.filter(({ uuid }) => !seen.has(uuid) && seen.add(uuid));
+    },
+
+    async getByLogIndex(logIndex) {
+      if (!Number.isSafeInteger(logIndex) || logIndex < 0) {
+        throw new GateError('USAGE', `log index ${logIndex} is not a non-negative integer`);
+      }
+      return getOne(`${base}/api/v1/log/entries?logIndex=${logIndex}`, undefined);
+    },
+
+    async getByUUID(uuid) {
+      return getOne(entryUrl(uuid), normalizeUuid(uuid));
+    },
+  };
+}
