@@ -4,6 +4,7 @@ import { createHttp } from '../net/http.ts';
 import { createRekorClient } from '../rekor/client.ts';
 import { renderJson, renderText } from '../report/render.ts';
 import { checkResultsDir, resultValues, writeResults } from '../tekton/results.ts';
+import { loadDockerConfigFromEnv } from '../registry/index.ts';
 import { loadTrust } from '../trust/index.ts';
 import { registryFinder, rekorSearchFinder } from '../verify/finders.ts';
 import type { CandidateFinder } from '../verify/verifier.ts';
@@ -78,7 +79,15 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
       const finders: CandidateFinder[] = [];
       if (!args.offline) finders.push(rekorSearchFinder(rekor, digest));
       if (args.imageUrl) {
-        finders.push(await registryFinder({ imageUrl: args.imageUrl, digest, rekor: args.offline ? undefined : rekor, http, timeoutMs: timeout * 1000 }));
+        const dockerConfig = await loadDockerConfigFromEnv(process.env);
+        finders.push(
+          await registryFinder({
+            imageUrl: args.imageUrl,
+            digest,
+            rekor: args.offline ? undefined : rekor,
+            registry: { dockerConfig, timeoutMs: timeout * 1000, ca: caCertPem, userAgent: `rekor-gate/${VERSION}` },
+          }),
+        );
       }
       if (finders.length === 0) throw new GateError('USAGE', '--offline needs --image-url: without the log, only the registry can name entries');
       const verdict = await verify(

@@ -1,72 +1,48 @@
 import type { KeyObject } from 'node:crypto';
 import { X509Certificate } from '@sigstore/core';
 import { verifyCertificate } from '@sigstore/verify/dist/key/index.js';
-import { GateError } from '../errors.ts';
+import { GateError, errorMessage } from '../errors.ts';
 import { describe, matches } from '../policy/matcher.ts';
 import type { Policy } from '../policy/policy.ts';
 import type { Trust } from '../trust/index.ts';
 import type { LoggedSigner } from './keys.ts';
 
-export type AcceptedSigner = {
+/** A signer the policy accepts. */
+export type PolicyMatch = {
   /** What SIGNER reports: `sha256:<key fingerprint>` or the certificate identity. */
   readonly label: string;
   readonly kind: 'key' | 'keyless';
   readonly issuer?: string;
-  /** The key that signatures must verify with. */
-  readonly key: KeyObject;
-  /** Which policy signer it satisfied (for minSigners: distinct policy signers). */
+  /** Which policy signer it satisfied (distinct ones count toward minSigners). */
   readonly policySigner: string;
 };
 
-function libraryMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+export type AcceptedSigner = PolicyMatch & {
+  /** The key that signatures must verify with. */
+  readonly key: KeyObject;
+};
+
+/** A key signer: its fingerprint must be one of the trusted keys'. */
+export function acceptKey(policy: Policy, fingerprint: string, where: string): PolicyMatch {
+  const match = policy.keys.find((k) => k.fingerprint === fingerprint);
+  if (!match) {
+    throw new GateError(
+      'SIGNER_UNTRUSTED',
+      `${where}: signed by key sha256:${fingerprint}, which is none of the trusted keys (${policy.keys.map((k) => k.label).join(', ') || 'no --key given'})`,
+    );
+  }
+  return { label: `sha256:${fingerprint}`, kind: 'key', policySigner: `key:${match.fingerprint}` };
 }
 
-/**
- * Decides whether the key or certificate an entry logged is a signer the policy trusts.
- * A certificate is judged at the entry's integrated time (never 'now'): chain to a CA of the trusted root,
- * validity, and SCTs (at least one when the trusted root lists CT logs) — all by @sigstore/verify.
- */
-export function checkSigner(
-  logged: LoggedSigner,
-  integratedTime: Date,
-  trust: Trust,
-  policy: Policy,
-  where: string,
-): AcceptedSigner {
-  if (logged.kind === 'key') {
-    const match = policy.keys.find((k) => k.fingerprint === logged.fingerprint);
-    if (!match) {
-      throw new GateError(
-        'SIGNER_UNTRUSTED',
-        `${where}: signed by key sha256:${logged.fingerprint}, which is none of the trusted keys (${policy.keys.map((k) => k.label).join(', ') || 'no --key given'})`,
-      );
-    }
-    return { label: `sha256:${logged.fingerprint}`, kind: 'key', key: match.key, policySigner: `key:${match.fingerprint}` };
-  }
-
+function requireKeyless(policy: Policy, where: string): void {
   if (policy.keyless.length === 0) {
     throw new GateError('SIGNER_UNTRUSTED', `${where}: signed with a certificate (keyless), but only keys are trusted (no --certificate-identity given)`);
   }
-  let cert: X509Certificate;
-  try {
-    cert = X509Certificate.parse(Buffer.from(logged.der));
-  } catch {
-    throw new GateError('ENTRY_MALFORMED', `${where}: the logged certificate does not parse`);
-  }
-  let result: ReturnType<typeof verifyCertificate>;
-  try {
-    result = verifyCertificate(cert, [integratedTime], trust.material);
-  } catch (err) {
-    const msg = libraryMessage(err);
-    const code = /SCT/.test(msg) ? 'CERTIFICATE_SCT' : /expired|valid/.test(msg) ? 'CERTIFICATE_VALIDITY' : 'CERTIFICATE_CHAIN';
-    throw new GateError(code, `${where}: certificate check failed at integrated time ${integratedTime.toISOString()}: ${msg} (trust: ${trust.source})`);
-  }
-  if (trust.ctlogCount > 0 && result.scts.length < 1) {
-    throw new GateError('CERTIFICATE_SCT', `${where}: the certificate carries no SCT, and the trusted root lists ${trust.ctlogCount} CT log(s)`);
-  }
-  const san = result.signer.identity?.subjectAlternativeName;
-  const issuer = result.signer.identity?.extensions?.issuer;
+}
+
+/** A keyless signer (a certificate already verified): its identity and issuer must match one policy entry. */
+export function acceptIdentity(policy: Policy, san: string | undefined, issuer: string | undefined, where: string): PolicyMatch {
+  requireKeyless(policy, where);
   const byIdentity = policy.keyless.filter((s) => matches(s.identity, san));
   if (byIdentity.length === 0) {
     throw new GateError(
@@ -81,11 +57,34 @@ export function checkSigner(
       `${where}: certificate OIDC issuer "${issuer ?? '(none)'}" does not match ${byIdentity.map((s) => describe(s.issuer)).join(' or ')} for identity "${san}"`,
     );
   }
-  return {
-    label: san as string,
-    kind: 'keyless',
-    issuer,
-    key: result.signer.key,
-    policySigner: `keyless:${policy.keyless.indexOf(both)}`,
-  };
+  return { label: san as string, kind: 'keyless', ...(issuer ? { issuer } : {}), policySigner: `keyless:${policy.keyless.indexOf(both)}` };
+}
+
+/**
+ * Decides whether the key or certificate an entry logged is a signer the policy trusts.
+ * A certificate is judged at the entry's integrated time (never 'now'): chain to a CA of the trusted root,
+ * validity, and SCTs (at least one when the trusted root lists CT logs) — all by @sigstore/verify.
+ */
+export function checkSigner(logged: LoggedSigner, integratedTime: Date, trust: Trust, policy: Policy, where: string): AcceptedSigner {
+  if (logged.kind === 'key') return { ...acceptKey(policy, logged.fingerprint, where), key: logged.key };
+  requireKeyless(policy, where);
+  let cert: X509Certificate;
+  try {
+    cert = X509Certificate.parse(Buffer.from(logged.der));
+  } catch {
+    throw new GateError('ENTRY_MALFORMED', `${where}: the logged certificate does not parse`);
+  }
+  let result: ReturnType<typeof verifyCertificate>;
+  try {
+    result = verifyCertificate(cert, [integratedTime], trust.material);
+  } catch (err) {
+    const msg = errorMessage(err);
+    const code = /SCT/.test(msg) ? 'CERTIFICATE_SCT' : /expired|valid/.test(msg) ? 'CERTIFICATE_VALIDITY' : 'CERTIFICATE_CHAIN';
+    throw new GateError(code, `${where}: certificate check failed at integrated time ${integratedTime.toISOString()}: ${msg} (trust: ${trust.source})`);
+  }
+  if (trust.ctlogCount > 0 && result.scts.length < 1) {
+    throw new GateError('CERTIFICATE_SCT', `${where}: the certificate carries no SCT, and the trusted root lists ${trust.ctlogCount} CT log(s)`);
+  }
+  const identity = result.signer.identity;
+  return { ...acceptIdentity(policy, identity?.subjectAlternativeName, identity?.extensions?.issuer, where), key: result.signer.key };
 }

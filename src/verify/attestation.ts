@@ -43,12 +43,24 @@ function sameSignatures(envelope: DsseEnvelope, logged: readonly Buffer[], where
   }
 }
 
-function intotoV001(body: IntotoV001Body, logData: Buffer | undefined, registry: Buffer | undefined, where: string): BoundAttestation {
+/** The registry copy of an envelope; `exact` when these are the bytes that were uploaded (a cosign .att layer). */
+export type RegistryEnvelope = { readonly bytes: Buffer; readonly exact: boolean };
+
+/**
+ * The envelope hash binds the uploaded bytes. A Sigstore bundle carries the envelope re-encoded, so its bytes
+ * need not hash the same; the entry is then bound by its signatures (over the PAE: payload type and payload)
+ * and the payload hash, as @sigstore/verify binds a bundle's envelope to its entry.
+ */
+function checkEnvelopeHash(expected: Hash | undefined, env: RegistryEnvelope, what: string, where: string): void {
+  if (env.exact) checkHash(expected, env.bytes, what, where);
+}
+
+function intotoV001(body: IntotoV001Body, logData: Buffer | undefined, registry: RegistryEnvelope | undefined, where: string): BoundAttestation {
   const signer = parseLoggedSigner(pemFromB64(body.spec.publicKey), where);
   if (registry) {
     // Hand-written binding: no library knows intoto 0.0.1 (the log keeps hashes and the signer, no signature).
-    checkHash(body.spec.content.hash, registry, 'envelope hash (spec.content.hash)', where);
-    const env = parseEnvelope(registry, where);
+    checkEnvelopeHash(body.spec.content.hash, registry, 'envelope hash (spec.content.hash)', where);
+    const env = parseEnvelope(registry.bytes, where);
     const payload = b64(env.payload);
     checkHash(body.spec.content.payloadHash, payload, 'payload hash (spec.content.payloadHash)', where);
     return { payload, from: 'registry', payloadType: env.payloadType, signatures: env.signatures.map((s) => ({ signer, sig: b64(s.sig) })) };
@@ -63,7 +75,7 @@ function intotoV001(body: IntotoV001Body, logData: Buffer | undefined, registry:
   );
 }
 
-function intotoV002(body: IntotoV002Body, logData: Buffer | undefined, registry: Buffer | undefined, where: string): BoundAttestation {
+function intotoV002(body: IntotoV002Body, logData: Buffer | undefined, registry: RegistryEnvelope | undefined, where: string): BoundAttestation {
   const logged = body.spec.content.envelope.signatures.map((s) => ({
     signer: parseLoggedSigner(pemFromB64(s.publicKey), where),
     // The signature is base64 of the base64 signature in this kind's body.
@@ -73,8 +85,8 @@ function intotoV002(body: IntotoV002Body, logData: Buffer | undefined, registry:
   let payload: Buffer;
   let from: 'log' | 'registry';
   if (registry) {
-    checkHash(body.spec.content.hash, registry, 'envelope hash (spec.content.hash)', where);
-    const env = parseEnvelope(registry, where);
+    checkEnvelopeHash(body.spec.content.hash, registry, 'envelope hash (spec.content.hash)', where);
+    const env = parseEnvelope(registry.bytes, where);
     if (env.payloadType !== payloadType) throw new GateError('ATTESTATION_BINDING', `${where}: payload type differs from the logged one`);
     sameSignatures(env, logged.map((l) => l.sig), where);
     payload = b64(env.payload);
@@ -89,15 +101,15 @@ function intotoV002(body: IntotoV002Body, logData: Buffer | undefined, registry:
   return { payload, from, payloadType, signatures: logged };
 }
 
-function dsseV001(body: DsseV001Body, registry: Buffer | undefined, where: string): BoundAttestation {
+function dsseV001(body: DsseV001Body, registry: RegistryEnvelope | undefined, where: string): BoundAttestation {
   if (!registry) {
     throw new GateError(
       'ATTESTATION_MISSING',
       `${where}: a dsse entry's envelope is never kept by Rekor, only in the registry beside the image; ${MISSING_HINT}`,
     );
   }
-  checkHash(body.spec.envelopeHash, registry, 'envelope hash (spec.envelopeHash)', where);
-  const env = parseEnvelope(registry, where);
+  checkEnvelopeHash(body.spec.envelopeHash, registry, 'envelope hash (spec.envelopeHash)', where);
+  const env = parseEnvelope(registry.bytes, where);
   const payload = b64(env.payload);
   checkHash(body.spec.payloadHash, payload, 'payload hash (spec.payloadHash)', where);
   const logged = body.spec.signatures.map((s) => ({ signer: parseLoggedSigner(pemFromB64(s.verifier), where), sig: b64(s.signature) }));
@@ -112,7 +124,7 @@ function dsseV001(body: DsseV001Body, registry: Buffer | undefined, where: strin
 export function bindAttestation(
   body: SupportedBody,
   logData: Buffer | undefined,
-  registryEnvelope: Buffer | undefined,
+  registryEnvelope: RegistryEnvelope | undefined,
   where: string,
 ): BoundAttestation {
   if (body.kind === 'dsse') return dsseV001(body, registryEnvelope, where);

@@ -7,12 +7,21 @@ export type CandidateSource = 'rekor-search' | 'att-tag' | 'referrer-bundle';
 /** A log entry to judge, with whatever the registry holds for it. */
 export type Candidate = {
   /** The entry ID as the log (or the registry) named it. */
-  readonly uuid: string;
-  readonly entry: LogEntryAnon;
+  uuid: string;
+  entry: LogEntryAnon;
   readonly sources: CandidateSource[];
   /** The exact bytes of a DSSE envelope found in the registry, which may stand in for the log's missing attestation. */
   registryEnvelope?: Buffer;
   registryLocation?: string;
+  /**
+   * True when `registryEnvelope` holds the exact uploaded bytes (a cosign .att layer); false when it is
+   * re-encoded from a Sigstore bundle, whose bytes need not equal what was uploaded.
+   */
+  envelopeExact?: boolean;
+  /** A Sigstore bundle (JSON) that only @sigstore/verify can judge whole (Rekor v2 entries). */
+  bundleJson?: unknown;
+  /** A registry-named entry the log could not produce: the candidate fails with this. */
+  lookupError?: Error;
 };
 
 /** The checks, in the order they run. A candidate's failure names the first that failed. */

@@ -31,15 +31,23 @@ export type VerifyDeps = {
 export function mergeCandidates(found: readonly Candidate[]): Candidate[] {
   const byLeaf = new Map<string, Candidate>();
   for (const c of found) {
-    const leaf = c.uuid.slice(-64);
+    const leaf = c.bundleJson !== undefined ? c.uuid : c.uuid.slice(-64);
     const prev = byLeaf.get(leaf);
     if (!prev) {
       byLeaf.set(leaf, { ...c, sources: [...c.sources] });
       continue;
     }
     for (const s of c.sources) if (!prev.sources.includes(s)) prev.sources.push(s);
-    if (!prev.registryEnvelope && c.registryEnvelope) {
+    // The log's copy of the entry wins over a registry pointer the log could not serve.
+    if (prev.lookupError && !c.lookupError) {
+      prev.uuid = c.uuid;
+      prev.entry = c.entry;
+      delete prev.lookupError;
+    }
+    // Exact uploaded bytes (an .att layer) win over an envelope re-encoded from a bundle.
+    if (c.registryEnvelope && (!prev.registryEnvelope || (c.envelopeExact && !prev.envelopeExact))) {
       prev.registryEnvelope = c.registryEnvelope;
+      prev.envelopeExact = c.envelopeExact;
       prev.registryLocation = c.registryLocation;
     }
   }

@@ -1,0 +1,74 @@
+import { GateError } from '../errors.ts';
+import type { ImageDigest } from '../digest.ts';
+import { IMAGE_MANIFEST_TYPES, MEDIA_TYPES, type OciClient } from './client.ts';
+import type { AttTagEvidence } from './evidence.ts';
+import { repositoryName, type RepositoryRef } from './reference.ts';
+import { schemaError, validateCosignBundleAnnotation, type CosignBundleAnnotation } from './schemas.ts';
+
+/**
+ * cosign's tag-based attestation layout, as Tekton Chains writes it: the tag `sha256-<hex>.att` in the
+ * image's repository names an image manifest whose layers are DSSE envelopes
+ * (`application/vnd.dsse.envelope.v1+json`), each annotated with `dev.sigstore.cosign/bundle` (the
+ * Rekor SET and payload) and, for keyless signing, `dev.sigstore.cosign/certificate` and `/chain`.
+ */
+
+export const ANNOTATION_BUNDLE = 'dev.sigstore.cosign/bundle';
+export const ANNOTATION_CERTIFICATE = 'dev.sigstore.cosign/certificate';
+export const ANNOTATION_CHAIN = 'dev.sigstore.cosign/chain';
+export const ANNOTATION_PREDICATE_TYPE = 'predicateType';
+
+/** `sha256-<hex>.att` */
+export function attTag(digest: ImageDigest): string {
+  return `${digest.algorithm}-${digest.hex}.att`;
+}
+
+/** Reads the `.att` manifest for `digest` and its DSSE layers; [] when there is no such tag. */
+export async function fetchAttTagEvidence(client: OciClient, repo: RepositoryRef, digest: ImageDigest): Promise<AttTagEvidence[]> {
+  const tag = attTag(digest);
+  const tagName = `${repositoryName(repo)}:${tag}`;
+  const fetched = await client.tryGetManifest(repo, tag, IMAGE_MANIFEST_TYPES);
+  if (!fetched) return [];
+  if (fetched.kind !== 'manifest') throw new GateError('REGISTRY_MALFORMED', `${tagName} is an index, not an image manifest`);
+
+  const out: AttTagEvidence[] = [];
+  for (const layer of fetched.manifest.layers) {
+    if (layer.mediaType !== MEDIA_TYPES.dsseEnvelope) continue;
+    const location = `${repositoryName(repo)}@${layer.digest}`;
+    const envelopeBytes = await client.getBlob(repo, layer.digest, { expectedSize: layer.size });
+    const annotations = layer.annotations ?? {};
+    const item: {
+      -readonly [K in keyof AttTagEvidence]: AttTagEvidence[K];
+    } = {
+      source: 'att-tag',
+      location,
+      envelopeBytes,
+      tag: tagName,
+      manifestDigest: fetched.digest,
+      layerDigest: layer.digest,
+      annotations,
+    };
+    const bundle = annotations[ANNOTATION_BUNDLE];
+    if (bundle !== undefined && bundle !== '') item.cosignBundle = parseCosignBundle(bundle, location);
+    const cert = annotations[ANNOTATION_CERTIFICATE];
+    if (cert) item.certificatePem = cert;
+    const chain = annotations[ANNOTATION_CHAIN];
+    if (chain) item.chainPem = chain;
+    const predicateType = annotations[ANNOTATION_PREDICATE_TYPE];
+    if (predicateType) item.predicateType = predicateType;
+    out.push(item);
+  }
+  return out;
+}
+
+export function parseCosignBundle(text: string, location: string): CosignBundleAnnotation {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new GateError('REGISTRY_MALFORMED', `${location}: annotation ${ANNOTATION_BUNDLE} is not valid JSON`);
+  }
+  if (!validateCosignBundleAnnotation(json)) {
+    throw new GateError('REGISTRY_MALFORMED', `${location}: annotation ${ANNOTATION_BUNDLE}: ${schemaError(validateCosignBundleAnnotation)}`);
+  }
+  return json;
+}

@@ -1,0 +1,33 @@
+export { parseImageRef, formatImageRef, repositoryName, isLoopbackHostname, type ImageRef, type RepositoryRef } from './reference.ts';
+export {
+  loadDockerConfig,
+  loadDockerConfigFromEnv,
+  parseDockerConfig,
+  credentialsFor,
+  normalizeRegistryKey,
+  parseWwwAuthenticate,
+  type Credentials,
+  type DockerConfig,
+} from './auth.ts';
+export {
+  OciClient,
+  MEDIA_TYPES,
+  DEFAULT_MAX_BLOB_BYTES,
+  DEFAULT_MAX_MANIFEST_BYTES,
+  sha256Digest,
+  verifyDigest,
+  type RegistryOptions,
+  type FetchedManifest,
+  type Referrers,
+} from './client.ts';
+export { fetchAttTagEvidence, attTag } from './cosign-layout.ts';
+export { fetchReferrerBundles, isSigstoreBundleType } from './referrers.ts';
+export {
+  resolveDigest,
+  fetchRegistryEvidence,
+  type RegistryEvidence,
+  type AttTagEvidence,
+  type ReferrerBundleEvidence,
+  type EvidenceOptions,
+} from './evidence.ts';
+export type { Descriptor, ImageManifest, ImageIndex, CosignBundleAnnotation } from './schemas.ts';

@@ -1,0 +1,53 @@
+import type { ImageDigest } from '../digest.ts';
+import { IMAGE_MANIFEST_TYPES, type OciClient } from './client.ts';
+import type { ReferrerBundleEvidence } from './evidence.ts';
+import { repositoryName, type RepositoryRef } from './reference.ts';
+import { GateError } from '../errors.ts';
+
+/**
+ * Sigstore bundles attached to an image as OCI 1.1 referrers (`cosign attest --new-bundle-format`,
+ * current Tekton Chains): a manifest with `artifactType` `application/vnd.dev.sigstore.bundle.v0.3+json`,
+ * `subject` = the image, and the bundle JSON as its layer. Listed through the referrers API, or the
+ * referrers tag schema on registries without it.
+ */
+
+/** Sigstore bundle media types: `application/vnd.dev.sigstore.bundle.v0.3+json` and the older `...bundle+json;version=0.x`. */
+export function isSigstoreBundleType(mediaType: string | undefined): boolean {
+  if (mediaType === undefined) return false;
+  return /^application\/vnd\.dev\.sigstore\.bundle(?:\.v0\.\d+)?\+json(?:\s*;\s*version=[0-9.]+)?$/.test(mediaType);
+}
+
+/** How many referrer manifests are read at most (a registry could list any number). */
+export const MAX_REFERRERS = 64;
+
+export async function fetchReferrerBundles(client: OciClient, repo: RepositoryRef, digest: ImageDigest): Promise<ReferrerBundleEvidence[]> {
+  // No artifactType filter in the request: older bundle media types would be filtered out server side.
+  const { via, descriptors } = await client.listReferrers(repo, digest.value);
+  const candidates = descriptors.filter((d) => isSigstoreBundleType(d.artifactType));
+  if (candidates.length > MAX_REFERRERS) {
+    throw new GateError('RESPONSE_TOO_LARGE', `referrers of ${repositoryName(repo)}@${digest.value}: ${candidates.length} Sigstore bundles, more than ${MAX_REFERRERS}`);
+  }
+  const out: ReferrerBundleEvidence[] = [];
+  for (const desc of candidates) {
+    const fetched = await client.getManifest(repo, desc.digest, IMAGE_MANIFEST_TYPES);
+    const location = `${repositoryName(repo)}@${fetched.digest}`;
+    if (fetched.kind !== 'manifest') throw new GateError('REGISTRY_MALFORMED', `referrer ${location} is an index, not an image manifest`);
+    const m = fetched.manifest;
+    // A listing (notably a referrers tag, which anyone with push access writes) can name manifests that
+    // do not refer to this image: only a manifest whose own subject is the image counts.
+    if (m.subject?.digest !== digest.value) continue;
+    const artifactType = m.artifactType ?? m.config.mediaType;
+    for (const layer of m.layers) {
+      if (!isSigstoreBundleType(layer.mediaType)) continue;
+      const bundleBytes = await client.getBlob(repo, layer.digest, { expectedSize: layer.size });
+      let bundle: unknown;
+      try {
+        bundle = JSON.parse(bundleBytes.toString('utf8'));
+      } catch {
+        throw new GateError('REGISTRY_MALFORMED', `${repositoryName(repo)}@${layer.digest}: Sigstore bundle layer of ${location} is not valid JSON`);
+      }
+      out.push({ source: 'referrer-bundle', location, bundle, bundleBytes, artifactType, via, manifestDigest: fetched.digest, layerDigest: layer.digest });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,133 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import ajvFormats from 'ajv-formats';
+// Rekor's own entry schemas, copied verbatim from sigstore/rekor (../shared/spec/rekor) into schemas/rekor.
+// Imported as JSON modules so that an esbuild bundle carries them inline.
+import dsseV001 from '../../schemas/rekor/dsse_v0_0_1_schema.json' with { type: 'json' };
+import hashedrekordV001 from '../../schemas/rekor/hashedrekord_v0_0_1_schema.json' with { type: 'json' };
+import intotoV001 from '../../schemas/rekor/intoto_v0_0_1_schema.json' with { type: 'json' };
+import intotoV002 from '../../schemas/rekor/intoto_v0_0_2_schema.json' with { type: 'json' };
+
+const HEX64 = '^[0-9a-fA-F]{64}$';
+
+/**
+ * One entry of a Rekor v1 `LogEntry` response (openapi.yaml `LogEntry.additionalProperties`), as the API
+ * actually serves it: `body` is the base64 of the canonical body (the spec says "object"), and
+ * `inclusionProof.checkpoint` is optional because Rekor served proofs without one before 2022.
+ */
+export const LOG_ENTRY_ANON_SCHEMA = {
+  $id: 'rekor-gate:rekor/log-entry-anon',
+  type: 'object',
+  required: ['body', 'integratedTime', 'logID', 'logIndex'],
+  properties: {
+    body: { type: 'string', minLength: 1, format: 'byte' },
+    integratedTime: { type: 'integer', minimum: 0 },
+    logID: { type: 'string', pattern: HEX64 },
+    logIndex: { type: 'integer', minimum: 0 },
+    verification: {
+      type: 'object',
+      properties: {
+        signedEntryTimestamp: { type: 'string', minLength: 1, format: 'byte' },
+        inclusionProof: {
+          type: 'object',
+          required: ['logIndex', 'rootHash', 'treeSize', 'hashes'],
+          properties: {
+            logIndex: { type: 'integer', minimum: 0 },
+            rootHash: { type: 'string', pattern: HEX64 },
+            treeSize: { type: 'integer', minimum: 1 },
+            hashes: { type: 'array', items: { type: 'string', pattern: HEX64 } },
+            checkpoint: { type: 'string', minLength: 1 },
+          },
+        },
+      },
+    },
+    attestation: {
+      type: 'object',
+      properties: {
+        data: { type: 'string', format: 'byte' },
+        mediaType: { type: 'string' },
+      },
+    },
+  },
+} as const;
+
+const SEMVER =
+  '^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-((?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\\.(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?$';
+
+/** The decoded body of any entry kind: openapi.yaml `ProposedEntry` + `{apiVersion, spec}` of every kind. */
+export const ENTRY_BODY_SCHEMA = {
+  $id: 'rekor-gate:rekor/entry-body',
+  type: 'object',
+  required: ['kind', 'apiVersion', 'spec'],
+  properties: {
+    kind: { type: 'string', minLength: 1 },
+    apiVersion: { type: 'string', pattern: SEMVER },
+    spec: { type: 'object' },
+  },
+} as const;
+
+/** The kinds whose `spec` rekor-gate validates, keyed `kind/apiVersion`, with Rekor's schema for that version. */
+const SPEC_SCHEMAS: Readonly<Record<string, object>> = {
+  'intoto/0.0.1': intotoV001,
+  'intoto/0.0.2': intotoV002,
+  'dsse/0.0.1': dsseV001,
+  'hashedrekord/0.0.1': hashedrekordV001,
+};
+
+let ajv: Ajv | undefined;
+const compiled = new Map<string, ValidateFunction>();
+
+function validator(key: string, schema: object): ValidateFunction {
+  let fn = compiled.get(key);
+  if (!fn) {
+    if (!ajv) {
+      ajv = new Ajv({ allErrors: false });
+      ajvFormats.default(ajv);
+    }
+    fn = ajv.compile(schema);
+    compiled.set(key, fn);
+  }
+  return fn;
+}
+
+/** The first ajv error as "<path> <message>", the path prefixed with `at` (the instance's own location). */
+function firstError(fn: ValidateFunction, at = ''): string {
+  const e = fn.errors?.[0];
+  const path = `${at}${e?.instancePath ?? ''}` || '/';
+  return `${path} ${e?.message ?? 'is invalid'}`;
+}
+
+/** `undefined` when `value` is a well-formed Rekor API entry, else the first schema error. */
+export function validateLogEntryAnon(value: unknown): string | undefined {
+  const fn = validator('log-entry-anon', LOG_ENTRY_ANON_SCHEMA);
+  return fn(value) ? undefined : firstError(fn);
+}
+
+/** `undefined` when `value` has the `{kind, apiVersion, spec}` shape of every entry body, else the first error. */
+export function validateBodyShape(value: unknown): string | undefined {
+  const fn = validator('entry-body', ENTRY_BODY_SCHEMA);
+  return fn(value) ? undefined : firstError(fn);
+}
+
+/** Whether rekor-gate has Rekor's schema for this kind and version (and so can decode its spec). */
+export function hasBodySchema(kind: string, apiVersion: string): boolean {
+  return Object.hasOwn(SPEC_SCHEMAS, `${kind}/${apiVersion}`);
+}
+
+/**
+ * Validates a decoded entry body (`{kind, apiVersion, spec}`) against Rekor's schema for its kind and version.
+ * Returns `undefined` when valid, else a description of the first error. Kinds without a schema
+ * (see {@link hasBodySchema}) are reported as such.
+ */
+export function validateBody(kind: string, apiVersion: string, body: unknown): string | undefined {
+  const shape = validateBodyShape(body);
+  if (shape) return shape;
+  const key = `${kind}/${apiVersion}`;
+  const schema = SPEC_SCHEMAS[key];
+  if (!schema) return `no schema for kind ${key}`;
+  const b = body as { kind: string; apiVersion: string; spec: unknown };
+  if (b.kind !== kind || b.apiVersion !== apiVersion) {
+    return `body is ${b.kind}/${b.apiVersion}, expected ${key}`;
+  }
+  const fn = validator(key, schema);
+  return fn(b.spec) ? undefined : firstError(fn, '/spec');
+}

@@ -1,0 +1,58 @@
+import { IN_TOTO_PAYLOAD_TYPE } from '../attest/envelope.ts';
+import { builderId } from '../attest/statement.ts';
+import { verifySigstoreBundle } from '../bundle/index.ts';
+import { GateError } from '../errors.ts';
+import { fingerprint } from '../key/keys.ts';
+import { acceptIdentity, acceptKey } from '../key/signer.ts';
+import { checkStatement, failedOutcome, step, type CheckContext } from './steps.ts';
+import type { Candidate, CandidateOutcome } from './types.ts';
+
+/**
+ * A Sigstore bundle that only @sigstore/verify can judge whole (a Rekor v2 entry: hashedrekord or dsse 0.0.2,
+ * Ed25519 checkpoint, RFC 3161 timestamp). The library verifies log inclusion, the binding of the entry to the
+ * envelope, the signature and the signer's certificate (chain, validity and SCTs at the verified times);
+ * then the statement and signer policy checks are the same as for any other candidate.
+ */
+export function checkBundleCandidate(c: Candidate, bundleJson: unknown, ctx: CheckContext): CandidateOutcome {
+  const where = `bundle ${c.registryLocation ?? c.uuid}`;
+  try {
+    return judge(c, bundleJson, ctx, where);
+  } catch (err) {
+    return failedOutcome({ uuid: c.uuid, sources: [...c.sources], registryLocation: c.registryLocation }, err);
+  }
+}
+
+function judge(c: Candidate, bundleJson: unknown, ctx: CheckContext, where: string): CandidateOutcome {
+  const v = step('log', () => verifySigstoreBundle(bundleJson, ctx.trust, { keys: ctx.policy.keys.map((k) => k.key), where }));
+  const t = v.tlogEntries[0];
+  const integratedTime = v.signedAt[0] ? Math.floor(v.signedAt[0].getTime() / 1000) : undefined;
+  const base = {
+    uuid: c.uuid,
+    ...(t ? { logIndex: Number(t.logIndex), kind: `${t.kind} ${t.version}` } : {}),
+    ...(integratedTime !== undefined ? { integratedTime } : {}),
+    sources: [...c.sources],
+    registryLocation: c.registryLocation,
+  };
+  const statement = step('statement', () => {
+    const env = v.envelope;
+    if (!env) throw new GateError('STATEMENT_MALFORMED', `${where}: the bundle holds a message signature, not an attestation`);
+    if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+      throw new GateError('STATEMENT_MALFORMED', `${where}: payload type ${env.payloadType} is not ${IN_TOTO_PAYLOAD_TYPE}`);
+    }
+    return checkStatement(Buffer.from(env.payload), integratedTime ?? 0, ctx, where);
+  });
+  const signer = step('signer', () =>
+    v.signer.kind === 'key'
+      ? acceptKey(ctx.policy, fingerprint(v.signer.key), where)
+      : acceptIdentity(ctx.policy, v.signer.san, v.signer.issuer, where),
+  );
+  return {
+    ...base,
+    status: 'passed',
+    predicateType: statement.predicateType,
+    signer: signer.label,
+    policySigner: signer.policySigner,
+    builderId: builderId(statement),
+    attestationFrom: 'registry',
+  };
+}
