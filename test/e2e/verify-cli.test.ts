@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keylessSigner, logIntotoV001, provenance, randomDigest, runCli, startWorld, worldFlags, ISSUER, IDENTITY, type World } from '../fixtures/world.ts';
+
+let w: World;
+beforeAll(async () => {
+  w = await startWorld();
+});
+afterAll(async () => {
+  await w.close();
+});
+
+describe('rekor-gate verify (the bundled CLI against the test log)', () => {
+  it('verifies a key-signed Chains intoto entry and writes the Tekton results', async () => {
+    const d = randomDigest();
+    const logged = logIntotoV001(w, provenance(d.value));
+    const results = path.join(w.dir, 'results-key');
+    const r = await runCli([...worldFlags(w, d.value), '--key', w.keyPath, '--results-dir', results]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`VERIFIED ${d.value}`);
+    const read = (n: string) => readFileSync(path.join(results, n), 'utf8');
+    expect(read('VERIFIED')).toBe('true');
+    expect(read('REKOR_UUID')).toBe(logged.uuid);
+    expect(read('REKOR_LOG_INDEX')).toBe(String(logged.logIndex));
+    expect(read('SIGNER')).toBe(`sha256:${w.signer.fingerprint}`);
+    expect(read('BUILDER_ID')).toBe('https://tekton.dev/chains/v2');
+    expect(read('PREDICATE_TYPE')).toBe('https://slsa.dev/provenance/v0.2');
+    expect(read('REKOR_LOG_URL')).toBe(`${w.log.url}/api/v1/log/entries/${logged.uuid}`);
+  });
+
+  it('verifies a keyless entry by identity and issuer', async () => {
+    const d = randomDigest();
+    const k = await keylessSigner(w);
+    logIntotoV001(w, provenance(d.value), { signer: k.signer, certificatePem: k.certificatePem });
+    const r = await runCli([...worldFlags(w, d.value), '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--output', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.verified).toBe(true);
+    expect(out.accepted.signer).toBe(IDENTITY);
+  });
+
+  it('rejects an entry signed by an untrusted key (exit 1)', async () => {
+    const d = randomDigest();
+    logIntotoV001(w, provenance(d.value));
+    const other = path.join(w.dir, 'other.pub');
+    const { generateSigner } = await import('../fixtures/signers.ts');
+    (await import('node:fs')).writeFileSync(other, generateSigner().publicKeyPem);
+    const r = await runCli([...worldFlags(w, d.value), '--key', other]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('NOT VERIFIED');
+    expect(r.stdout).toContain('SIGNER_UNTRUSTED');
+  });
+});
