@@ -1,0 +1,156 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleToJSON } from '@sigstore/bundle';
+import { OciClient } from '../../src/registry/client.ts';
+import { parseImageRef } from '../../src/registry/reference.ts';
+import { pushAtt, pushBundleReferrer, pushImage, pushReferrersTag } from '../fixtures/oci-content.ts';
+import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { keylessSigner, logDsseV001, provenance, runCli, startWorld, worldFlags, IDENTITY, ISSUER, type Logged, type World } from '../fixtures/world.ts';
+
+/**
+ * The registry side against a real registry (Debian's docker-registry, distribution 2.8: no referrers API,
+ * so bundle referrers go through the tag schema) and the test log: Chains >= v0.29 logs dsse entries whose
+ * envelope lives only in the registry.
+ */
+const run = registryAvailable() ? describe : describe.skip;
+if (!registryAvailable()) console.warn(REGISTRY_SKIP_REASON);
+
+let w: World;
+let reg: RegistryHandle;
+let client: OciClient;
+beforeAll(async () => {
+  if (!registryAvailable()) return;
+  w = await startWorld();
+  reg = await startRegistry();
+  client = new OciClient({ retries: 0 });
+});
+afterAll(async () => {
+  await client?.close();
+  await reg?.stop();
+  await w?.close();
+});
+
+/** cosign's `dev.sigstore.cosign/bundle` annotation for a logged entry: the SET and the signed fields. */
+function cosignBundle(logged: Logged): string {
+  const resp = w.log.logEntry(logged.uuid);
+  const e = resp?.[logged.uuid];
+  if (!e) throw new Error('entry not served');
+  return JSON.stringify({
+    SignedEntryTimestamp: e.verification?.signedEntryTimestamp,
+    Payload: { body: e.body, integratedTime: e.integratedTime, logIndex: e.logIndex, logID: e.logID },
+  });
+}
+
+/** An image pushed, a dsse entry logged for it (keyless), and its .att manifest as Chains writes it. */
+async function chainsImage(repoName: string, o: { envelopeBytes?: (text: string) => Buffer } = {}) {
+  const repo = parseImageRef(`${reg.host}/${repoName}:latest`);
+  const image = await pushImage(client, repo, 'latest', repoName);
+  const k = await keylessSigner(w);
+  const logged = logDsseV001(w, provenance(image.digest), { signer: k.signer, certificatePem: k.certificatePem });
+  const bytes = o.envelopeBytes ? o.envelopeBytes(logged.envelopeText) : Buffer.from(logged.envelopeText);
+  await pushAtt(client, repo, image.digest, [bytes], {
+    'dev.sigstore.cosign/bundle': cosignBundle(logged),
+    'dev.sigstore.cosign/certificate': k.certificatePem,
+    'dev.sigstore.cosign/chain': w.ca.chainPem,
+    predicateType: 'https://slsa.dev/provenance/v0.2',
+  });
+  return { repo, image, logged, url: `${reg.host}/${repoName}:latest`, k };
+}
+
+const keyless = ['--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER];
+
+run('rekor-gate verify with --image-url (registry evidence)', () => {
+  it('verifies a Chains dsse entry with the envelope from the .att layer', async () => {
+    const c = await chainsImage('acme/dsse');
+    const r = await runCli([...worldFlags(w, c.image.digest), ...keyless, '--image-url', c.url, '--output', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.accepted.uuid).toBe(c.logged.uuid);
+    expect(out.accepted.kind).toBe('dsse 0.0.1');
+    expect(out.accepted.attestationFrom).toBe('registry');
+    expect(out.accepted.sources.sort()).toEqual(['att-tag', 'rekor-search']);
+  });
+
+  it('without --image-url fails and says the registry copy is needed', async () => {
+    const c = await chainsImage('acme/no-url');
+    const r = await runCli([...worldFlags(w, c.image.digest), ...keyless]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('ATTESTATION_MISSING');
+    expect(r.stdout).toContain('--image-url');
+  });
+
+  it('rejects a registry envelope that differs by one byte from the one the log signed', async () => {
+    const c = await chainsImage('acme/tampered', { envelopeBytes: (t) => Buffer.from(t.replace('"payloadType"', '"payloadType" ')) });
+    const r = await runCli([...worldFlags(w, c.image.digest), ...keyless, '--image-url', c.url]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('ATTESTATION_HASH');
+  });
+
+  it('verifies offline from the SET in the .att annotation, sending nothing to the log', async () => {
+    const c = await chainsImage('acme/offline');
+    const before = w.log.requests.length;
+    const r = await runCli([...worldFlags(w, c.image.digest), ...keyless, '--image-url', c.url, '--offline', '--output', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).accepted.sources).toEqual(['att-tag']);
+    expect(w.log.requests.length).toBe(before);
+  });
+
+  it('fails (exit 1) when the tag names another digest than --image-digest', async () => {
+    const c = await chainsImage('acme/moved');
+    await pushImage(client, c.repo, 'latest', 'moved-on');
+    const r = await runCli([...worldFlags(w, c.image.digest), ...keyless, '--image-url', c.url]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('TAG_DIGEST_MISMATCH');
+    expect(r.stderr).toContain(c.image.digest);
+  });
+
+  it('exits 3 when the registry is down', async () => {
+    const r = await runCli([...worldFlags(w, `sha256:${'1'.repeat(64)}`), ...keyless, '--image-url', '127.0.0.1:1/acme/x:latest']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('REGISTRY_UNREACHABLE');
+  });
+
+  it('verifies a Sigstore bundle referrer (cosign 3) found through the referrers tag schema', async () => {
+    const repoName = 'acme/bundle';
+    const repo = parseImageRef(`${reg.host}/${repoName}:latest`);
+    const image = await pushImage(client, repo, 'latest', repoName);
+    const k = await keylessSigner(w);
+    const logged = logDsseV001(w, provenance(image.digest), { signer: k.signer, certificatePem: k.certificatePem });
+    const e = w.log.logEntry(logged.uuid)?.[logged.uuid];
+    if (!e?.verification?.inclusionProof) throw new Error('no proof');
+    const p = e.verification.inclusionProof;
+    const hexToB64 = (h: string) => Buffer.from(h, 'hex').toString('base64');
+    const bundle = {
+      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      verificationMaterial: {
+        certificate: { rawBytes: k.leaf.der.toString('base64') },
+        tlogEntries: [
+          {
+            logIndex: String(e.logIndex),
+            logId: { keyId: hexToB64(e.logID) },
+            kindVersion: { kind: 'dsse', version: '0.0.1' },
+            integratedTime: String(e.integratedTime),
+            inclusionPromise: { signedEntryTimestamp: e.verification.signedEntryTimestamp },
+            inclusionProof: { logIndex: String(p.logIndex), rootHash: hexToB64(p.rootHash), treeSize: String(p.treeSize), hashes: p.hashes.map(hexToB64), checkpoint: { envelope: p.checkpoint } },
+            canonicalizedBody: e.body,
+          },
+        ],
+      },
+      dsseEnvelope: { payloadType: logged.envelope.payloadType, payload: logged.envelope.payload, signatures: logged.envelope.signatures.map((s) => ({ sig: s.sig })) },
+    };
+    const subject = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: image.digest, size: image.bytes.length };
+    const ref = await pushBundleReferrer(client, repo, subject, bundle);
+    await pushReferrersTag(client, repo, image.digest, [ref.descriptor]);
+    const r = await runCli([...worldFlags(w, image.digest), ...keyless, '--image-url', `${reg.host}/${repoName}@${image.digest}`, '--output', 'json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.accepted.uuid).toBe(logged.uuid);
+    expect(out.accepted.sources.sort()).toEqual(['referrer-bundle', 'rekor-search']);
+    void bundleToJSON;
+  });
+});
+
+void mkdirSync;
+void writeFileSync;
+void path;

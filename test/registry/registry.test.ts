@@ -1,0 +1,234 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseImageDigest } from '../../src/digest.ts';
+import { GateError, exitCodeFor } from '../../src/errors.ts';
+import { loadDockerConfig } from '../../src/registry/auth.ts';
+import { MEDIA_TYPES, OciClient } from '../../src/registry/client.ts';
+import { fetchRegistryEvidence, resolveDigest } from '../../src/registry/evidence.ts';
+import { parseImageRef } from '../../src/registry/reference.ts';
+import { REGISTRY_SKIP_REASON, registryAvailable, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { SAMPLE_BUNDLE, SAMPLE_COSIGN_BUNDLE, SAMPLE_ENVELOPE, json, pushAtt, pushBundleReferrer, pushImage, pushReferrersTag } from '../fixtures/oci-content.ts';
+
+const available = registryAvailable();
+if (!available) console.warn(`SKIP registry tests: ${REGISTRY_SKIP_REASON}`);
+
+async function rejection(p: Promise<unknown>): Promise<GateError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(GateError);
+  return err as GateError;
+}
+
+describe.skipIf(!available)('against distribution 2.8 (anonymous)', () => {
+  let reg: RegistryHandle;
+  let client: OciClient;
+  beforeAll(async () => {
+    reg = await startRegistry();
+    client = new OciClient({ retries: 0 });
+  });
+  afterAll(async () => {
+    await client?.close();
+    await reg?.stop();
+  });
+
+  it('pushes and pulls an image: blobs, manifest by tag and by digest, tag -> digest', async () => {
+    const repo = parseImageRef(`${reg.host}/team/app:v1`);
+    const img = await pushImage(client, repo, 'v1');
+    const byTag = await client.getManifest(repo, 'v1');
+    expect(byTag.kind).toBe('manifest');
+    expect(byTag.bytes.equals(img.bytes)).toBe(true);
+    expect(byTag.digest).toBe(img.digest);
+    expect(byTag.mediaType).toBe(MEDIA_TYPES.ociManifest);
+    const byDigest = await client.getManifest(repo, img.digest);
+    expect(byDigest.bytes.equals(img.bytes)).toBe(true);
+    expect((await client.headManifest(repo, 'v1'))?.digest).toBe(img.digest);
+    expect((await client.getBlob(repo, img.layer.digest, { expectedSize: img.layer.size })).toString()).toBe('layer hello');
+    expect(await resolveDigest(repo, { client })).toBe(img.digest);
+    // Pushing the same blob again is a no-op (HEAD first).
+    expect(await client.pushBlob(repo, Buffer.from('layer hello'))).toMatchObject({ digest: img.layer.digest });
+    // An @digest reference resolves without asking.
+    expect(await resolveDigest(parseImageRef(`${reg.host}/nowhere@${img.digest}`), { client })).toBe(img.digest);
+    // A Docker schema 2 manifest and a Docker manifest list round-trip too.
+    const docker = json({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerManifest, config: { ...img.config, mediaType: 'application/vnd.docker.container.image.v1+json' }, layers: [{ ...img.layer, mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip' }] });
+    const dockerDigest = await client.pushManifest(repo, docker, MEDIA_TYPES.dockerManifest, 'docker');
+    const list = json({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerManifestList, manifests: [{ mediaType: MEDIA_TYPES.dockerManifest, digest: dockerDigest, size: docker.length, platform: { architecture: 'amd64', os: 'linux' } }] });
+    const listDigest = await client.pushManifest(repo, list, MEDIA_TYPES.dockerManifestList, 'list');
+    const fetchedList = await client.getManifest(repo, 'list');
+    expect(fetchedList).toMatchObject({ kind: 'index', digest: listDigest, mediaType: MEDIA_TYPES.dockerManifestList });
+    expect(await resolveDigest(parseImageRef(`${reg.host}/team/app:docker`), { client })).toBe(dockerDigest);
+  });
+
+  it('resolves the default tag latest, and says REGISTRY_NOT_FOUND for a missing tag', async () => {
+    const repo = parseImageRef(`${reg.host}/latest-app`);
+    const img = await pushImage(client, repo, 'latest', 'latest');
+    expect(await resolveDigest(repo, { client })).toBe(img.digest);
+    const err = await rejection(resolveDigest(parseImageRef(`${reg.host}/latest-app:nope`), { client }));
+    expect(err.code).toBe('REGISTRY_NOT_FOUND');
+    expect(err.message).toContain(`${reg.host}/latest-app:nope`);
+  });
+
+  it('caps manifest and blob sizes', async () => {
+    const repo = parseImageRef(`${reg.host}/caps`);
+    const img = await pushImage(client, repo, 'v1', 'x'.repeat(2000));
+    const small = new OciClient({ retries: 0, maxManifestBytes: 100, maxBlobBytes: 100 });
+    try {
+      expect((await rejection(small.getManifest(repo, 'v1'))).code).toBe('RESPONSE_TOO_LARGE');
+      // Without a size hint the body is cut off at the cap.
+      expect((await rejection(small.getBlob(repo, img.config.digest))).code).toBe('RESPONSE_TOO_LARGE');
+      // With one, before any request.
+      const err = await rejection(small.getBlob(repo, img.config.digest, { expectedSize: img.config.size }));
+      expect(err.code).toBe('RESPONSE_TOO_LARGE');
+      expect(exitCodeFor(err)).toBe(3);
+      // Per-call caps.
+      expect((await client.getBlob(repo, img.config.digest, { maxBytes: img.config.size })).length).toBe(img.config.size);
+      expect((await rejection(client.getBlob(repo, img.config.digest, { maxBytes: img.config.size - 1 }))).code).toBe('RESPONSE_TOO_LARGE');
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('finds bundle referrers through the referrers tag schema (distribution 2.8 has no referrers API) and the .att layout', async () => {
+    const ref = parseImageRef(`${reg.host}/chains/app:v1`);
+    const img = await pushImage(client, ref, 'v1', 'chains');
+    const digest = parseImageDigest(img.digest);
+    const subject = { mediaType: MEDIA_TYPES.ociManifest, digest: img.digest, size: img.bytes.length };
+
+    expect(await fetchRegistryEvidence(ref, digest, { client })).toEqual([]);
+
+    const secondEnvelope = json({ payloadType: 'application/vnd.in-toto+json', payload: 'e30=', signatures: [] });
+    const att = await pushAtt(client, ref, img.digest, [SAMPLE_ENVELOPE, secondEnvelope]);
+    const b1 = await pushBundleReferrer(client, ref, subject);
+    const b2 = await pushBundleReferrer(client, ref, subject, { ...SAMPLE_BUNDLE, note: 'second' });
+    // Not a bundle: ignored. A bundle whose subject is another image: ignored.
+    const other = await pushImage(client, ref, 'other', 'other');
+    const foreign = await pushBundleReferrer(client, ref, { mediaType: MEDIA_TYPES.ociManifest, digest: other.digest, size: other.bytes.length }, { foreign: true });
+    const sbomBytes = json({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, artifactType: 'application/spdx+json', config: await client.pushBlob(ref, Buffer.from('{}'), MEDIA_TYPES.ociEmpty), layers: [await client.pushBlob(ref, Buffer.from('{"spdx":1}'), 'application/spdx+json')], subject });
+    const sbomDigest = await client.pushManifest(ref, sbomBytes, MEDIA_TYPES.ociManifest);
+    await pushReferrersTag(client, ref, img.digest, [
+      b1.descriptor,
+      { mediaType: MEDIA_TYPES.ociManifest, digest: sbomDigest, size: sbomBytes.length, artifactType: 'application/spdx+json' },
+      foreign.descriptor,
+      b2.descriptor,
+    ]);
+
+    const listed = await client.listReferrers(ref, img.digest);
+    expect(listed.via).toBe('tag-schema');
+    expect(listed.descriptors).toHaveLength(4);
+    expect((await client.listReferrers(ref, img.digest, MEDIA_TYPES.sigstoreBundleV03)).descriptors).toHaveLength(3);
+
+    const evidence = await fetchRegistryEvidence(ref, digest, { client });
+    expect(evidence.map((e) => e.source)).toEqual(['att-tag', 'att-tag', 'referrer-bundle', 'referrer-bundle']);
+    const [e1, e2, r1, r2] = evidence;
+    if (e1?.source !== 'att-tag' || e2?.source !== 'att-tag' || r1?.source !== 'referrer-bundle' || r2?.source !== 'referrer-bundle') throw new Error('shape');
+    expect(e1.envelopeBytes.equals(SAMPLE_ENVELOPE)).toBe(true);
+    expect(e2.envelopeBytes.equals(secondEnvelope)).toBe(true);
+    expect(e1.location).toBe(`${reg.host}/chains/app@${att.layers[0]?.digest}`);
+    expect(e1.manifestDigest).toBe(att.digest);
+    expect(e1.tag).toBe(`${reg.host}/chains/app:sha256-${digest.hex}.att`);
+    expect(e1.cosignBundle).toEqual(SAMPLE_COSIGN_BUNDLE);
+    expect(e1.certificatePem).toContain('MIIB');
+    expect(e1.chainPem).toContain('MIIC');
+    expect(e1.predicateType).toBe('https://slsa.dev/provenance/v0.2');
+    expect(r1.bundle).toEqual(SAMPLE_BUNDLE);
+    expect(r1.bundleBytes.equals(b1.bundleBytes)).toBe(true);
+    expect(r1.via).toBe('tag-schema');
+    expect(r1.location).toBe(`${reg.host}/chains/app@${b1.descriptor.digest}`);
+    expect(r1.artifactType).toBe(MEDIA_TYPES.sigstoreBundleV03);
+    expect(r2.bundle).toEqual({ ...SAMPLE_BUNDLE, note: 'second' });
+  });
+
+  it('rejects an .att annotation of the wrong shape', async () => {
+    const ref = parseImageRef(`${reg.host}/badatt`);
+    const img = await pushImage(client, ref, 'v1', 'badatt');
+    await pushAtt(client, ref, img.digest, [SAMPLE_ENVELOPE], { 'dev.sigstore.cosign/bundle': '{"SignedEntryTimestamp":"x"}' });
+    const err = await rejection(fetchRegistryEvidence(ref, parseImageDigest(img.digest), { client }));
+    expect(err.code).toBe('REGISTRY_MALFORMED');
+    expect(err.message).toContain('dev.sigstore.cosign/bundle');
+  });
+
+  it('says REGISTRY_UNREACHABLE when the registry is down', async () => {
+    const down = await startRegistry();
+    const ref = parseImageRef(`${down.host}/app:v1`);
+    await down.stop();
+    const err = await rejection(fetchRegistryEvidence(ref, parseImageDigest(`sha256:${'0'.repeat(64)}`), { retries: 1 }));
+    expect(err.code).toBe('REGISTRY_UNREACHABLE');
+    expect(err.message).toContain(down.host);
+    expect(exitCodeFor(err)).toBe(3);
+  });
+});
+
+describe('unreachable without a registry', () => {
+  it('a closed port is REGISTRY_UNREACHABLE', async () => {
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    const err = await rejection(resolveDigest(parseImageRef(`127.0.0.1:${port}/app:v1`), { retries: 0 }));
+    expect(err.code).toBe('REGISTRY_UNREACHABLE');
+  });
+});
+
+describe.skipIf(!available)('against distribution 2.8 with htpasswd (basic auth)', () => {
+  const username = 'tekton';
+  const password = 's3cr3t-Pa55';
+  let reg: RegistryHandle;
+  let dir: string;
+  beforeAll(async () => {
+    reg = await startRegistry({ htpasswd: { username, password } });
+    dir = await mkdtemp(path.join(tmpdir(), 'rekor-gate-dockercfg-'));
+  });
+  afterAll(async () => {
+    await reg?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function configDir(name: string, auths: Record<string, unknown>): Promise<string> {
+    const d = path.join(dir, name);
+    await mkdir(d, { recursive: true });
+    await writeFile(path.join(d, 'config.json'), JSON.stringify({ auths }));
+    return d;
+  }
+
+  it('denies anonymous access with REGISTRY_DENIED', async () => {
+    const ref = parseImageRef(`${reg.host}/private/app:v1`);
+    const err = await rejection(resolveDigest(ref, { retries: 0 }));
+    expect(err.code).toBe('REGISTRY_DENIED');
+    expect(err.message).toContain(`registry denied access to ${reg.host}/private/app`);
+    expect(exitCodeFor(err)).toBe(3);
+  });
+
+  it('authenticates from DOCKER_CONFIG keyed by host with "auth", and by URL with username/password', async () => {
+    const ref = parseImageRef(`${reg.host}/private/app:v1`);
+    const byHost = await loadDockerConfig(await configDir('by-host', { [reg.host]: { auth: Buffer.from(`${username}:${password}`).toString('base64') } }));
+    const pusher = new OciClient({ dockerConfig: byHost, retries: 0 });
+    let img;
+    try {
+      img = await pushImage(pusher, ref, 'v1', 'private');
+      await pushAtt(pusher, ref, img.digest);
+      expect(await resolveDigest(ref, { client: pusher })).toBe(img.digest);
+    } finally {
+      await pusher.close();
+    }
+    const byUrl = await loadDockerConfig(await configDir('by-url', { [`http://${reg.host}/v2/`]: { username, password } }));
+    expect(await resolveDigest(ref, { dockerConfig: byUrl })).toBe(img.digest);
+    const evidence = await fetchRegistryEvidence(ref, parseImageDigest(img.digest), { dockerConfig: byUrl });
+    expect(evidence.map((e) => e.source)).toEqual(['att-tag']);
+  });
+
+  it('denies wrong credentials without printing them', async () => {
+    const ref = parseImageRef(`${reg.host}/private/app:v1`);
+    const wrong = await loadDockerConfig(await configDir('wrong', { [reg.host]: { username, password: 'not-the-password' } }));
+    const err = await rejection(resolveDigest(ref, { dockerConfig: wrong, retries: 0 }));
+    expect(err.code).toBe('REGISTRY_DENIED');
+    expect(err.message).not.toContain('not-the-password');
+    expect(err.message).not.toContain(Buffer.from(`${username}:not-the-password`).toString('base64'));
+    // Credentials for another port are not used.
+    const other = await loadDockerConfig(await configDir('other', { '127.0.0.1:1': { username, password } }));
+    expect((await rejection(resolveDigest(ref, { dockerConfig: other, retries: 0 }))).message).toContain('no credentials');
+  });
+});
