@@ -35,11 +35,12 @@ export function checkCandidate(c: Candidate, ctx: CheckContext): CandidateOutcom
     registryLocation: c.registryLocation,
   };
   const where = `entry ${c.uuid} (log index ${c.entry.logIndex})`;
+  let kind: string | undefined;
   try {
     if (c.bundleJson !== undefined) return checkBundleCandidate(c, c.bundleJson, ctx);
     if (c.lookupError) throw new CheckFailure('log', c.lookupError);
     const entry = step('entry', () => decodeEntry(c.uuid, c.entry));
-    const kind = `${entry.kind} ${entry.apiVersion}`;
+    kind = `${entry.kind} ${entry.apiVersion}`;
     if (!entry.supported || !ATTESTATION_KINDS.has(kind)) {
       const reason = entry.unsupportedReason ?? `kind ${kind} carries no attestation (supported: ${[...ATTESTATION_KINDS].join(', ')})`;
       return { ...base, kind, status: 'skipped', check: 'entry', code: 'ENTRY_UNSUPPORTED_KIND', reason: `${where}: ${reason}` };
@@ -87,6 +88,6 @@ export function checkCandidate(c: Candidate, ctx: CheckContext): CandidateOutcom
       attestationFrom: bound.from,
     };
   } catch (err) {
-    return failedOutcome(base, err);
+    return failedOutcome(kind ? { ...base, kind } : base, err);
   }
 }
