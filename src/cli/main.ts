@@ -12,36 +12,61 @@ function dropEmptyEnv(env: NodeJS.ProcessEnv): void {
   for (const [k, v] of Object.entries(env)) if (k.startsWith(ENV_PREFIX) && v !== undefined && v.trim() === '') delete env[k];
 }
 
-export function verifyOptions(y: Argv) {
+/** The log and what to trust about it: shared by verify, search and get. */
+export function logOptions<T>(y: Argv<T>) {
   return y
+    .option('rekor-url', { type: 'string', default: 'https://rekor.sigstore.dev', describe: 'Rekor log to search' })
+    .option('trusted-root', { type: 'string', describe: 'Sigstore trusted_root.json (log keys, CAs, CT logs)' })
+    .option('rekor-public-key', { type: 'string', describe: 'A private log\'s public key, PEM file' })
+    .option('trust-dir', { type: 'string', describe: 'Directory holding trusted_root.json and/or rekor.pub (and ca.crt)' })
+    .option('tuf-cache-dir', { type: 'string', describe: 'Cache directory for the public-good TUF trusted root' })
+    .option('ca-cert', { type: 'string', describe: 'Extra CA (PEM) for TLS to a private log or registry' })
+    .option('timeout', { type: 'number', default: 30, describe: 'Seconds per HTTP request' })
+    .option('output', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format on stdout' });
+}
+
+export function verifyOptions<T>(y: Argv<T>) {
+  return logOptions(y)
     .option('image-digest', { type: 'string', demandOption: true, describe: 'Digest of the built image, sha256:<64 hex> (buildah\'s IMAGE_DIGEST)' })
     .option('image-url', { type: 'string', describe: 'Image reference (buildah\'s IMAGE_URL); also searches the registry for .att attestations and bundle referrers' })
-    .option('rekor-url', { type: 'string', default: 'https://rekor.sigstore.dev', describe: 'Rekor log to search' })
+    .option('log-index', { type: 'string', describe: 'Verify exactly this entry (global log index) instead of searching' })
+    .option('entry-url', { type: 'string', describe: 'Verify exactly this entry: <rekor>/api/v1/log/entries?logIndex=N (the chains.tekton.dev/transparency annotation)' })
     .option('key', { type: 'string', array: true, describe: 'Trusted signer public key, PEM file (repeatable)' })
     .option('public-key', { type: 'string', array: true, describe: 'Trusted signer public key(s) as PEM text' })
     .option('certificate-identity', { type: 'string', describe: 'Keyless: exact certificate identity (SAN)' })
     .option('certificate-identity-regexp', { type: 'string', describe: 'Keyless: certificate identity regexp (unanchored, as cosign)' })
     .option('certificate-oidc-issuer', { type: 'string', describe: 'Keyless: exact OIDC issuer' })
     .option('certificate-oidc-issuer-regexp', { type: 'string', describe: 'Keyless: OIDC issuer regexp' })
-    .option('trusted-root', { type: 'string', describe: 'Sigstore trusted_root.json (log keys, CAs, CT logs)' })
-    .option('rekor-public-key', { type: 'string', describe: 'A private log\'s public key, PEM file' })
-    .option('trust-dir', { type: 'string', describe: 'Directory holding trusted_root.json and/or rekor.pub (and ca.crt)' })
-    .option('tuf-cache-dir', { type: 'string', describe: 'Cache directory for the public-good TUF trusted root' })
-    .option('ca-cert', { type: 'string', describe: 'Extra CA (PEM) for TLS to a private log' })
     .option('predicate-type', { type: 'string', array: true, describe: 'Allowed predicate type URI (repeatable or comma-separated; default any)' })
+    .option('policy', { type: 'string', describe: 'Policy file (YAML or JSON); see "rekor-gate policy schema"' })
     .option('results-dir', { type: 'string', describe: 'Write Tekton result files here (/tekton/results)' })
     .option('wait', { type: 'number', default: 0, describe: 'Seconds to keep polling until an acceptable entry appears' })
-    .option('timeout', { type: 'number', default: 30, describe: 'Seconds per HTTP request' })
-    .option('output', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Summary format on stdout' })
     .option('fail-on-unverified', { type: 'boolean', default: true, describe: 'Exit 1 when nothing is verified (--no-fail-on-unverified: exit 0, VERIFIED=false)' })
-    .option('policy', { type: 'string', describe: 'Policy file (YAML or JSON); see "rekor-gate policy schema"' })
+    .option('offline', { type: 'boolean', default: false, describe: 'Send no request to the log: verify registry-held entries from their SET or proof' })
     .option('vsa', { type: 'string', describe: 'Write a SLSA verification summary attestation (in-toto statement) to this file' })
     .option('vsa-key', { type: 'string', describe: 'Sign the VSA with this private key (PEM) and write a DSSE envelope' })
     .option('vsa-verifier-id', { type: 'string', default: 'https://github.com/rekor-gate/rekor-gate', describe: 'The verifier ID written in the VSA' })
-    .option('offline', { type: 'boolean', default: false, describe: 'Send no request to the log: verify registry-held entries from their SET or proof' });
+    .conflicts('log-index', 'entry-url');
 }
 
 export type VerifyArgs = Awaited<ReturnType<typeof verifyOptions>['argv']>;
+
+export function searchOptions<T>(y: Argv<T>) {
+  return logOptions(y).option('image-digest', { type: 'string', demandOption: true, describe: 'Digest to search for, sha256:<64 hex>' });
+}
+export type SearchArgs = Awaited<ReturnType<typeof searchOptions>['argv']>;
+
+export function getOptions<T>(y: Argv<T>) {
+  return logOptions(y)
+    .option('uuid', { type: 'string', describe: 'Entry UUID (64 or 80 hex)' })
+    .option('log-index', { type: 'string', describe: 'Global log index' })
+    .conflicts('uuid', 'log-index')
+    .check((a) => {
+      if (a.uuid === undefined && a['log-index'] === undefined) throw new Error('give --uuid or --log-index');
+      return true;
+    });
+}
+export type GetArgs = Awaited<ReturnType<typeof getOptions>['argv']>;
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   dropEmptyEnv(env);
@@ -58,31 +83,49 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
         exitCode = await runVerify(args as VerifyArgs);
       },
     )
+    .command(
+      'search',
+      'List the log entries indexed under a digest, with their log-level verification (like rekor-cli search)',
+      (y) => searchOptions(y),
+      async (args) => {
+        const { runSearch } = await import('./inspect-commands.ts');
+        exitCode = await runSearch(args as SearchArgs);
+      },
+    )
+    .command(
+      'get',
+      'Show one log entry, with its log-level verification (like rekor-cli get)',
+      (y) => getOptions(y),
+      async (args) => {
+        const { runGet } = await import('./inspect-commands.ts');
+        exitCode = await runGet(args as GetArgs);
+      },
+    )
     .command('policy schema', 'Print the JSON Schema of policy files', {}, async () => {
       const { policySchema } = await import('../policy/file.ts');
       process.stdout.write(`${JSON.stringify(policySchema(), null, 2)}\n`);
     })
-    .demandCommand(1, 'name a command: verify, policy schema')
+    .demandCommand(1, 'name a command: verify, search, get, policy schema')
     .strict()
     .version(VERSION)
     .help()
     .wrap(Math.min(120, process.stdout.columns || 100))
+    // Only argument validation reaches here: the command handlers turn their own errors into exit codes.
     .fail((msg, err) => {
-      if (err) throw err;
-      throw Object.assign(new Error(msg), { usage: true });
+      throw Object.assign(err ?? new Error(msg), { usage: true });
     });
   try {
     await parser.parseAsync();
   } catch (err) {
-    const e = err as Error & { usage?: boolean; code?: string };
+    const e = err as Error & { usage?: boolean };
     process.stderr.write(`rekor-gate: ${e.usage ? 'usage error' : 'error'}: ${e.message}\n`);
-    if (e.usage) process.stderr.write('Run "rekor-gate verify --help" for the flags.\n');
+    if (e.usage) process.stderr.write('Run "rekor-gate <command> --help" for the flags.\n');
     return e.usage ? 2 : 1;
   }
   return exitCode;
 }
 
-// Entry point (also the bundle's): the only place that exits.
+// Entry point (also the bundle's): the only place that sets the exit code.
 main(hideBin(process.argv), process.env).then(
   (code) => {
     process.exitCode = code;

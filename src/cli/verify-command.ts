@@ -1,30 +1,23 @@
 import { parseImageDigest, type ImageDigest } from '../digest.ts';
 import { GateError, errorMessage, exitCodeFor } from '../errors.ts';
-import { createHttp } from '../net/http.ts';
-import { createRekorClient } from '../rekor/client.ts';
-import { renderJson, renderText } from '../report/render.ts';
-import { checkResultsDir, resultValues, writeResults } from '../tekton/results.ts';
-import { loadDockerConfigFromEnv } from '../registry/index.ts';
-import { loadTrust } from '../trust/index.ts';
-import { registryFinder, rekorSearchFinder } from '../verify/finders.ts';
-import type { CandidateFinder } from '../verify/verifier.ts';
-import { verify } from '../verify/verifier.ts';
 import { describe } from '../policy/matcher.ts';
 import type { Policy } from '../policy/policy.ts';
+import { loadDockerConfigFromEnv } from '../registry/index.ts';
+import { renderJson, renderText } from '../report/render.ts';
+import { checkResultsDir, resultValues, writeResults } from '../tekton/results.ts';
+import { lookupFinder, registryFinder, rekorSearchFinder } from '../verify/finders.ts';
 import type { Verdict } from '../verify/types.ts';
+import { verify, type CandidateFinder } from '../verify/verifier.ts';
 import { buildVsa, flagsPolicy, imageResourceUri, readSigningKeyFile, signVsa, writeVsa } from '../vsa/index.ts';
+import { parseEntryUrl, parseLogIndex } from './entry-url.ts';
+import { policyFromFlags } from './inputs.ts';
 import type { VerifyArgs } from './main.ts';
-import { parseRekorUrl, policyFromFlags, readCaCert, resolveTrustFiles } from './inputs.ts';
+import { openLog, reportError, seconds, type LogSession } from './session.ts';
 import { VERSION } from './version.ts';
 
 const stderr = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
-
-function nonNegative(value: number, flag: string): number {
-  if (!Number.isFinite(value) || value < 0) throw new GateError('USAGE', `--${flag} must be a number of seconds >= 0, got ${value}`);
-  return value;
-}
 
 /** The policy as the VSA names it: the policy file, or a digest of the flag policy (no secrets: keys by fingerprint). */
 function policyRef(policy: Policy) {
@@ -50,6 +43,36 @@ function writeSummary(file: string, verdict: Verdict, policy: Policy, verifierId
   writeVsa(file, keyPem ? signVsa(statement, keyPem) : statement);
 }
 
+/** Where candidates come from: the search, or the one entry named; plus the registry with --image-url. */
+async function findersFor(args: VerifyArgs, s: LogSession, digest: ImageDigest): Promise<{ finders: CandidateFinder[]; entryUrl: (uuid: string) => string }> {
+  const finders: CandidateFinder[] = [];
+  let rekor = s.rekor;
+  if (args.entryUrl !== undefined) {
+    const lookup = parseEntryUrl(args.entryUrl, s.rekorUrl, s.trust);
+    rekor = s.clientFor(lookup.rekorUrl);
+    finders.push(lookupFinder(rekor, lookup, 'entry-url'));
+  } else if (args.logIndex !== undefined) {
+    finders.push(lookupFinder(rekor, { logIndex: parseLogIndex(args.logIndex, '--log-index') }, 'log-index'));
+  } else {
+    if (!args.offline) finders.push(rekorSearchFinder(rekor, digest));
+    if (args.imageUrl) {
+      finders.push(
+        await registryFinder({
+          imageUrl: args.imageUrl,
+          digest,
+          rekor: args.offline ? undefined : rekor,
+          registry: { dockerConfig: await loadDockerConfigFromEnv(process.env), timeoutMs: s.timeoutMs, ca: s.caCertPem, userAgent: `rekor-gate/${VERSION}` },
+        }),
+      );
+    }
+  }
+  if (finders.length === 0) throw new GateError('USAGE', '--offline needs --image-url: without the log, only the registry can name entries');
+  if (args.offline && (args.logIndex !== undefined || args.entryUrl !== undefined)) {
+    throw new GateError('USAGE', '--offline cannot fetch --log-index or --entry-url from the log');
+  }
+  return { finders, entryUrl: (uuid) => rekor.entryUrl(uuid) };
+}
+
 /** `rekor-gate verify`: inputs are parsed and checked here once, then handed down as typed values. */
 export async function runVerify(args: VerifyArgs): Promise<number> {
   let digest: ImageDigest | undefined;
@@ -58,47 +81,15 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
     if (resultsDir) checkResultsDir(resultsDir);
     digest = parseImageDigest(args.imageDigest);
     const policy = policyFromFlags(args);
-    const rekorUrl = parseRekorUrl(args.rekorUrl);
-    const wait = nonNegative(args.wait, 'wait');
-    const timeout = nonNegative(args.timeout, 'timeout');
-    if (timeout === 0) throw new GateError('USAGE', '--timeout must be > 0');
-    const files = resolveTrustFiles(args);
-    const caCertPem = readCaCert(files.caCert);
+    const wait = seconds(args.wait, 'wait');
     const vsaKeyPem = args.vsaKey ? readSigningKeyFile(args.vsaKey) : undefined;
     if (args.vsaKey && !args.vsa) throw new GateError('USAGE', '--vsa-key needs --vsa FILE');
-
-    const trust = await loadTrust({
-      trustedRootPath: files.trustedRoot,
-      rekorPublicKeyPath: files.rekorPublicKey,
-      tufCacheDir: args.tufCacheDir,
-      offline: args.offline,
-    });
-    const http = createHttp({ timeoutMs: timeout * 1000, caCertPem, userAgent: `rekor-gate/${VERSION}` });
+    const s = await openLog(args);
     try {
-      const rekor = createRekorClient(rekorUrl, http);
-      const finders: CandidateFinder[] = [];
-      if (!args.offline) finders.push(rekorSearchFinder(rekor, digest));
-      if (args.imageUrl) {
-        const dockerConfig = await loadDockerConfigFromEnv(process.env);
-        finders.push(
-          await registryFinder({
-            imageUrl: args.imageUrl,
-            digest,
-            rekor: args.offline ? undefined : rekor,
-            registry: { dockerConfig, timeoutMs: timeout * 1000, ca: caCertPem, userAgent: `rekor-gate/${VERSION}` },
-          }),
-        );
-      }
-      if (finders.length === 0) throw new GateError('USAGE', '--offline needs --image-url: without the log, only the registry can name entries');
+      const { finders, entryUrl } = await findersFor(args, s, digest);
       const verdict = await verify(
-        { digest, imageUrl: args.imageUrl, rekorUrl, policy, trust, waitSeconds: wait },
-        {
-          finders,
-          entryUrl: (uuid) => rekor.entryUrl(uuid),
-          progress: stderr,
-          sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-          now: () => Date.now(),
-        },
+        { digest, imageUrl: args.imageUrl, rekorUrl: s.rekorUrl, policy, trust: s.trust, waitSeconds: wait },
+        { finders, entryUrl, progress: stderr, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: () => Date.now() },
       );
       process.stdout.write(args.output === 'json' ? renderJson(verdict, VERSION) : renderText(verdict));
       if (resultsDir) writeResults(resultsDir, resultValues(verdict));
@@ -106,12 +97,11 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
       if (verdict.verified) return 0;
       return args.failOnUnverified ? 1 : 0;
     } finally {
-      await http.close();
+      await s.close();
     }
   } catch (err) {
-    const code = exitCodeFor(err);
+    const code = reportError(err);
     const tag = err instanceof GateError ? err.code : 'INTERNAL';
-    stderr(`rekor-gate: ${code === 2 ? 'usage error' : 'error'} [${tag}]: ${errorMessage(err)}`);
     if (resultsDir && !(err instanceof GateError && err.code === 'BAD_RESULTS_DIR')) {
       try {
         writeResults(resultsDir, resultValues({ error: `[${tag}] ${errorMessage(err)}`, imageDigest: digest?.value }));
@@ -119,9 +109,11 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
         // the directory was checked first; nothing more to do
       }
     }
-    if (args.output === 'json') process.stdout.write(`${JSON.stringify({ tool: 'rekor-gate', version: VERSION, verified: false, error: { code: tag, message: errorMessage(err) } })}\n`);
+    if (args.output === 'json') {
+      process.stdout.write(`${JSON.stringify({ tool: 'rekor-gate', version: VERSION, verified: false, error: { code: tag, message: errorMessage(err) } })}\n`);
+    }
     // Audit mode turns "not verified" and "could not reach" into success (VERIFIED=false); bad input still fails.
-    if (!args.failOnUnverified && code !== 2) return 0;
+    if (!args.failOnUnverified && exitCodeFor(err) !== 2) return 0;
     return code;
   }
 }

@@ -118,7 +118,7 @@ function tufFailure(err: unknown, source: string, tufCacheDir: string | undefine
   }
   const detail = messages.join(': ');
   const cache = tufCacheDir ? ` (cache ${tufCacheDir})` : '';
-  const fsError = typeof (root as { path?: unknown }).path === 'string';
+  const fsError = root instanceof Error && typeof (root as { path?: unknown }).path === 'string';
   if (fsError || (err instanceof TUFError && (err.code === 'TUF_INIT_CACHE_ERROR' || err.code === 'TUF_READ_TARGET_ERROR'))) {
     return new GateError('BAD_TRUST_ROOT', `${source}: the TUF cache${cache} is unusable: ${detail}; pass --tuf-cache-dir DIR or --trusted-root PATH`, {
       cause: err,

@@ -101,3 +101,18 @@ export async function registryFinder(o: RegistryFinderOptions): Promise<Candidat
     return out;
   };
 }
+
+/** The one entry a user named (--log-index, --entry-url): fetched and judged like any candidate. */
+export function lookupFinder(rekor: RekorClient, what: { logIndex: number } | { uuid: string }, source: 'log-index' | 'entry-url'): CandidateFinder {
+  let got: Candidate | undefined;
+  return async () => {
+    if (!got) {
+      const r = 'logIndex' in what ? await rekor.getByLogIndex(what.logIndex) : await rekor.getByUUID(what.uuid);
+      got = { uuid: r.uuid, entry: r.entry, sources: [source] };
+      if ('logIndex' in what && r.entry.logIndex !== what.logIndex) {
+        got.lookupError = new GateError('TLOG_INCONSISTENT', `the log answered log index ${what.logIndex} with an entry at index ${r.entry.logIndex}`);
+      }
+    }
+    return [{ ...got, sources: [...got.sources] }];
+  };
+}

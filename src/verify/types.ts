@@ -2,7 +2,7 @@ import type { ErrorCode } from '../errors.ts';
 import type { LogEntryAnon } from '../rekor/types.ts';
 
 /** Where a candidate entry was found. */
-export type CandidateSource = 'rekor-search' | 'att-tag' | 'referrer-bundle';
+export type CandidateSource = 'rekor-search' | 'att-tag' | 'referrer-bundle' | 'log-index' | 'entry-url';
 
 /** A log entry to judge, with whatever the registry holds for it. */
 export type Candidate = {

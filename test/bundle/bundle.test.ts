@@ -1,0 +1,75 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { verifySigstoreBundle } from '../../src/bundle/index.ts';
+import { parseTrustedKeys } from '../../src/key/keys.ts';
+import { trustFromTrustedRoot, type Trust } from '../../src/trust/index.ts';
+import { bundlesDir, conformanceDir, corpusTrust, readJSON, trustedRootJSON } from '../corpus/corpus.ts';
+
+const prod = corpusTrust('production');
+const caseDir = (name: string): string => path.join(conformanceDir, name);
+const caseBundle = (name: string): unknown => readJSON(path.join(caseDir(name), 'bundle.sigstore.json'));
+const caseTrust = (name: string): Trust => trustFromTrustedRoot(readJSON(path.join(caseDir(name), 'trusted_root.json')), name);
+const artifact = readFileSync(path.join(conformanceDir, 'a.txt'));
+const otherKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey;
+
+describe('verifySigstoreBundle', () => {
+  it('a managed-key bundle: every trusted key is tried; the signer is the key', () => {
+    const [key] = parseTrustedKeys(readFileSync(path.join(caseDir('managed-key-happy-path'), 'key.pub'), 'utf8'), 'key.pub');
+    const r = verifySigstoreBundle(caseBundle('managed-key-happy-path'), prod, { artifact, keys: [otherKey, key!.key] });
+    expect(r.signer.kind).toBe('key');
+    expect(r.signer.key.equals(key!.key)).toBe(true);
+    expect(r.envelope).toBeUndefined();
+  });
+
+  it('a managed-key bundle with a key that did not sign it: ATTESTATION_SIGNATURE', () => {
+    expect(() => verifySigstoreBundle(caseBundle('managed-key-happy-path'), prod, { artifact, keys: [otherKey] })).toThrow(
+      expect.objectContaining({ code: 'ATTESTATION_SIGNATURE' }),
+    );
+  });
+
+  it('a message-signature bundle without the artifact: USAGE', () => {
+    expect(() => verifySigstoreBundle(caseBundle('happy-path-v0.3'), prod)).toThrow(expect.objectContaining({ code: 'USAGE' }));
+  });
+
+  it('a bundle from a log the trust does not name: TLOG_UNTRUSTED_LOG', () => {
+    const bundle = readJSON(path.join(bundlesDir, 'sigstore-js__bundleV03-dsse.json'));
+    expect(() => verifySigstoreBundle(bundle, corpusTrust('staging'), { where: 'b.json' })).toThrow(
+      expect.objectContaining({ code: 'TLOG_UNTRUSTED_LOG', message: expect.stringMatching(/^b\.json: tlog entry \(log index 27246114\) is from log c0d23d6a/) }),
+    );
+  });
+
+  it('a v0.1 inclusion proof without checkpoint: TLOG_CHECKPOINT (not the TypeError of the library)', () => {
+    const bundle = readJSON(path.join(bundlesDir, 'sigstore-js__bundleV01-dsse-with-proof.json')) as {
+      verificationMaterial: { tlogEntries: { inclusionProof: { checkpoint?: unknown } }[] };
+    };
+    delete bundle.verificationMaterial.tlogEntries[0]!.inclusionProof.checkpoint;
+    expect(() => verifySigstoreBundle(bundle, prod)).toThrow(expect.objectContaining({ code: 'TLOG_CHECKPOINT' }));
+  });
+
+  it('a Rekor v2 bundle: hashedrekord 0.0.2, no integrated time, signed at the RFC 3161 time', () => {
+    const r = verifySigstoreBundle(caseBundle('rekor2-dsse-happy-path'), caseTrust('rekor2-dsse-happy-path'));
+    expect(r.tlogEntries).toEqual([expect.objectContaining({ kind: 'hashedrekord', version: '0.0.2', set: false, inclusionProof: true })]);
+    expect(r.tlogEntries[0]?.integratedTime).toBeUndefined();
+    expect(r.signedAt).toHaveLength(1);
+    expect(r.signer).toMatchObject({ kind: 'certificate', issuer: 'https://token.actions.githubusercontent.com' });
+    expect(r.envelope?.payloadType).toBe('application/vnd.in-toto+json');
+  });
+
+  it('an SCT from a CT log the trust does not list: CERTIFICATE_SCT', () => {
+    const bundle = readJSON(path.join(bundlesDir, 'sigstore-js__bundleV03-dsse.json'));
+    const root = trustedRootJSON('production');
+    for (const ctlogs of [[], (trustedRootJSON('staging') as { ctlogs: unknown[] }).ctlogs]) {
+      const trust = trustFromTrustedRoot({ ...root, ctlogs }, 'other CT logs');
+      expect(() => verifySigstoreBundle(bundle, trust)).toThrow(expect.objectContaining({ code: 'CERTIFICATE_SCT' }));
+    }
+  });
+
+  it.each([
+    ['not an object', 'bundle'],
+    ['no content', { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', verificationMaterial: { publicKey: { hint: 'x' }, tlogEntries: [] } }],
+  ])('%s: BUNDLE_MALFORMED', (_, json) => {
+    expect(() => verifySigstoreBundle(json, prod)).toThrow(expect.objectContaining({ code: 'BUNDLE_MALFORMED' }));
+  });
+});

@@ -1,0 +1,161 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { exitCodeFor } from '../../src/errors.ts';
+import { loadTrust, trustFromRekorPublicKey, trustFromTrustedRoot } from '../../src/trust/index.ts';
+import { conformanceDir, corpus, readJSON, trustedRootJSON, trustedRootPath } from '../corpus/corpus.ts';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'rekor-gate-trust-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function write(name: string, text: string): string {
+  const file = path.join(tmp, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+function failure(fn: () => unknown): { code: string; message: string } {
+  try {
+    fn();
+  } catch (err) {
+    return err as { code: string; message: string };
+  }
+  throw new Error('expected a failure');
+}
+
+const hex = (b: Buffer): string => b.toString('hex');
+const PROD_LOG_ID = 'c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d';
+
+describe('trustFromTrustedRoot', () => {
+  it('loads the production and staging roots', () => {
+    const prod = trustFromTrustedRoot(trustedRootJSON('production'), 'prod');
+    expect(prod.material.tlogs.map((t) => t.baseURL)).toEqual(['https://rekor.sigstore.dev', 'https://log2025-1.rekor.sigstore.dev']);
+    expect(hex(prod.material.tlogs[0]!.logID)).toBe(PROD_LOG_ID);
+    expect(prod).toMatchObject({ source: 'prod', ctlogCount: 2, caCount: 2 });
+    expect(prod.material.timestampAuthorities).toHaveLength(1);
+    const staging = trustFromTrustedRoot(trustedRootJSON('staging'), 'staging');
+    expect(staging.material.tlogs).toHaveLength(5);
+  });
+
+  it('rejects a tlog key without validFor.start (conformance trust-root-tlog-missing-validity-start_fail)', () => {
+    const root = readJSON(path.join(conformanceDir, 'trust-root-tlog-missing-validity-start_fail', 'trusted_root.json'));
+    const err = failure(() => trustFromTrustedRoot(root, 'case root'));
+    expect(err.code).toBe('BAD_TRUST_ROOT');
+    expect(err.message).toMatch(/^case root: .*\/tlogs\/1\/publicKey\/validFor must have required property 'start'/);
+    expect(exitCodeFor(err)).toBe(2);
+  });
+
+  it('accepts protobuf JSON nulls (a tlog validity end and checkpointKeyId of null)', () => {
+    const root = readJSON(path.join(conformanceDir, 'trust-root-tlog-validity-end-inclusive', 'trusted_root.json'));
+    const t = trustFromTrustedRoot(root, 'case root');
+    expect(t.material.tlogs[0]?.validFor.end.toISOString()).toBe('2023-07-12T15:56:36.000Z');
+  });
+
+  it.each([
+    ['not an object', 'nope'],
+    ['no tlogs', { mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [] }],
+    ['another media type', { ...trustedRootJSON('production'), mediaType: 'application/json' }],
+    ['a tlog key that is not base64', (() => {
+      const r = trustedRootJSON('production') as { tlogs: { publicKey: { rawBytes: string } }[] };
+      r.tlogs[0]!.publicKey.rawBytes = '***';
+      return r;
+    })()],
+    ['a tlog key that is not a key', (() => {
+      const r = trustedRootJSON('production') as { tlogs: { publicKey: { rawBytes: string } }[] };
+      r.tlogs[0]!.publicKey.rawBytes = 'AAAA';
+      return r;
+    })()],
+  ])('rejects %s: BAD_TRUST_ROOT', (_, json) => {
+    expect(failure(() => trustFromTrustedRoot(json, 'x')).code).toBe('BAD_TRUST_ROOT');
+  });
+});
+
+describe('trustFromRekorPublicKey', () => {
+  const pem = readFileSync(path.join(corpus, 'trust', 'rekor.production.pub.pem'), 'utf8');
+
+  it('derives the log ID as sha256 of the SPKI DER (the production key gives the production log ID)', () => {
+    const t = trustFromRekorPublicKey(pem, undefined, 'prod pem');
+    expect(t.material.tlogs.map((l) => hex(l.logID))).toEqual([PROD_LOG_ID]);
+    expect(t).toMatchObject({ source: 'prod pem', caCount: 0, ctlogCount: 0 });
+    expect(t.material.certificateAuthorities).toEqual([]);
+  });
+
+  it('takes CAs, CT logs and TSAs (not logs) from caTrust', () => {
+    const ca = trustFromTrustedRoot(trustedRootJSON('staging'), 'staging root');
+    const t = trustFromRekorPublicKey(pem, ca, 'prod pem');
+    expect(t.material.tlogs).toHaveLength(1);
+    expect(t.material.certificateAuthorities).toBe(ca.material.certificateAuthorities);
+    expect(t.material.ctlogs).toBe(ca.material.ctlogs);
+    expect(t.material.timestampAuthorities).toBe(ca.material.timestampAuthorities);
+    expect(t).toMatchObject({ source: 'prod pem + staging root', caCount: ca.caCount, ctlogCount: ca.ctlogCount });
+  });
+
+  it.each([
+    ['garbage', 'not a key'],
+    ['a corrupted PEM', readFileSync(path.join(conformanceDir, 'managed-key-wrong-key_fail', 'key.pub'), 'utf8')],
+    ['two keys', pem + pem],
+    ['a private key', generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string],
+  ])('rejects %s: BAD_KEY', (_, text) => {
+    const err = failure(() => trustFromRekorPublicKey(text, undefined, 'k.pem'));
+    expect(err.code).toBe('BAD_KEY');
+    expect(err.message).toMatch(/^k\.pem: /);
+  });
+});
+
+describe('loadTrust', () => {
+  it('loads --trusted-root once and reuses it', async () => {
+    const a = await loadTrust({ trustedRootPath: trustedRootPath('production') });
+    const b = await loadTrust({ trustedRootPath: path.relative(process.cwd(), trustedRootPath('production')) });
+    expect(a).toBe(b);
+    expect(a.source).toBe(`--trusted-root ${trustedRootPath('production')}`);
+  });
+
+  it('--rekor-public-key, with the CAs of --trusted-root', async () => {
+    const keyPath = path.join(corpus, 'trust', 'rekor.staging.pub.pem');
+    const t = await loadTrust({ rekorPublicKeyPath: keyPath, trustedRootPath: trustedRootPath('production') });
+    expect(t.material.tlogs.map((l) => hex(l.logID))).toEqual(['d32f30a3c32d639c2b762205a21c7bb07788e68283a4ae6f42118723a1bea496']);
+    expect(t.caCount).toBe(2);
+    expect(t.source).toBe(`--rekor-public-key ${keyPath} + --trusted-root ${trustedRootPath('production')}`);
+  });
+
+  it.each([
+    ['a missing trusted root', { trustedRootPath: path.join(tmp, 'missing.json') }, 'BAD_TRUST_ROOT', /cannot be read/],
+    ['a trusted root that is not JSON', { trustedRootPath: write('bad.json', '{') }, 'BAD_TRUST_ROOT', /not JSON/],
+    ['a missing Rekor key', { rekorPublicKeyPath: path.join(tmp, 'missing.pem') }, 'BAD_KEY', /cannot be read/],
+    ['a Rekor key that is not PEM', { rekorPublicKeyPath: write('bad.pem', 'hello') }, 'BAD_KEY', /no PEM public key/],
+  ])('%s fails with a usage error', async (_, opts, code, message) => {
+    const err = await loadTrust(opts).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; message: string },
+    );
+    expect(err).toMatchObject({ code, message: expect.stringMatching(message) });
+    expect(exitCodeFor(err)).toBe(2);
+  });
+
+  it('a failed load is not cached', async () => {
+    const file = path.join(tmp, 'later.json');
+    await expect(loadTrust({ trustedRootPath: file })).rejects.toMatchObject({ code: 'BAD_TRUST_ROOT' });
+    writeFileSync(file, JSON.stringify(trustedRootJSON('staging')));
+    await expect(loadTrust({ trustedRootPath: file })).resolves.toMatchObject({ ctlogCount: 5 });
+  });
+
+  it('without a path: the public-good root via TUF; unreachable here, a NETWORK error suggesting --trusted-root', async () => {
+    const err = await loadTrust({ tufCacheDir: path.join(tmp, 'tuf') }).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; message: string },
+    );
+    expect(err?.code).toBe('NETWORK');
+    expect(err?.message).toMatch(/TUF repository https:\/\/tuf-repo-cdn\.sigstore\.dev could not be reached.*--trusted-root/);
+    expect(exitCodeFor(err)).toBe(3);
+  });
+
+  it('an unusable TUF cache directory: BAD_TRUST_ROOT', async () => {
+    const file = write('not-a-dir', '');
+    await expect(loadTrust({ tufCacheDir: path.join(file, 'sub') })).rejects.toMatchObject({
+      code: 'BAD_TRUST_ROOT',
+      message: expect.stringMatching(/TUF cache .* is unusable/),
+    });
+  });
+});
