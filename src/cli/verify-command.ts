@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { parseImageDigest, type ImageDigest } from '../digest.ts';
 import { GateError, errorMessage, exitCodeFor } from '../errors.ts';
 import { describe } from '../policy/matcher.ts';
@@ -76,7 +77,8 @@ async function findersFor(args: VerifyArgs, s: LogSession, digest: ImageDigest):
 /** `rekor-gate verify`: inputs are parsed and checked here once, then handed down as typed values. */
 export async function runVerify(args: VerifyArgs): Promise<number> {
   let digest: ImageDigest | undefined;
-  const resultsDir = args.resultsDir;
+  // Resolved lexically first: the StepAction passes `$(step.results.VERIFIED.path)/..`.
+  const resultsDir = args.resultsDir === undefined ? undefined : path.resolve(args.resultsDir);
   try {
     if (resultsDir) checkResultsDir(resultsDir);
     digest = parseImageDigest(args.imageDigest);

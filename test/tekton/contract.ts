@@ -1,0 +1,84 @@
+/**
+ * The contract between the Tekton packaging (task/, stepaction/) and the CLI, in one place so that the
+ * CLI's side can be checked against it (test/tekton/contract.test.ts runs `verify --help`).
+ *
+ * What the CLI must do for the step to work with no shell:
+ * - read every flag from `REKOR_GATE_<FLAG_IN_UPPER_SNAKE>` too (see envForFlag); an EMPTY variable is unset,
+ *   because Tekton turns an empty optional param into an empty env var;
+ * - take `--predicate-type` as a comma-separated list in the env var, `--public-key` as PEM text (several
+ *   PEM blocks allowed), `--fail-on-unverified` as "true"/"false";
+ * - treat an empty DOCKER_CONFIG as unset;
+ * - resolve the results directory lexically (path.resolve) before any file operation: the StepAction can only
+ *   name it as `$(step.results.VERIFIED.path)/..` (Tekton has no variable for a step's results directory);
+ * - write every file of RESULT_FILES (empty string when there is nothing to say), all of them together fitting
+ *   Tekton's 4096-byte termination message.
+ */
+
+/** The result files the CLI writes; the Task and the StepAction declare exactly these. */
+export const RESULT_FILES = [
+  'VERIFIED',
+  'REKOR_UUID',
+  'REKOR_LOG_INDEX',
+  'REKOR_INTEGRATED_TIME',
+  'REKOR_LOG_URL',
+  'PREDICATE_TYPE',
+  'SIGNER',
+  'BUILDER_ID',
+  'REPORT',
+] as const;
+
+/** Tekton's termination message limit, which carries all results of a step. */
+export const RESULTS_BUDGET_BYTES = 4096;
+
+/** `--image-digest` -> `REKOR_GATE_IMAGE_DIGEST`. */
+export function envForFlag(flag: string): string {
+  return `REKOR_GATE_${flag.replace(/^--/, '').toUpperCase().replace(/-/g, '_')}`;
+}
+
+export interface Binding {
+  /** The CLI flag the env var stands for (undefined: not a flag, e.g. DOCKER_CONFIG). */
+  flag?: string;
+  env: string;
+}
+const bind = (flag: string): Binding => ({ flag, env: envForFlag(flag) });
+
+/** Task / StepAction param -> CLI flag and the env var the step sets from it. */
+export const PARAM_BINDINGS: Readonly<Record<string, Binding>> = {
+  IMAGE_DIGEST: bind('--image-digest'),
+  IMAGE_URL: bind('--image-url'),
+  REKOR_URL: bind('--rekor-url'),
+  PUBLIC_KEY: bind('--public-key'),
+  CERTIFICATE_IDENTITY: bind('--certificate-identity'),
+  CERTIFICATE_IDENTITY_REGEXP: bind('--certificate-identity-regexp'),
+  CERTIFICATE_OIDC_ISSUER: bind('--certificate-oidc-issuer'),
+  CERTIFICATE_OIDC_ISSUER_REGEXP: bind('--certificate-oidc-issuer-regexp'),
+  PREDICATE_TYPE: bind('--predicate-type'),
+  WAIT_SECONDS: bind('--wait'),
+  TIMEOUT_SECONDS: bind('--timeout'),
+  FAIL_ON_UNVERIFIED: bind('--fail-on-unverified'),
+};
+
+/** Task workspace -> what its path becomes (the StepAction takes the same as params of these names). */
+export const WORKSPACE_BINDINGS: Readonly<Record<string, Binding>> = {
+  trust: bind('--trust-dir'),
+  dockerconfig: { env: 'DOCKER_CONFIG' },
+};
+/** The StepAction's params that carry the Task's workspace paths. */
+export const STEPACTION_WORKSPACE_PARAMS: Readonly<Record<string, string>> = { TRUST_DIR: 'trust', DOCKER_CONFIG: 'dockerconfig' };
+
+/** Env vars the step sets to fixed values (the root filesystem is read-only: /tmp is an emptyDir). */
+export const FIXED_ENV: Readonly<Record<string, Binding & { task: string; stepAction: string }>> = {
+  REKOR_GATE_RESULTS_DIR: { ...bind('--results-dir'), task: '/tekton/results', stepAction: '$(step.results.VERIFIED.path)/..' },
+  REKOR_GATE_TUF_CACHE_DIR: { ...bind('--tuf-cache-dir'), task: '/tmp/tuf-cache', stepAction: '/tmp/tuf-cache' },
+  HOME: { env: 'HOME', task: '/tmp', stepAction: '/tmp' },
+};
+
+/** Every CLI flag the packaging relies on (what `rekor-gate verify --help` must list). */
+export const FLAGS_USED: readonly string[] = [
+  ...Object.values(PARAM_BINDINGS),
+  ...Object.values(WORKSPACE_BINDINGS),
+  ...Object.values(FIXED_ENV),
+].flatMap((b) => (b.flag ? [b.flag] : []));
+
+/** The step's `args` (everything else comes from env). */
+export const STEP_ARGS = ['verify'] as const;
