@@ -181,6 +181,14 @@ function isRetryableError(err: unknown): boolean {
   return err instanceof AttemptTimeout || errorCodes(err).some((c) => RETRYABLE_CODES.has(c));
 }
 
+/**
+ * The CAs to trust for TLS with an extra CA: Node's default store (bundled roots + NODE_EXTRA_CA_CERTS) plus
+ * the extra one, since passing `ca` alone would replace the defaults. Undefined: the defaults as they are.
+ */
+export function tlsCaList(caCertPem: string | undefined): string[] | undefined {
+  return caCertPem === undefined ? undefined : [...tls.getCACertificates('default'), ...caCertificates(caCertPem)];
+}
+
 /** Full PEM blocks in `pem`, each checked to parse as an X.509 certificate. */
 function caCertificates(pem: string): string[] {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
@@ -215,7 +223,7 @@ export function createHttp(opts: HttpOptions): Http {
 
   // Without `ca`, Node's default store applies (bundled roots + NODE_EXTRA_CA_CERTS). Passing `ca` replaces
   // that store, so an extra CA is appended to the default certificates rather than given alone.
-  const ca = opts.caCertPem === undefined ? undefined : [...tls.getCACertificates('default'), ...caCertificates(opts.caCertPem)];
+  const ca = tlsCaList(opts.caCertPem);
   const agent = new Agent({
     connections: opts.connections ?? DEFAULTS.connections,
     keepAliveTimeout: 10_000,

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { GateError, errorMessage } from '../errors.ts';
+import { tlsCaList } from '../net/http.ts';
 import { isLoopbackHostname } from './reference.ts';
 
 /**
@@ -49,8 +50,9 @@ const ERROR_BODY_CAP = 64 * 1024;
 const RETRY_STATUSES = new Set([429, 502, 503, 504]);
 
 export function defaultAgent(opts: { timeoutMs: number; ca?: string | Buffer | undefined }): Agent {
+  const ca = tlsCaList(opts.ca === undefined ? undefined : opts.ca.toString());
   return new Agent({
-    connect: { timeout: opts.timeoutMs, ...(opts.ca !== undefined ? { ca: opts.ca } : {}) },
+    connect: { timeout: opts.timeoutMs, ...(ca ? { ca } : {}) },
     headersTimeout: opts.timeoutMs,
     bodyTimeout: opts.timeoutMs,
   });
