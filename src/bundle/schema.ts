@@ -1,5 +1,4 @@
-import { Ajv, type ValidateFunction } from 'ajv';
-import ajvFormats from 'ajv-formats';
+import { lazyValidator } from '../schema/validator.ts';
 
 /** The media types of the bundle versions rekor-gate verifies (v0.1, v0.2, v0.3 in both spellings). */
 export const BUNDLE_MEDIA_TYPES = [
@@ -108,16 +107,5 @@ export const BUNDLE_SCHEMA = {
   oneOf: [{ required: ['messageSignature'] }, { required: ['dsseEnvelope'] }],
 } as const;
 
-let validate: ValidateFunction | undefined;
-
 /** `undefined` when `value` has the shape of a Sigstore bundle, else the first schema error as "<path> <message>". */
-export function bundleSchemaError(value: unknown): string | undefined {
-  if (!validate) {
-    const ajv = new Ajv({ allErrors: false });
-    ajvFormats.default(ajv);
-    validate = ajv.compile(BUNDLE_SCHEMA);
-  }
-  if (validate(value)) return undefined;
-  const e = validate.errors?.[0];
-  return `${e?.instancePath || '/'} ${e?.message ?? 'is invalid'}`;
-}
+export const bundleSchemaError: (value: unknown) => string | undefined = lazyValidator(BUNDLE_SCHEMA);

@@ -1,4 +1,5 @@
 import { Ajv, type ValidateFunction } from 'ajv';
+import { firstAjvError } from '../schema/validator.ts';
 
 // JSON shapes the registry code reads, checked with ajv (never by hand). Unknown members are allowed
 // everywhere: the OCI image spec says consumers must ignore what they do not know.
@@ -172,7 +173,5 @@ export const validateCosignBundleAnnotation: ValidateFunction<CosignBundleAnnota
 
 /** The first ajv error as `path: message`, for error messages. */
 export function schemaError(validate: ValidateFunction): string {
-  const e = validate.errors?.[0];
-  if (!e) return 'does not match its schema';
-  return `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`;
+  return firstAjvError(validate.errors);
 }

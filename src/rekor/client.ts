@@ -1,7 +1,7 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { ImageDigest } from '../digest.ts';
 import { GateError } from '../errors.ts';
+import { firstAjvError, newAjv } from '../schema/validator.ts';
 import { mapLimit } from '../net/concurrency.ts';
 import type { Http } from '../net/http.ts';
 import type { LogEntryAnon, LogEntryResponse } from './types.ts';
@@ -88,8 +88,7 @@ function getValidators(): Validators {
   if (validators) return validators;
   // strictTypes off: the definition puts `format: byte` on an object (`attestation`), as Rekor's go-swagger
   // accepts; ajv applies a format to strings only.
-  const ajv = new Ajv({ strict: true, strictTypes: false });
-  addFormats.default(ajv);
+  const ajv = newAjv({ strict: true, strictTypes: false });
   // The checkpoint is a signed note, parsed and verified with the log's key by the log verification.
   ajv.addFormat('signedCheckpoint', true);
   const schema = runtimeLogEntrySchema();
@@ -103,11 +102,7 @@ function getValidators(): Validators {
   return validators;
 }
 
-function describeAjvError(errors: ErrorObject[] | null | undefined): string {
-  const e = errors?.[0];
-  if (!e) return 'is invalid';
-  return `${e.instancePath || '(top level)'} ${e.message ?? 'is invalid'}`;
-}
+const describeAjvError = (errors: ErrorObject[] | null | undefined): string => firstAjvError(errors);
 
 function normalizeUuid(uuid: string): string {
   if (!UUID_RE.test(uuid)) {

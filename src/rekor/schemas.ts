@@ -1,5 +1,5 @@
-import { Ajv, type ValidateFunction } from 'ajv';
-import ajvFormats from 'ajv-formats';
+import type { Ajv, ValidateFunction } from 'ajv';
+import { firstAjvError, newAjv } from '../schema/validator.ts';
 // Rekor's own entry schemas, copied verbatim from sigstore/rekor (../shared/spec/rekor) into schemas/rekor.
 // Imported as JSON modules so that an esbuild bundle carries them inline.
 import dsseV001 from '../../schemas/rekor/dsse_v0_0_1_schema.json' with { type: 'json' };
@@ -79,21 +79,15 @@ const compiled = new Map<string, ValidateFunction>();
 function validator(key: string, schema: object): ValidateFunction {
   let fn = compiled.get(key);
   if (!fn) {
-    if (!ajv) {
-      ajv = new Ajv({ allErrors: false });
-      ajvFormats.default(ajv);
-    }
+    ajv ??= newAjv();
     fn = ajv.compile(schema);
     compiled.set(key, fn);
   }
   return fn;
 }
 
-/** The first ajv error as "<path> <message>", the path prefixed with `at` (the instance's own location). */
 function firstError(fn: ValidateFunction, at = ''): string {
-  const e = fn.errors?.[0];
-  const path = `${at}${e?.instancePath ?? ''}` || '/';
-  return `${path} ${e?.message ?? 'is invalid'}`;
+  return firstAjvError(fn.errors, at);
 }
 
 /** `undefined` when `value` is a well-formed Rekor API entry, else the first schema error. */

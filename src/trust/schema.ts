@@ -1,5 +1,4 @@
-import { Ajv, type ValidateFunction } from 'ajv';
-import ajvFormats from 'ajv-formats';
+import { lazyValidator } from '../schema/validator.ts';
 
 // protobuf JSON writes an absent message or field as null, too.
 const TIME = { type: 'string', format: 'date-time' } as const;
@@ -98,16 +97,5 @@ export const TRUSTED_ROOT_SCHEMA = {
   },
 } as const;
 
-let validate: ValidateFunction | undefined;
-
 /** `undefined` when `value` is an acceptable trusted root, else the first schema error as "<path> <message>". */
-export function trustedRootSchemaError(value: unknown): string | undefined {
-  if (!validate) {
-    const ajv = new Ajv({ allErrors: false });
-    ajvFormats.default(ajv);
-    validate = ajv.compile(TRUSTED_ROOT_SCHEMA);
-  }
-  if (validate(value)) return undefined;
-  const e = validate.errors?.[0];
-  return `${e?.instancePath || '/'} ${e?.message ?? 'is invalid'}`;
-}
+export const trustedRootSchemaError: (value: unknown) => string | undefined = lazyValidator(TRUSTED_ROOT_SCHEMA);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { builderId, checkPredicateType, checkSubject, parseStatement } from '../../src/attest/statement.ts';
 import { parseImageDigest } from '../../src/digest.ts';
-import { GateError } from '../../src/errors.ts';
+import { codeOf } from '../fixtures/errors.ts';
 
 const hex = 'a'.repeat(64);
 const digest = parseImageDigest(`sha256:${hex}`);
@@ -15,15 +15,6 @@ const stmt = (over: Record<string, unknown> = {}) =>
       ...over,
     }),
   );
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof GateError ? err.code : 'not-a-gate-error';
-  }
-  return undefined;
-}
 
 describe('in-toto statements', () => {
   it('parses v1 and finds the SLSA v1 builder id', () => {

@@ -1,7 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleToJSON } from '@sigstore/bundle';
 import { OciClient } from '../../src/registry/client.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { pushAtt, pushBundleReferrer, pushImage, pushReferrersTag } from '../fixtures/oci-content.ts';
@@ -147,10 +144,5 @@ run('rekor-gate verify with --image-url (registry evidence)', () => {
     const out = JSON.parse(r.stdout);
     expect(out.accepted.uuid).toBe(logged.uuid);
     expect(out.accepted.sources.sort()).toEqual(['referrer-bundle', 'rekor-search']);
-    void bundleToJSON;
   });
 });
-
-void mkdirSync;
-void writeFileSync;
-void path;

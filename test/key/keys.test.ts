@@ -1,18 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { fingerprint, parseLoggedSigner, parseTrustedKeys } from '../../src/key/keys.ts';
-import { GateError } from '../../src/errors.ts';
+import { codeOf } from '../fixtures/errors.ts';
 
 const pem = (k: ReturnType<typeof generateKeyPairSync>['publicKey']) => k.export({ type: 'spki', format: 'pem' }).toString();
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof GateError ? err.code : 'not-a-gate-error';
-  }
-  return undefined;
-}
 
 describe('trusted keys', () => {
   it('accepts ECDSA P-256/P-384, RSA and Ed25519 PEM keys', () => {

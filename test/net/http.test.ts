@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { GateError } from '../../src/errors.ts';
 import { createHttp, parseRetryAfter, type Http, type HttpOptions, type RetryInfo } from '../../src/net/http.ts';
 import { sendJson, startServer, type TestServer } from './server.ts';
+import { rejection } from '../fixtures/errors.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -20,15 +20,6 @@ function client(opts: Partial<HttpOptions> = {}): Http & { retries: RetryInfo[] 
   const h = createHttp({ timeoutMs: 2000, backoffBaseMs: 5, backoffMaxMs: 20, onRetry: (i) => retries.push(i), ...opts });
   cleanups.push(() => h.close());
   return Object.assign(h, { retries });
-}
-
-async function rejection(p: Promise<unknown>): Promise<GateError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GateError);
-  return err as GateError;
 }
 
 describe('createHttp: retries', () => {

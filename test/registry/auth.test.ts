@@ -11,6 +11,7 @@ import {
   parseDockerConfig,
   parseWwwAuthenticate,
 } from '../../src/registry/auth.ts';
+import { codeOf } from '../fixtures/errors.ts';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
@@ -21,15 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof GateError ? err.code : 'not a GateError';
-  }
-  return undefined;
-}
 
 describe('Docker config files', () => {
   it('reads config.json from the directory (DOCKER_CONFIG, as a Tekton dockerconfig workspace)', async () => {

@@ -7,27 +7,19 @@ import path from 'node:path';
 import { MockAgent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseImageDigest } from '../../src/digest.ts';
-import { GateError, exitCodeFor } from '../../src/errors.ts';
+import { exitCodeFor } from '../../src/errors.ts';
 import { parseDockerConfig } from '../../src/registry/auth.ts';
 import { MEDIA_TYPES, OciClient } from '../../src/registry/client.ts';
 import { fetchRegistryEvidence, resolveDigest } from '../../src/registry/evidence.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { send, sendJson, startFake, type FakeServer, type Recorded } from './fake-server.ts';
 import { SAMPLE_BUNDLE, json } from '../fixtures/oci-content.ts';
+import { rejection } from '../fixtures/errors.ts';
 
 // Behaviours a well-behaved registry does not show: a bearer-token flow, lying content, oversized
 // bodies, the referrers API with pagination, plain-HTTP downgrades, TLS verification, 5xx answers.
 
 const sha = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-
-async function rejection(p: Promise<unknown>): Promise<GateError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GateError);
-  return err as GateError;
-}
 
 const MANIFEST = json({
   schemaVersion: 2,

@@ -4,25 +4,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseImageDigest } from '../../src/digest.ts';
-import { GateError, exitCodeFor } from '../../src/errors.ts';
+import { exitCodeFor } from '../../src/errors.ts';
 import { loadDockerConfig } from '../../src/registry/auth.ts';
 import { MEDIA_TYPES, OciClient } from '../../src/registry/client.ts';
 import { fetchRegistryEvidence, resolveDigest } from '../../src/registry/evidence.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { REGISTRY_SKIP_REASON, registryAvailable, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
 import { SAMPLE_BUNDLE, SAMPLE_COSIGN_BUNDLE, SAMPLE_ENVELOPE, json, pushAtt, pushBundleReferrer, pushImage, pushReferrersTag } from '../fixtures/oci-content.ts';
+import { rejection } from '../fixtures/errors.ts';
 
 const available = registryAvailable();
 if (!available) console.warn(`SKIP registry tests: ${REGISTRY_SKIP_REASON}`);
-
-async function rejection(p: Promise<unknown>): Promise<GateError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GateError);
-  return err as GateError;
-}
 
 describe.skipIf(!available)('against distribution 2.8 (anonymous)', () => {
   let reg: RegistryHandle;

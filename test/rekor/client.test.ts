@@ -3,12 +3,12 @@ import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseImageDigest } from '../../src/digest.ts';
-import { GateError } from '../../src/errors.ts';
 import { createHttp, type Http } from '../../src/net/http.ts';
 import { createRekorClient, type RekorClient } from '../../src/rekor/client.ts';
 import type { LogEntryAnon } from '../../src/rekor/types.ts';
 import { corpusDir } from '../fixtures/paths.ts';
 import { sendJson, startServer, type Handler, type TestServer } from '../net/server.ts';
+import { rejection } from '../fixtures/errors.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -41,15 +41,6 @@ function entry(i: number): LogEntryAnon {
 }
 
 const DIGEST = parseImageDigest(`sha256:${hex('image')}`);
-
-async function rejection(p: Promise<unknown>): Promise<GateError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GateError);
-  return err as GateError;
-}
 
 describe('searchByDigest', () => {
   it('posts the digest to the index and dedupes exact duplicates (case-insensitively)', async () => {

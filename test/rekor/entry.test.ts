@@ -5,21 +5,13 @@ import { hasBodySchema, validateBody } from '../../src/rekor/schemas.ts';
 import { toTransparencyLogEntry } from '../../src/rekor/tlog-entry.ts';
 import type { LogEntryAnon } from '../../src/rekor/types.ts';
 import { entryFiles, loadEntry } from '../corpus/corpus.ts';
+import { gateError } from '../fixtures/errors.ts';
 
 const leaf = (body: Buffer): string => createHash('sha256').update(Buffer.from([0])).update(body).digest('hex');
 
 /** An entry whose UUID is recomputed for a new body (so that the checks after the UUID are reached). */
 function withBody(raw: LogEntryAnon, body: Buffer): { uuid: string; raw: LogEntryAnon } {
   return { uuid: leaf(body), raw: { ...raw, body: body.toString('base64') } };
-}
-
-function gateError(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn();
-  } catch (err) {
-    return err as { code: string; message: string };
-  }
-  throw new Error('expected a GateError');
 }
 
 describe('decodeEntry on the corpus', () => {

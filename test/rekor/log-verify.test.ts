@@ -9,6 +9,7 @@ import { toTransparencyLogEntry } from '../../src/rekor/tlog-entry.ts';
 import type { LogEntryAnon } from '../../src/rekor/types.ts';
 import { trustFromRekorPublicKey, trustFromTrustedRoot, type Trust } from '../../src/trust/index.ts';
 import { corpusTrust, loadEntry, trustedRootJSON } from '../corpus/corpus.ts';
+import { gateError } from '../fixtures/errors.ts';
 
 // Production dsse entry of shard 1193050959916656506 with SET, inclusion proof and checkpoint.
 const BASE = 'dsse-0.0.1__cosign-oci-attestation__1d35142cf4d1.json';
@@ -23,15 +24,6 @@ function base(): Mutable {
 
 function check(m: { uuid: string; raw: LogEntryAnon }, trust: Trust = prod) {
   return verifyInLog(decodeEntry(m.uuid, m.raw), trust);
-}
-
-function failure(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn();
-  } catch (err) {
-    return err as { code: string; message: string };
-  }
-  throw new Error('expected verification to fail');
 }
 
 function newLogKey(): { privateKey: KeyObject; publicKey: KeyObject; pem: string; logID: Buffer } {
@@ -101,7 +93,7 @@ describe('verifyInLog: each rejection rule', () => {
     const m = base();
     const h = m.raw.verification.inclusionProof.hashes;
     h[3] = (h[3] as string).replace(/^./, (c) => (c === '0' ? '1' : '0'));
-    const err = failure(() => check(m));
+    const err = gateError(() => check(m));
     expect(err.code).toBe('TLOG_INCLUSION_PROOF');
     expect(err.message).toContain(m.uuid);
     expect(err.message).toMatch(/inclusion proof check failed/);
@@ -110,13 +102,13 @@ describe('verifyInLog: each rejection rule', () => {
   it('a proof for the wrong shard index (the global one): TLOG_INCLUSION_PROOF', () => {
     const m = base();
     m.raw.verification.inclusionProof.logIndex = m.raw.logIndex;
-    expect(failure(() => check(m)).code).toBe('TLOG_INCLUSION_PROOF');
+    expect(gateError(() => check(m)).code).toBe('TLOG_INCLUSION_PROOF');
   });
 
   it('SET signed by another key: TLOG_SET', () => {
     const m = base();
     m.raw.verification.signedEntryTimestamp = signSET(m.raw, newLogKey().privateKey);
-    const err = failure(() => check(m));
+    const err = gateError(() => check(m));
     expect(err.code).toBe('TLOG_SET');
     expect(err.message).toMatch(/signed entry timestamp check failed/);
   });
@@ -124,14 +116,14 @@ describe('verifyInLog: each rejection rule', () => {
   it('SET over another integrated time: TLOG_SET', () => {
     const m = base();
     m.raw.integratedTime += 1;
-    expect(failure(() => check(m)).code).toBe('TLOG_SET');
+    expect(gateError(() => check(m)).code).toBe('TLOG_SET');
   });
 
   it('checkpoint signed by another key (same key hint): TLOG_CHECKPOINT', () => {
     const m = base();
     const proof = m.raw.verification.inclusionProof;
     proof.checkpoint = signNote(noteOf(proof.checkpoint as string), 'rekor.sigstore.dev', newLogKey().privateKey, Buffer.from(m.raw.logID, 'hex'));
-    expect(failure(() => check(m))).toMatchObject({ code: 'TLOG_CHECKPOINT', message: expect.stringMatching(/checkpoint check failed/) });
+    expect(gateError(() => check(m))).toMatchObject({ code: 'TLOG_CHECKPOINT', message: expect.stringMatching(/checkpoint check failed/) });
   });
 
   it("checkpoint signed by another trusted log's key: TLOG_CHECKPOINT (the SET's log must sign it)", () => {
@@ -141,7 +133,7 @@ describe('verifyInLog: each rejection rule', () => {
     const proof = m.raw.verification.inclusionProof;
     proof.checkpoint = signNote(noteOf(proof.checkpoint as string), 'rekor.sigstore.dev', other.privateKey, other.logID);
     expect(check(base(), both).evidence).toBe('set+proof');
-    expect(failure(() => check(m, both)).code).toBe('TLOG_CHECKPOINT');
+    expect(gateError(() => check(m, both)).code).toBe('TLOG_CHECKPOINT');
   });
 
   it('checkpoint with a changed root: TLOG_CHECKPOINT (its signature breaks)', () => {
@@ -150,7 +142,7 @@ describe('verifyInLog: each rejection rule', () => {
     const lines = (proof.checkpoint as string).split('\n');
     lines[2] = Buffer.alloc(32, 7).toString('base64');
     proof.checkpoint = lines.join('\n');
-    expect(failure(() => check(m)).code).toBe('TLOG_CHECKPOINT');
+    expect(gateError(() => check(m)).code).toBe('TLOG_CHECKPOINT');
   });
 
   it("a validly signed checkpoint of another tree than the proof's: TLOG_INCONSISTENT", () => {
@@ -161,7 +153,7 @@ describe('verifyInLog: each rejection rule', () => {
     const proof = m.raw.verification.inclusionProof;
     const [origin, size] = noteOf(proof.checkpoint as string).split('\n');
     proof.checkpoint = signNote(`${origin}\n${size}\n${Buffer.alloc(32, 7).toString('base64')}\n`, 'x', log.privateKey, log.logID);
-    const err = failure(() => check(m, trustFromRekorPublicKey(log.pem)));
+    const err = gateError(() => check(m, trustFromRekorPublicKey(log.pem)));
     expect(err.code).toBe('TLOG_INCONSISTENT');
     expect(err.message).toMatch(/signed checkpoint .* is not the inclusion proof's tree/);
   });
@@ -176,22 +168,22 @@ describe('verifyInLog: each rejection rule', () => {
     proof.rootHash = root.toString('hex');
     const [origin, size] = noteOf(proof.checkpoint as string).split('\n');
     proof.checkpoint = signNote(`${origin}\n${size}\n${root.toString('base64')}\n`, 'x', log.privateKey, log.logID);
-    expect(failure(() => check(m, trustFromRekorPublicKey(log.pem))).code).toBe('TLOG_INCLUSION_PROOF');
+    expect(gateError(() => check(m, trustFromRekorPublicKey(log.pem))).code).toBe('TLOG_INCLUSION_PROOF');
   });
 
   it("proof root or size differing from the signed checkpoint's: TLOG_INCONSISTENT (the library ignores them)", () => {
     const m = base();
     m.raw.verification.inclusionProof.rootHash = 'ab'.repeat(32);
-    expect(failure(() => check(m)).code).toBe('TLOG_INCONSISTENT');
+    expect(gateError(() => check(m)).code).toBe('TLOG_INCONSISTENT');
     const n = base();
     n.raw.verification.inclusionProof.treeSize += 1;
-    expect(failure(() => check(n)).code).toBe('TLOG_INCONSISTENT');
+    expect(gateError(() => check(n)).code).toBe('TLOG_INCONSISTENT');
   });
 
   it("UUID tree ID differing from the checkpoint origin's: TLOG_INCONSISTENT", () => {
     const m = base();
     m.uuid = `24296fb24b8ad77a${m.uuid.slice(16)}`; // tree 2605736670972794746, another shard
-    const err = failure(() => check(m));
+    const err = gateError(() => check(m));
     expect(err.code).toBe('TLOG_INCONSISTENT');
     expect(err.message).toMatch(/tree ID 24296fb24b8ad77a \(2605736670972794746\) is not the checkpoint origin's/);
   });
@@ -200,15 +192,15 @@ describe('verifyInLog: each rejection rule', () => {
     const root = trustedRootJSON('production') as { tlogs: { publicKey: { validFor: object } }[] };
     (root.tlogs[0] as { publicKey: { validFor: object } }).publicKey.validFor = { start: '2021-01-12T11:53:27Z', end: '2024-01-01T00:00:00Z' };
     const expired = trustFromTrustedRoot(root, 'expired root');
-    const err = failure(() => check(base(), expired));
+    const err = gateError(() => check(base(), expired));
     expect(err.code).toBe('TLOG_KEY_VALIDITY');
     expect(err.message).toMatch(/trusted 2021-01-12T11:53:27.000Z .. 2024-01-01T00:00:00.000Z .*not at the integrated time 2025-02-28T19:18:11.000Z/);
     const proofOnly = base();
     delete proofOnly.raw.verification.signedEntryTimestamp;
-    expect(failure(() => check(proofOnly, expired)).code).toBe('TLOG_KEY_VALIDITY');
+    expect(gateError(() => check(proofOnly, expired)).code).toBe('TLOG_KEY_VALIDITY');
 
     (root.tlogs[0] as { publicKey: { validFor: object } }).publicKey.validFor = { start: '2025-03-01T00:00:00Z' };
-    expect(failure(() => check(base(), trustFromTrustedRoot(root, 'future root'))).code).toBe('TLOG_KEY_VALIDITY');
+    expect(gateError(() => check(base(), trustFromTrustedRoot(root, 'future root'))).code).toBe('TLOG_KEY_VALIDITY');
   });
 
   it('(why: @sigstore/verify checks key validity for the SET but not for a checkpoint)', () => {
@@ -222,7 +214,7 @@ describe('verifyInLog: each rejection rule', () => {
   });
 
   it('untrusted log ID: TLOG_UNTRUSTED_LOG naming the log and the trust source', () => {
-    const err = failure(() => check(base(), corpusTrust('staging')));
+    const err = gateError(() => check(base(), corpusTrust('staging')));
     expect(err.code).toBe('TLOG_UNTRUSTED_LOG');
     expect(err.message).toContain(base().raw.logID);
     expect(err.message).toContain('corpus staging trusted root');
@@ -231,13 +223,13 @@ describe('verifyInLog: each rejection rule', () => {
   it('neither SET nor proof: TLOG_INCLUSION_PROOF', () => {
     const m = base();
     m.raw.verification = {} as Mutable['raw']['verification'];
-    expect(failure(() => check(m))).toMatchObject({ code: 'TLOG_INCLUSION_PROOF', message: expect.stringMatching(/neither/) });
+    expect(gateError(() => check(m))).toMatchObject({ code: 'TLOG_INCLUSION_PROOF', message: expect.stringMatching(/neither/) });
   });
 
   it('a proof without checkpoint and without SET: TLOG_CHECKPOINT', () => {
     const m = loadEntry('rekord-0.0.1__rekor-release-verify-md__b6fdc91e6af5.json') as Mutable;
     delete m.raw.verification.signedEntryTimestamp;
-    expect(failure(() => check(m)).code).toBe('TLOG_CHECKPOINT');
+    expect(gateError(() => check(m)).code).toBe('TLOG_CHECKPOINT');
   });
 
   it('a private log checkpoint whose key hint is not the key: TLOG_CHECKPOINT', () => {
@@ -247,6 +239,6 @@ describe('verifyInLog: each rejection rule', () => {
     delete m.raw.verification.signedEntryTimestamp;
     const proof = m.raw.verification.inclusionProof;
     proof.checkpoint = signNote(noteOf(proof.checkpoint as string), 'x', log.privateKey, Buffer.alloc(4));
-    expect(failure(() => check(m, trustFromRekorPublicKey(log.pem))).code).toBe('TLOG_CHECKPOINT');
+    expect(gateError(() => check(m, trustFromRekorPublicKey(log.pem))).code).toBe('TLOG_CHECKPOINT');
   });
 });

@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OciClient } from '../../src/registry/client.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
-import { buildBundle, pushBundle, readResource, tarOneFile } from '../../scripts/release/tekton-bundle.ts';
+import { buildBundle, readResource, tarOneFile } from '../../scripts/release/tekton-bundle.ts';
 import { repoRoot } from '../fixtures/paths.ts';
 import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
 

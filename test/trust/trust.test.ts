@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { exitCodeFor } from '../../src/errors.ts';
 import { loadTrust, trustFromRekorPublicKey, trustFromTrustedRoot } from '../../src/trust/index.ts';
 import { conformanceDir, corpus, readJSON, trustedRootJSON, trustedRootPath } from '../corpus/corpus.ts';
+import { gateError } from '../fixtures/errors.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'rekor-gate-trust-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -14,15 +15,6 @@ function write(name: string, text: string): string {
   const file = path.join(tmp, name);
   writeFileSync(file, text);
   return file;
-}
-
-function failure(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn();
-  } catch (err) {
-    return err as { code: string; message: string };
-  }
-  throw new Error('expected a failure');
 }
 
 const hex = (b: Buffer): string => b.toString('hex');
@@ -41,7 +33,7 @@ describe('trustFromTrustedRoot', () => {
 
   it('rejects a tlog key without validFor.start (conformance trust-root-tlog-missing-validity-start_fail)', () => {
     const root = readJSON(path.join(conformanceDir, 'trust-root-tlog-missing-validity-start_fail', 'trusted_root.json'));
-    const err = failure(() => trustFromTrustedRoot(root, 'case root'));
+    const err = gateError(() => trustFromTrustedRoot(root, 'case root'));
     expect(err.code).toBe('BAD_TRUST_ROOT');
     expect(err.message).toMatch(/^case root: .*\/tlogs\/1\/publicKey\/validFor must have required property 'start'/);
     expect(exitCodeFor(err)).toBe(2);
@@ -68,7 +60,7 @@ describe('trustFromTrustedRoot', () => {
       return r;
     })()],
   ])('rejects %s: BAD_TRUST_ROOT', (_, json) => {
-    expect(failure(() => trustFromTrustedRoot(json, 'x')).code).toBe('BAD_TRUST_ROOT');
+    expect(gateError(() => trustFromTrustedRoot(json, 'x')).code).toBe('BAD_TRUST_ROOT');
   });
 });
 
@@ -98,7 +90,7 @@ describe('trustFromRekorPublicKey', () => {
     ['two keys', pem + pem],
     ['a private key', generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string],
   ])('rejects %s: BAD_KEY', (_, text) => {
-    const err = failure(() => trustFromRekorPublicKey(text, undefined, 'k.pem'));
+    const err = gateError(() => trustFromRekorPublicKey(text, undefined, 'k.pem'));
     expect(err.code).toBe('BAD_KEY');
     expect(err.message).toMatch(/^k\.pem: /);
   });

@@ -17,6 +17,7 @@ import {
   writeVsa,
   type BuildVsaOptions,
 } from '../../src/vsa/index.ts';
+import { codeOf } from '../fixtures/errors.ts';
 
 const IMAGE_HEX = 'ab'.repeat(32);
 const IMAGE_DIGEST = `sha256:${IMAGE_HEX}`;
@@ -66,15 +67,6 @@ const opts: BuildVsaOptions = {
   policy: { uri: 'file:///etc/rekor-gate/policy.yaml', sha256: 'cd'.repeat(32) },
   verifiedLevels: ['SLSA_BUILD_LEVEL_2'],
 };
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof GateError ? err.code : 'not-a-gate-error';
-  }
-  return undefined;
-}
 
 const clone = <T>(v: T): T => structuredClone(v) as T;
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
