@@ -3,6 +3,7 @@ import { bundleFromJSON, ValidationError, type Bundle, type Envelope, type Trans
 import type { X509Certificate } from '@sigstore/core';
 import { PolicyError, toSignedEntity, VerificationError, Verifier, type SignedEntity, type Signer, type TrustMaterial } from '@sigstore/verify';
 import { errorMessage, GateError, type ErrorCode } from '../errors.ts';
+import { certificateErrorCode } from '../key/signer.ts';
 import type { Trust } from '../trust/index.ts';
 import { bundleSchemaError } from './schema.ts';
 
@@ -63,7 +64,7 @@ function codeFor(err: VerificationError | PolicyError, detail: string): ErrorCod
     case 'TLOG_ERROR':
       return 'TLOG_INCONSISTENT';
     case 'CERTIFICATE_ERROR':
-      return /SCT/.test(detail) ? 'CERTIFICATE_SCT' : /valid|expired/.test(detail) ? 'CERTIFICATE_VALIDITY' : 'CERTIFICATE_CHAIN';
+      return certificateErrorCode(err);
     case 'PUBLIC_KEY_ERROR':
       return 'SIGNER_UNTRUSTED';
     case 'SIGNATURE_ERROR':

@@ -68,11 +68,19 @@ export function getOptions<T>(y: Argv<T>) {
 }
 export type GetArgs = Awaited<ReturnType<typeof getOptions>['argv']>;
 
+/** The flags that take several values; any other flag given twice keeps its last value (as in most CLIs). */
+const ARRAY_FLAGS = new Set(['key', 'public-key', 'publicKey', 'predicate-type', 'predicateType', '_']);
+
+function lastOfRepeated(argv: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(argv)) if (Array.isArray(v) && !ARRAY_FLAGS.has(k)) argv[k] = v[v.length - 1];
+}
+
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   dropEmptyEnv(env);
   let exitCode = 0;
   const parser = yargs(argv)
     .scriptName('rekor-gate')
+    .middleware(lastOfRepeated, true)
     .env('REKOR_GATE')
     .command(
       'verify',

@@ -22,6 +22,20 @@ export type AcceptedSigner = PolicyMatch & {
   readonly key: KeyObject;
 };
 
+/** A library error's message with its cause's (@sigstore/verify keeps the real reason of a chain failure there). */
+export function withCause(err: unknown): string {
+  const cause = err instanceof Error && err.cause !== undefined ? `: ${errorMessage(err.cause)}` : '';
+  return `${errorMessage(err)}${cause}`;
+}
+
+/** Sorts a @sigstore/verify certificate failure: SCT, validity at the time judged, or the chain. */
+export function certificateErrorCode(err: unknown): 'CERTIFICATE_SCT' | 'CERTIFICATE_VALIDITY' | 'CERTIFICATE_CHAIN' {
+  const text = withCause(err);
+  if (/SCT/.test(text)) return 'CERTIFICATE_SCT';
+  if (/not valid or expired|expired at/.test(text)) return 'CERTIFICATE_VALIDITY';
+  return 'CERTIFICATE_CHAIN';
+}
+
 /** A key signer: its fingerprint must be one of the trusted keys'. */
 export function acceptKey(policy: Policy, fingerprint: string, where: string): PolicyMatch {
   const match = policy.keys.find((k) => k.fingerprint === fingerprint);
@@ -78,9 +92,10 @@ export function checkSigner(logged: LoggedSigner, integratedTime: Date, trust: T
   try {
     result = verifyCertificate(cert, [integratedTime], trust.material);
   } catch (err) {
-    const msg = errorMessage(err);
-    const code = /SCT/.test(msg) ? 'CERTIFICATE_SCT' : /expired|valid/.test(msg) ? 'CERTIFICATE_VALIDITY' : 'CERTIFICATE_CHAIN';
-    throw new GateError(code, `${where}: certificate check failed at integrated time ${integratedTime.toISOString()}: ${msg} (trust: ${trust.source})`);
+    throw new GateError(
+      certificateErrorCode(err),
+      `${where}: certificate check failed at integrated time ${integratedTime.toISOString()}: ${withCause(err)} (trust: ${trust.source})`,
+    );
   }
   if (trust.ctlogCount > 0 && result.scts.length < 1) {
     throw new GateError('CERTIFICATE_SCT', `${where}: the certificate carries no SCT, and the trusted root lists ${trust.ctlogCount} CT log(s)`);

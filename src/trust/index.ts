@@ -102,7 +102,8 @@ async function trustedRootFile(file: string): Promise<Trust> {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new GateError('BAD_TRUST_ROOT', `${source}: not JSON: ${errorMessage(err)}`, { cause: err });
+    // JSON.parse's message quotes the file: never echo it (it could hold anything, over several lines).
+    throw new GateError('BAD_TRUST_ROOT', `${source}: the file is not JSON (a Sigstore trusted_root.json is expected)`, { cause: err });
   }
   return trustFromTrustedRoot(json, source);
 }
