@@ -49,6 +49,7 @@ function judge(c: Candidate, bundleJson: unknown, ctx: CheckContext, where: stri
   return {
     ...base,
     status: 'passed',
+    entryUrl: '',
     predicateType: statement.predicateType,
     signer: signer.label,
     policySigner: signer.policySigner,

@@ -95,7 +95,11 @@ export async function registryFinder(o: RegistryFinderOptions): Promise<Candidat
       if (asEntry) {
         out.push(await pointTo(asEntry.entry, { sources: ['referrer-bundle'], registryEnvelope: asEntry.envelopeBytes, envelopeExact: false, registryLocation: ev.location }));
       } else {
-        out.push({ uuid: `bundle:${ev.location}`, entry: { body: '', integratedTime: 0, logID: '', logIndex: -1 }, sources: ['referrer-bundle'], bundleJson: ev.bundle, registryLocation: ev.location });
+        // A Rekor v2 entry has no UUID and no entry URL: it is named by its leaf hash.
+        const t = bundle.verificationMaterial.tlogEntries[0];
+        const uuid = t ? leafOf(Buffer.from(t.canonicalizedBody).toString('base64')) : `bundle:${ev.location}`;
+        const entry = { body: '', integratedTime: 0, logID: '', logIndex: t ? Number(t.logIndex) : -1 };
+        out.push({ uuid, entry, sources: ['referrer-bundle'], bundleJson: ev.bundle, registryLocation: ev.location });
       }
     }
     return out;

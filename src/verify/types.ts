@@ -44,6 +44,8 @@ export type CandidateOutcome = {
   readonly builderId?: string;
   readonly attestationFrom?: 'log' | 'registry';
   readonly registryLocation?: string;
+  /** The URL that fetches the entry from its log, when the log has one (Rekor v2 entries have none: ''). */
+  readonly entryUrl?: string;
 };
 
 export type Verdict = {

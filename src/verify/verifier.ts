@@ -83,7 +83,7 @@ export async function verify(req: VerifyRequest, deps: VerifyDeps): Promise<Verd
         imageDigest: req.digest.value,
         imageUrl: req.imageUrl,
         rekorUrl: req.rekorUrl,
-        accepted: best ? { ...best, entryUrl: deps.entryUrl(best.uuid) } : undefined,
+        accepted: best ? { ...best, entryUrl: best.entryUrl ?? deps.entryUrl(best.uuid) } : undefined,
         candidates: outcomes,
         reason,
         polls,

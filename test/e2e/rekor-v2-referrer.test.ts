@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OciClient } from '../../src/registry/client.ts';
+import { parseImageRef } from '../../src/registry/reference.ts';
+import { pushBundleReferrer, pushReferrersTag } from '../fixtures/oci-content.ts';
+import { corpusDir } from '../fixtures/paths.ts';
+import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { runCli } from '../fixtures/world.ts';
+
+/**
+ * Rekor v2 has no search: its entries are found only through the bundle kept beside the artifact.
+ * Real Rekor v2 bundles (sigstore-conformance: hashedrekord 0.0.2 over DSSE, Ed25519 checkpoint, RFC 3161
+ * timestamp) attached as referrers in a real registry, verified with --offline through the CLI.
+ */
+const run = registryAvailable() ? describe : describe.skip;
+if (!registryAvailable()) console.warn(REGISTRY_SKIP_REASON);
+
+const CASES = corpusDir('conformance', 'bundle-verify');
+const IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+const ISSUER = 'https://token.actions.githubusercontent.com';
+
+let reg: RegistryHandle;
+let client: OciClient;
+beforeAll(async () => {
+  if (!registryAvailable()) return;
+  reg = await startRegistry();
+  client = new OciClient({ retries: 0 });
+});
+afterAll(async () => {
+  await client?.close();
+  await reg?.stop();
+});
+
+/** Attaches a conformance case's bundle as a referrer of its statement's subject; returns the subject digest. */
+async function attach(caseName: string, repoName: string): Promise<string> {
+  const bundle = JSON.parse(readFileSync(path.join(CASES, caseName, 'bundle.sigstore.json'), 'utf8'));
+  const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'));
+  const digest = `sha256:${statement.subject[0].digest.sha256}`;
+  const repo = parseImageRef(`${reg.host}/${repoName}@${digest}`);
+  const subject = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: 1 };
+  const ref = await pushBundleReferrer(client, repo, subject, bundle);
+  await pushReferrersTag(client, repo, digest, [ref.descriptor]);
+  return digest;
+}
+
+const flags = (caseName: string, repoName: string, digest: string) => [
+  'verify',
+  '--image-digest', digest,
+  '--image-url', `${reg.host}/${repoName}@${digest}`,
+  '--trusted-root', path.join(CASES, caseName, 'trusted_root.json'),
+  '--certificate-identity', IDENTITY,
+  '--certificate-oidc-issuer', ISSUER,
+  '--offline',
+  '--output', 'json',
+];
+
+run('Rekor v2 bundles found as referrers', () => {
+  it('verifies a hashedrekord-over-DSSE bundle from a Rekor v2 log', async () => {
+    const digest = await attach('rekor2-dsse-happy-path', 'conformance/v2-ok');
+    const r = await runCli(flags('rekor2-dsse-happy-path', 'conformance/v2-ok', digest));
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.accepted).toMatchObject({ sources: ['referrer-bundle'], kind: 'hashedrekord 0.0.2', signer: IDENTITY, predicateType: 'https://slsa.dev/provenance/v1' });
+  });
+
+  it('rejects a Rekor v2 bundle whose DSSE signature does not verify', async () => {
+    const digest = await attach('rekor2-dsse-invalid-sig_fail', 'conformance/v2-bad');
+    const r = await runCli(flags('rekor2-dsse-invalid-sig_fail', 'conformance/v2-bad', digest));
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).candidates[0]).toMatchObject({ status: 'failed', check: 'log' });
+  });
+
+  it('rejects it for another identity', async () => {
+    const digest = await attach('rekor2-dsse-happy-path', 'conformance/v2-other');
+    const args = flags('rekor2-dsse-happy-path', 'conformance/v2-other', digest).map((a) => (a === IDENTITY ? 'https://github.com/acme/other/.github/workflows/x.yml@refs/heads/main' : a));
+    const r = await runCli(args);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).candidates[0]).toMatchObject({ check: 'signer', code: 'CERTIFICATE_IDENTITY' });
+  });
+});
