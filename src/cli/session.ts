@@ -16,6 +16,8 @@ export type LogArgs = {
   offline?: boolean;
 };
 
+export type LogNeeds = { readonly certificateAuthorities?: boolean };
+
 /** The log to talk to and what to trust about it, set up once from the flags. */
 export type LogSession = {
   readonly rekorUrl: string;
@@ -36,7 +38,7 @@ export function seconds(value: number, flag: string, { positive = false } = {}):
   return value;
 }
 
-export async function openLog(args: LogArgs): Promise<LogSession> {
+export async function openLog(args: LogArgs, needs: LogNeeds = {}): Promise<LogSession> {
   const rekorUrl = parseRekorUrl(args.rekorUrl);
   const timeoutMs = seconds(args.timeout, 'timeout', { positive: true }) * 1000;
   const files = resolveTrustFiles(args);
@@ -46,6 +48,7 @@ export async function openLog(args: LogArgs): Promise<LogSession> {
     rekorPublicKeyPath: files.rekorPublicKey,
     tufCacheDir: args.tufCacheDir,
     offline: args.offline ?? false,
+    needCertificateAuthorities: needs.certificateAuthorities ?? false,
   });
   const http = createHttp({ timeoutMs, caCertPem, userAgent: `rekor-gate/${VERSION}` });
   return {

@@ -86,7 +86,7 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
     const wait = seconds(args.wait, 'wait');
     const vsaKeyPem = args.vsaKey ? readSigningKeyFile(args.vsaKey) : undefined;
     if (args.vsaKey && !args.vsa) throw new GateError('USAGE', '--vsa-key needs --vsa FILE');
-    const s = await openLog(args);
+    const s = await openLog(args, { certificateAuthorities: policy.keyless.length > 0 });
     try {
       const { finders, entryUrl } = await findersFor(args, s, digest);
       const verdict = await verify(

@@ -22,6 +22,11 @@ export type LoadTrustOptions = {
   rekorPublicKeyPath?: string;
   tufCacheDir?: string;
   offline?: boolean;
+  /**
+   * Keyless signers must be verified: with `--rekor-public-key` alone, the Fulcio CAs and CT logs then come
+   * from the public-good root (as cosign takes them from TUF when only the Rekor key is overridden).
+   */
+  needCertificateAuthorities?: boolean;
 };
 
 const BEGINNING_OF_TIME = new Date(0);
@@ -158,7 +163,11 @@ async function publicGoodTrust(tufCacheDir: string | undefined, offline: boolean
 }
 
 async function load(opts: LoadTrustOptions): Promise<Trust> {
-  const caTrust = opts.trustedRootPath ? await trustedRootFile(opts.trustedRootPath) : undefined;
+  const caTrust = opts.trustedRootPath
+    ? await trustedRootFile(opts.trustedRootPath)
+    : opts.rekorPublicKeyPath && opts.needCertificateAuthorities
+      ? await publicGoodTrust(opts.tufCacheDir, opts.offline ?? false)
+      : undefined;
   if (opts.rekorPublicKeyPath) {
     const pem = await readText(opts.rekorPublicKeyPath, 'BAD_KEY', '--rekor-public-key');
     return trustFromRekorPublicKey(pem, caTrust, `--rekor-public-key ${opts.rekorPublicKeyPath}`);
@@ -179,6 +188,7 @@ export function loadTrust(opts: LoadTrustOptions): Promise<Trust> {
     opts.rekorPublicKeyPath && path.resolve(opts.rekorPublicKeyPath),
     opts.tufCacheDir && path.resolve(opts.tufCacheDir),
     opts.offline ?? false,
+    opts.needCertificateAuthorities ?? false,
   ]);
   let trust = loaded.get(key);
   if (!trust) {

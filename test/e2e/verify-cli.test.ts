@@ -52,4 +52,27 @@ describe('rekor-gate verify (the bundled CLI against the test log)', () => {
     expect(r.stdout).toContain('NOT VERIFIED');
     expect(r.stdout).toContain('SIGNER_UNTRUSTED');
   });
+
+  it('trusts a private log by its public key alone (--rekor-public-key), never a key fetched from the log', async () => {
+    const d = randomDigest();
+    logIntotoV001(w, provenance(d.value));
+    const rekorPub = path.join(w.dir, 'rekor.pub');
+    (await import('node:fs')).writeFileSync(rekorPub, w.log.publicKeyPem);
+    const args = ['verify', '--image-digest', d.value, '--rekor-url', w.log.url, '--rekor-public-key', rekorPub, '--key', w.keyPath, '--output', 'json'];
+    const r = await runCli(args);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).accepted.signer).toBe(`sha256:${w.signer.fingerprint}`);
+    expect(w.log.requests.some((q) => q.path.includes('/api/v1/log/publicKey'))).toBe(false);
+  });
+
+  it('verifies keyless against a private log key with the CAs of a trusted root', async () => {
+    const d = randomDigest();
+    const k = await keylessSigner(w);
+    logIntotoV001(w, provenance(d.value), { signer: k.signer, certificatePem: k.certificatePem });
+    const rekorPub = path.join(w.dir, 'rekor.pub');
+    (await import('node:fs')).writeFileSync(rekorPub, w.log.publicKeyPem);
+    const args = ['verify', '--image-digest', d.value, '--rekor-url', w.log.url, '--rekor-public-key', rekorPub, '--trusted-root', w.trustedRootPath];
+    const r = await runCli([...args, '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+  });
 });
