@@ -3,7 +3,7 @@ import path from 'node:path';
 import { GateError } from '../errors.ts';
 import { parseTrustedKeys } from '../key/keys.ts';
 import { exact, regexp, type Matcher } from '../policy/matcher.ts';
-import { combinePolicies, loadPolicyFile } from '../policy/file.ts';
+import { combinePolicies } from '../policy/combine.ts';
 import type { KeylessSigner, Policy, TrustedKey } from '../policy/policy.ts';
 
 export type PolicyFlags = {
@@ -14,7 +14,6 @@ export type PolicyFlags = {
   certificateOidcIssuer?: string;
   certificateOidcIssuerRegexp?: string;
   predicateType?: string[];
-  policy?: string;
 };
 
 function readText(file: string, flag: string, code: 'BAD_KEY' | 'BAD_TRUST_ROOT' | 'USAGE'): string {
@@ -37,8 +36,8 @@ function oneOf(exactValue: string | undefined, re: string | undefined, name: str
   return undefined;
 }
 
-/** The policy from the flags and the policy file: at least one key or one keyless identity+issuer overall. */
-export function policyFromFlags(f: PolicyFlags): Policy {
+/** The policy from the flags and the policy file (loaded by the caller): at least one key or one keyless identity+issuer overall. */
+export function policyFromFlags(f: PolicyFlags, file?: Policy): Policy {
   const keys: TrustedKey[] = [];
   for (const file of f.key ?? []) keys.push(...parseTrustedKeys(readText(file, '--key', 'BAD_KEY'), `--key ${file}`));
   (f.publicKey ?? []).forEach((text, i) => keys.push(...parseTrustedKeys(text, `--public-key #${i + 1}`)));
@@ -56,7 +55,7 @@ export function policyFromFlags(f: PolicyFlags): Policy {
   const keyless: KeylessSigner[] = identity && issuer ? [{ identity, issuer, label: 'flags' }] : [];
   const fromFlags: Policy = { keys, keyless, predicateTypes: splitList(f.predicateType) };
   // Flags and the policy file combine as docs/policy.md says; at least one signer overall.
-  return combinePolicies(fromFlags, f.policy ? loadPolicyFile(f.policy) : undefined);
+  return combinePolicies(fromFlags, file);
 }
 
 export type TrustFlags = { trustedRoot?: string; rekorPublicKey?: string; trustDir?: string; caCert?: string };

@@ -3,13 +3,11 @@ import { parseImageDigest, type ImageDigest } from '../digest.ts';
 import { GateError, errorMessage, exitCodeFor } from '../errors.ts';
 import { describe } from '../policy/matcher.ts';
 import type { Policy } from '../policy/policy.ts';
-import { loadDockerConfigFromEnv } from '../registry/index.ts';
 import { renderJson, renderText } from '../report/render.ts';
 import { checkResultsDir, resultValues, writeResults } from '../tekton/results.ts';
-import { lookupFinder, registryFinder, rekorSearchFinder } from '../verify/finders.ts';
+import { lookupFinder, rekorSearchFinder } from '../verify/finders.ts';
 import type { Verdict } from '../verify/types.ts';
 import { verify, type CandidateFinder } from '../verify/verifier.ts';
-import { buildVsa, flagsPolicy, imageResourceUri, readSigningKeyFile, signVsa, writeVsa } from '../vsa/index.ts';
 import { parseEntryUrl, parseLogIndex } from './entry-url.ts';
 import { policyFromFlags } from './inputs.ts';
 import type { VerifyArgs } from './main.ts';
@@ -20,25 +18,22 @@ const stderr = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 
-/** The policy as the VSA names it: the policy file, or a digest of the flag policy (no secrets: keys by fingerprint). */
-function policyRef(policy: Policy) {
-  return (
+/** Writes the VSA (imported only with --vsa). Its policy is the policy file, or a digest of the flag policy (keys by fingerprint). */
+async function writeSummary(file: string, verdict: Verdict, policy: Policy, verifierId: string, keyPem: string | undefined): Promise<void> {
+  const { buildVsa, flagsPolicy, imageResourceUri, signVsa, writeVsa } = await import('../vsa/index.ts');
+  const policyRef =
     policy.source ??
     flagsPolicy({
       keys: policy.keys.map((k) => k.fingerprint),
       keyless: policy.keyless.map((k) => ({ identity: describe(k.identity), issuer: describe(k.issuer) })),
       predicateTypes: policy.predicateTypes,
-    })
-  );
-}
-
-function writeSummary(file: string, verdict: Verdict, policy: Policy, verifierId: string, keyPem: string | undefined): void {
+    });
   const statement = buildVsa(verdict, {
     verifierId,
     verifierVersion: VERSION,
     timeVerified: new Date(),
     resourceUri: verdict.imageUrl ? imageResourceUri(verdict.imageUrl, verdict.imageDigest) : verdict.imageDigest,
-    policy: policyRef(policy),
+    policy: policyRef,
     entryUrl: (uuid) => (verdict.accepted?.uuid === uuid ? verdict.accepted.entryUrl : `${verdict.rekorUrl}/api/v1/log/entries/${uuid}`),
   });
   writeVsa(file, keyPem ? signVsa(statement, keyPem) : statement);
@@ -57,6 +52,9 @@ async function findersFor(args: VerifyArgs, s: LogSession, digest: ImageDigest):
   } else {
     if (!args.offline) finders.push(rekorSearchFinder(rekor, digest));
     if (args.imageUrl) {
+      // The registry side (OCI client, its schemas) is imported only when there is a registry to read.
+      const { loadDockerConfigFromEnv } = await import('../registry/index.ts');
+      const { registryFinder } = await import('../verify/registry-finder.ts');
       finders.push(
         await registryFinder({
           imageUrl: args.imageUrl,
@@ -82,9 +80,11 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
   try {
     if (resultsDir) checkResultsDir(resultsDir);
     digest = parseImageDigest(args.imageDigest);
-    const policy = policyFromFlags(args);
+    // The policy file's loader (yaml, the policy schema) is imported only when a file is given.
+    const file = args.policy ? (await import('../policy/file.ts')).loadPolicyFile(args.policy) : undefined;
+    const policy = policyFromFlags(args, file);
     const wait = seconds(args.wait, 'wait');
-    const vsaKeyPem = args.vsaKey ? readSigningKeyFile(args.vsaKey) : undefined;
+    const vsaKeyPem = args.vsaKey ? (await import('../vsa/index.ts')).readSigningKeyFile(args.vsaKey) : undefined;
     if (args.vsaKey && !args.vsa) throw new GateError('USAGE', '--vsa-key needs --vsa FILE');
     const s = await openLog(args, { certificateAuthorities: policy.keyless.length > 0 });
     try {
@@ -95,7 +95,7 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
       );
       process.stdout.write(args.output === 'json' ? renderJson(verdict, VERSION) : renderText(verdict));
       if (resultsDir) writeResults(resultsDir, resultValues(verdict));
-      if (args.vsa) writeSummary(args.vsa, verdict, policy, args.vsaVerifierId, vsaKeyPem);
+      if (args.vsa) await writeSummary(args.vsa, verdict, policy, args.vsaVerifierId, vsaKeyPem);
       if (verdict.verified) return 0;
       return args.failOnUnverified ? 1 : 0;
     } finally {

@@ -2,9 +2,10 @@ import { X509Certificate } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { GateError } from '../errors.ts';
+import { sharedAjv } from '../schema/validator.ts';
 
 /** What `onRetry` is told before each wait. */
 export type RetryInfo = {
@@ -146,7 +147,7 @@ function serverMessage(body: Buffer): string | undefined {
   } catch {
     return undefined;
   }
-  errorBodyValidator ??= new Ajv({ strict: true }).compile<ErrorBody>(ERROR_BODY_SCHEMA);
+  errorBodyValidator ??= sharedAjv({ strict: true }).compile<ErrorBody>(ERROR_BODY_SCHEMA);
   if (!errorBodyValidator(parsed)) return undefined;
   const messages = [parsed.message, ...(parsed.errors ?? []).map((e) => e.message)].filter(
     (m): m is string => typeof m === 'string' && m.length > 0,

@@ -1,5 +1,5 @@
-import { Ajv, type ValidateFunction } from 'ajv';
-import { firstAjvError } from '../schema/validator.ts';
+import type { ErrorObject } from 'ajv';
+import { firstAjvError, lazyGuard, type LazyGuard } from '../schema/validator.ts';
 
 // JSON shapes the registry code reads, checked with ajv (never by hand). Unknown members are allowed
 // everywhere: the OCI image spec says consumers must ignore what they do not know.
@@ -162,16 +162,15 @@ export const COSIGN_BUNDLE_ANNOTATION_SCHEMA = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: false, strict: true });
+// Compiled on first use: a run without --image-url never compiles them.
+const STRICT = { strict: true } as const;
+export const validateImageManifest: LazyGuard<ImageManifest> = lazyGuard<ImageManifest>(IMAGE_MANIFEST_SCHEMA, STRICT);
+export const validateImageIndex: LazyGuard<ImageIndex> = lazyGuard<ImageIndex>(IMAGE_INDEX_SCHEMA, STRICT);
+export const validateDockerConfig: LazyGuard<DockerConfigFile> = lazyGuard<DockerConfigFile>(DOCKER_CONFIG_SCHEMA, STRICT);
+export const validateTokenResponse: LazyGuard<TokenResponse> = lazyGuard<TokenResponse>(TOKEN_RESPONSE_SCHEMA, STRICT);
+export const validateCosignBundleAnnotation: LazyGuard<CosignBundleAnnotation> = lazyGuard<CosignBundleAnnotation>(COSIGN_BUNDLE_ANNOTATION_SCHEMA, STRICT);
 
-export const validateImageManifest: ValidateFunction<ImageManifest> = ajv.compile<ImageManifest>(IMAGE_MANIFEST_SCHEMA);
-export const validateImageIndex: ValidateFunction<ImageIndex> = ajv.compile<ImageIndex>(IMAGE_INDEX_SCHEMA);
-export const validateDockerConfig: ValidateFunction<DockerConfigFile> = ajv.compile<DockerConfigFile>(DOCKER_CONFIG_SCHEMA);
-export const validateTokenResponse: ValidateFunction<TokenResponse> = ajv.compile<TokenResponse>(TOKEN_RESPONSE_SCHEMA);
-export const validateCosignBundleAnnotation: ValidateFunction<CosignBundleAnnotation> =
-  ajv.compile<CosignBundleAnnotation>(COSIGN_BUNDLE_ANNOTATION_SCHEMA);
-
-/** The first ajv error as `path: message`, for error messages. */
-export function schemaError(validate: ValidateFunction): string {
+/** The first ajv error of a guard's last call, as `path message`, for error messages. */
+export function schemaError(validate: { errors?: ErrorObject[] | null }): string {
   return firstAjvError(validate.errors);
 }

@@ -1,5 +1,5 @@
 import type { Ajv, ValidateFunction } from 'ajv';
-import { firstAjvError, newAjv } from '../schema/validator.ts';
+import { firstAjvError, sharedAjv } from '../schema/validator.ts';
 // Rekor's own entry schemas, copied verbatim from sigstore/rekor (../shared/spec/rekor) into schemas/rekor.
 // Imported as JSON modules so that an esbuild bundle carries them inline.
 import dsseV001 from '../../schemas/rekor/dsse_v0_0_1_schema.json' with { type: 'json' };
@@ -79,7 +79,7 @@ const compiled = new Map<string, ValidateFunction>();
 function validator(key: string, schema: object): ValidateFunction {
   let fn = compiled.get(key);
   if (!fn) {
-    ajv ??= newAjv();
+    ajv ??= sharedAjv();
     fn = ajv.compile(schema);
     compiled.set(key, fn);
   }

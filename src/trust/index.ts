@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { DEFAULT_MIRROR_URL, initTUF, TUFError } from '@sigstore/tuf';
 import { toTrustMaterial, type KeyFinderFunc, type TrustMaterial, VerificationError } from '@sigstore/verify';
 import type { TLogAuthority } from '@sigstore/verify/dist/trust/index.js';
 import { errorMessage, GateError } from '../errors.ts';
@@ -31,7 +30,6 @@ export type LoadTrustOptions = {
 
 const BEGINNING_OF_TIME = new Date(0);
 const END_OF_TIME = new Date(8_640_000_000_000_000);
-const TRUSTED_ROOT_TARGET = 'trusted_root.json';
 
 /**
  * Trust from a Sigstore trusted_root.json (already parsed JSON). Checked against our schema (which also
@@ -113,52 +111,10 @@ async function trustedRootFile(file: string): Promise<Trust> {
   return trustFromTrustedRoot(json, source);
 }
 
-const DOWNLOAD_ERRORS = new Set(['DownloadError', 'DownloadHTTPError', 'DownloadLengthMismatchError']);
-
-/** Sorts a @sigstore/tuf / tuf-js failure: the cache (BAD_TRUST_ROOT), the network (NETWORK), or the metadata (BAD_TRUST_ROOT). */
-function tufFailure(err: unknown, source: string, tufCacheDir: string | undefined, offline: boolean): GateError {
-  const root = err instanceof TUFError && err.cause ? err.cause : err;
-  const messages: string[] = [];
-  for (let e: unknown = err; e !== undefined && messages.length < 4; e = e instanceof Error ? e.cause : undefined) {
-    messages.push(errorMessage(e));
-  }
-  const detail = messages.join(': ');
-  const cache = tufCacheDir ? ` (cache ${tufCacheDir})` : '';
-  const fsError = root instanceof Error && typeof (root as { path?: unknown }).path === 'string';
-  if (fsError || (err instanceof TUFError && (err.code === 'TUF_INIT_CACHE_ERROR' || err.code === 'TUF_READ_TARGET_ERROR'))) {
-    return new GateError('BAD_TRUST_ROOT', `${source}: the TUF cache${cache} is unusable: ${detail}; pass --tuf-cache-dir DIR or --trusted-root PATH`, {
-      cause: err,
-    });
-  }
-  const name = root instanceof Error ? root.constructor.name : '';
-  if (root instanceof TypeError || DOWNLOAD_ERRORS.has(name)) {
-    return new GateError(
-      'NETWORK',
-      offline
-        ? `--offline: the TUF repository ${DEFAULT_MIRROR_URL} could not be reached and no fresh TUF metadata is cached${cache} (${detail}); pass --trusted-root PATH`
-        : `the TUF repository ${DEFAULT_MIRROR_URL} could not be reached for the public-good trusted root${cache} (${detail}); pass --trusted-root PATH to verify without it`,
-      { cause: err },
-    );
-  }
-  return new GateError('BAD_TRUST_ROOT', `${source}${cache}: the TUF metadata does not verify: ${detail}; pass --trusted-root PATH`, { cause: err });
-}
-
-/** The public-good trusted root through Sigstore's TUF repository (@sigstore/tuf verifies the TUF metadata). */
+/** The public-good trusted root, through TUF (loaded on demand). */
 async function publicGoodTrust(tufCacheDir: string | undefined, offline: boolean): Promise<Trust> {
-  const source = `TUF ${DEFAULT_MIRROR_URL}`;
-  let text: string;
-  try {
-    const tuf = await initTUF({ ...(tufCacheDir ? { cachePath: tufCacheDir } : {}), forceCache: offline });
-    text = await tuf.getTarget(TRUSTED_ROOT_TARGET);
-  } catch (err) {
-    throw tufFailure(err, source, tufCacheDir, offline);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new GateError('BAD_TRUST_ROOT', `${source}: ${TRUSTED_ROOT_TARGET} is not JSON`, { cause: err });
-  }
+  const { fetchPublicGoodRoot } = await import('./tuf.ts');
+  const { json, source } = await fetchPublicGoodRoot(tufCacheDir, offline);
   return trustFromTrustedRoot(json, source);
 }
 

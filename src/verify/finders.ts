@@ -1,8 +1,5 @@
-import { crypto as sigcrypto } from '@sigstore/core';
 import type { ImageDigest } from '../digest.ts';
-import { GateError, errorMessage } from '../errors.ts';
-import { fetchRegistryEvidence, parseImageRef, resolveDigest, type EvidenceOptions } from '../registry/index.ts';
-import { bundleAsLogEntry, parseBundle } from './bundle-entry.ts';
+import { GateError } from '../errors.ts';
 import type { RekorClient } from '../rekor/client.ts';
 import type { LogEntryAnon } from '../rekor/types.ts';
 import type { Candidate } from './types.ts';
@@ -25,84 +22,6 @@ export function rekorSearchFinder(rekor: RekorClient, digest: ImageDigest): Cand
       const got = fetched.get(u);
       return got ? [{ uuid: got.uuid, entry: got.entry, sources: ['rekor-search'] }] : [];
     });
-  };
-}
-
-export type RegistryFinderOptions = {
-  readonly imageUrl: string;
-  readonly digest: ImageDigest;
-  /** The log, to fetch the entries the registry names; absent with --offline (entries verified from their SET/proof). */
-  readonly rekor?: RekorClient;
-  readonly registry: EvidenceOptions;
-};
-
-const leafOf = (bodyB64: string): string =>
-  sigcrypto.digest('sha256', Buffer.from([0]), Buffer.from(bodyB64, 'base64')).toString('hex');
-
-/**
- * Candidates from the registry beside the image: the cosign `.att` layers (Tekton Chains' default) and
- * Sigstore bundle referrers (cosign 3, Chains with the sigstore-bundle format). The registry only points
- * at log entries; each is then fetched from the log (by its leaf hash) and judged like any other.
- * First checks that --image-url names --image-digest.
- */
-export async function registryFinder(o: RegistryFinderOptions): Promise<CandidateFinder> {
-  const ref = parseImageRef(o.imageUrl);
-  const resolved = await resolveDigest(ref, o.registry);
-  if (resolved !== o.digest.value) {
-    throw new GateError(
-      'TAG_DIGEST_MISMATCH',
-      `--image-url ${o.imageUrl} names ${resolved}, not --image-digest ${o.digest.value}${ref.digest ? '' : ' (the tag has moved, or the digest is of another image)'}`,
-    );
-  }
-  const fromLog = new Map<string, Candidate>();
-
-  async function pointTo(logged: LogEntryAnon, extra: Omit<Candidate, 'uuid' | 'entry'>): Promise<Candidate> {
-    const leaf = leafOf(logged.body);
-    if (!o.rekor) return { uuid: leaf, entry: logged, ...extra };
-    let found = fromLog.get(leaf);
-    if (!found) {
-      try {
-        const r = await o.rekor.getByUUID(leaf);
-        found = { uuid: r.uuid, entry: r.entry, sources: [] };
-      } catch (err) {
-        if (!(err instanceof GateError && err.code === 'HTTP_STATUS')) throw err;
-        found = { uuid: leaf, entry: logged, sources: [], lookupError: new GateError('TLOG_ENTRY_NOT_FOUND', `entry ${leaf} (log index ${logged.logIndex}), named by ${extra.registryLocation}: the log does not serve it (${errorMessage(err)})`) };
-      }
-      fromLog.set(leaf, found);
-    }
-    return { ...found, ...extra, sources: [...extra.sources] };
-  }
-
-  return async () => {
-    const evidence = await fetchRegistryEvidence(ref, o.digest, o.registry);
-    const out: Candidate[] = [];
-    for (const ev of evidence) {
-      if (ev.source === 'att-tag') {
-        if (!ev.cosignBundle) continue; // no log pointer: the search may still find the entry by digest
-        const p = ev.cosignBundle.Payload;
-        const logged: LogEntryAnon = {
-          body: p.body,
-          integratedTime: p.integratedTime,
-          logID: p.logID,
-          logIndex: p.logIndex,
-          verification: { signedEntryTimestamp: ev.cosignBundle.SignedEntryTimestamp },
-        };
-        out.push(await pointTo(logged, { sources: ['att-tag'], registryEnvelope: ev.envelopeBytes, envelopeExact: true, registryLocation: ev.location }));
-        continue;
-      }
-      const bundle = parseBundle(ev.bundle, ev.location);
-      const asEntry = bundleAsLogEntry(bundle);
-      if (asEntry) {
-        out.push(await pointTo(asEntry.entry, { sources: ['referrer-bundle'], registryEnvelope: asEntry.envelopeBytes, envelopeExact: false, registryLocation: ev.location }));
-      } else {
-        // A Rekor v2 entry has no UUID and no entry URL: it is named by its leaf hash.
-        const t = bundle.verificationMaterial.tlogEntries[0];
-        const uuid = t ? leafOf(Buffer.from(t.canonicalizedBody).toString('base64')) : `bundle:${ev.location}`;
-        const entry = { body: '', integratedTime: 0, logID: '', logIndex: t ? Number(t.logIndex) : -1 };
-        out.push({ uuid, entry, sources: ['referrer-bundle'], bundleJson: ev.bundle, registryLocation: ev.location });
-      }
-    }
-    return out;
   };
 }
 

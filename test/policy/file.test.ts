@@ -6,7 +6,8 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GateError } from '../../src/errors.ts';
 import { fingerprint } from '../../src/key/keys.ts';
-import { combinePolicies, loadPolicyFile, policySchema } from '../../src/policy/file.ts';
+import { combinePolicies } from '../../src/policy/combine.ts';
+import { loadPolicyFile, policySchema } from '../../src/policy/file.ts';
 import { exact, matches, regexp } from '../../src/policy/matcher.ts';
 import type { Policy } from '../../src/policy/policy.ts';
 
