@@ -28,7 +28,8 @@ export type RekorClient = {
   /** UUIDs of the entries indexed under the digest: lower-cased, exact duplicates removed, in the log's order. */
   searchByDigest(digest: ImageDigest): Promise<string[]>;
   /** Entries for `uuids`, fetched in batches of at most 10, `concurrency` batches at a time (default 8). */
-  retrieveByUUIDs(uuids: readonly string[], opts?: { concurrency?: number }): Promise<RetrievedEntry[]>;
+  /** `onBatch` sees each batch as it arrives, so that checking can overlap the requests still in flight. */
+  retrieveByUUIDs(uuids: readonly string[], opts?: { concurrency?: number; onBatch?: (batch: readonly RetrievedEntry[]) => void }): Promise<RetrievedEntry[]>;
   getByLogIndex(logIndex: number): Promise<RetrievedEntry>;
   getByUUID(uuid: string): Promise<RetrievedEntry>;
   /** `<base>/api/v1/log/entries/<uuid>`: the URL that fetches the entry. */
@@ -198,7 +199,13 @@ export function createRekorClient(baseUrl: string, http: Http): RekorClient {
       const wanted = [...new Set(uuids.map(normalizeUuid))];
       const batches: string[][] = [];
       for (let i = 0; i < wanted.length; i += RETRIEVE_BATCH_SIZE) batches.push(wanted.slice(i, i + RETRIEVE_BATCH_SIZE));
-      const results = (await mapLimit(batches, concurrency, retrieveBatch)).flat();
+      const results = (
+        await mapLimit(batches, concurrency, async (batch) => {
+          const got = await retrieveBatch(batch);
+          opts.onBatch?.(got);
+          return got;
+        })
+      ).flat();
       // One entry per key: the same entry answers both forms of its UUID when both were asked.
       const seen = new Set<string>();
       return results.filter(({ uuid }) => !seen.has(uuid) && seen.add(uuid));

@@ -1,6 +1,6 @@
 import type { ImageDigest } from '../digest.ts';
 import { GateError } from '../errors.ts';
-import type { RekorClient } from '../rekor/client.ts';
+import type { RekorClient, RetrievedEntry } from '../rekor/client.ts';
 import type { LogEntryAnon } from '../rekor/types.ts';
 import type { Candidate } from './types.ts';
 import type { CandidateFinder } from './verifier.ts';
@@ -12,15 +12,23 @@ import type { CandidateFinder } from './verifier.ts';
  */
 export function rekorSearchFinder(rekor: RekorClient, digest: ImageDigest): CandidateFinder {
   const fetched = new Map<string, { uuid: string; entry: LogEntryAnon }>();
-  return async () => {
+  const asCandidate = (got: { uuid: string; entry: LogEntryAnon }): Candidate => ({ uuid: got.uuid, entry: got.entry, sources: ['rekor-search'] });
+  return async (early) => {
     const uuids = await rekor.searchByDigest(digest);
     const missing = uuids.filter((u) => !fetched.has(u));
     if (missing.length > 0) {
-      for (const r of await rekor.retrieveByUUIDs(missing)) fetched.set(r.requestedUuid ?? r.uuid, { uuid: r.uuid, entry: r.entry });
+      const onBatch = (batch: readonly RetrievedEntry[]) => {
+        for (const r of batch) {
+          const got = { uuid: r.uuid, entry: r.entry };
+          fetched.set(r.requestedUuid ?? r.uuid, got);
+          early?.(asCandidate(got));
+        }
+      };
+      await rekor.retrieveByUUIDs(missing, { onBatch });
     }
     return uuids.flatMap((u): Candidate[] => {
       const got = fetched.get(u);
-      return got ? [{ uuid: got.uuid, entry: got.entry, sources: ['rekor-search'] }] : [];
+      return got ? [asCandidate(got)] : [];
     });
   };
 }

@@ -1,3 +1,4 @@
+import { crypto as sigcrypto } from '@sigstore/core';
 import type { ImageDigest } from '../digest.ts';
 import type { Policy } from '../policy/policy.ts';
 import type { Trust } from '../trust/index.ts';
@@ -6,8 +7,11 @@ import { checkCandidate } from './check-candidate.ts';
 import { decide, whyNone } from './decide.ts';
 import type { Candidate, CandidateOutcome, Verdict } from './types.ts';
 
-/** Finds candidates; called once per poll. Implementations cache what cannot change (log entries). */
-export type CandidateFinder = () => Promise<Candidate[]>;
+/**
+ * Finds candidates; called once per poll. Implementations cache what cannot change (log entries), and may
+ * hand each candidate to `early` as soon as it is fetched, so that checking overlaps the requests in flight.
+ */
+export type CandidateFinder = (early?: (c: Candidate) => void) => Promise<Candidate[]>;
 
 export type VerifyRequest = {
   readonly digest: ImageDigest;
@@ -54,6 +58,25 @@ export function mergeCandidates(found: readonly Candidate[]): Candidate[] {
   return [...byLeaf.values()];
 }
 
+/**
+ * Checks a candidate once per poll: what decides its outcome is its entry, the registry envelope beside it
+ * and a failed lookup; where it was found only changes what the outcome reports.
+ */
+function memoized(check: (c: Candidate) => CandidateOutcome): (c: Candidate) => CandidateOutcome {
+  const seen = new Map<string, CandidateOutcome>();
+  return (c) => {
+    const envelope = c.registryEnvelope ? sigcrypto.digest('sha256', c.registryEnvelope).toString('hex') : '';
+    const bundle = c.bundleJson === undefined ? '' : JSON.stringify(c.bundleJson);
+    const key = [c.uuid, JSON.stringify(c.entry), envelope, c.envelopeExact ?? '', c.lookupError?.message ?? '', bundle].join('|');
+    let outcome = seen.get(key);
+    if (!outcome) {
+      outcome = check(c);
+      seen.set(key, outcome);
+    }
+    return { ...outcome, sources: [...c.sources], registryLocation: c.registryLocation };
+  };
+}
+
 function policyWarnings(policy: Policy): string[] {
   return policy.keyless
     .filter((s) => isUnanchored(s.identity))
@@ -72,9 +95,10 @@ export async function verify(req: VerifyRequest, deps: VerifyDeps): Promise<Verd
   let interval = 2000;
   for (;;) {
     polls++;
-    const found = (await Promise.all(deps.finders.map((f) => f()))).flat();
     const ctx = { digest: req.digest, trust: req.trust, policy: req.policy, now: Math.floor(deps.now() / 1000) };
-    outcomes = mergeCandidates(found).map((c) => checkCandidate(c, ctx));
+    const judge = memoized((c) => checkCandidate(c, ctx));
+    const found = (await Promise.all(deps.finders.map((f) => f(judge)))).flat();
+    outcomes = mergeCandidates(found).map(judge);
     const { accepted: best, reason } = decide(outcomes, minSigners);
     const remaining = deadline - deps.now();
     if (best || remaining <= 0) {
