@@ -45,6 +45,7 @@ export function verifyOptions<T>(y: Argv<T>) {
     .option('offline', { type: 'boolean', default: false, describe: 'Send no request to the log: verify registry-held entries from their SET or proof' })
     .option('vsa', { type: 'string', describe: 'Write a SLSA verification summary attestation (in-toto statement) to this file' })
     .option('vsa-key', { type: 'string', describe: 'Sign the VSA with this private key (PEM) and write a DSSE envelope' })
+    .option('vsa-upload', { type: 'boolean', default: false, describe: 'Also log the signed VSA in the Rekor instance (a dsse entry); needs --vsa-key' })
     .option('vsa-verifier-id', { type: 'string', default: 'https://github.com/rekor-gate/rekor-gate', describe: 'The verifier ID written in the VSA' })
     .conflicts('log-index', 'entry-url');
 }

@@ -19,8 +19,15 @@ const stderr = (line: string): void => {
 };
 
 /** Writes the VSA (imported only with --vsa). Its policy is the policy file, or a digest of the flag policy (keys by fingerprint). */
-async function writeSummary(file: string, verdict: Verdict, policy: Policy, verifierId: string, keyPem: string | undefined): Promise<void> {
-  const { buildVsa, flagsPolicy, imageResourceUri, signVsa, writeVsa } = await import('../vsa/index.ts');
+async function writeSummary(
+  file: string,
+  verdict: Verdict,
+  policy: Policy,
+  verifierId: string,
+  keyPem: string | undefined,
+  upload: LogSession | undefined,
+): Promise<void> {
+  const { buildVsa, flagsPolicy, imageResourceUri, signVsa, uploadVsa, writeVsa } = await import('../vsa/index.ts');
   const policyRef =
     policy.source ??
     flagsPolicy({
@@ -36,7 +43,16 @@ async function writeSummary(file: string, verdict: Verdict, policy: Policy, veri
     policy: policyRef,
     entryUrl: (uuid) => (verdict.accepted?.uuid === uuid ? verdict.accepted.entryUrl : `${verdict.rekorUrl}/api/v1/log/entries/${uuid}`),
   });
-  writeVsa(file, keyPem ? signVsa(statement, keyPem) : statement);
+  if (!keyPem) {
+    writeVsa(file, statement);
+    return;
+  }
+  const envelope = signVsa(statement, keyPem);
+  writeVsa(file, envelope);
+  if (upload) {
+    const logged = await uploadVsa(upload.rekor, upload.trust, envelope, keyPem);
+    stderr(`VSA logged as entry ${logged.uuid} (log index ${logged.logIndex}): ${logged.url}`);
+  }
 }
 
 /** Where candidates come from: the search, or the one entry named; plus the registry with --image-url. */
@@ -86,6 +102,8 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
     const wait = seconds(args.wait, 'wait');
     const vsaKeyPem = args.vsaKey ? (await import('../vsa/index.ts')).readSigningKeyFile(args.vsaKey) : undefined;
     if (args.vsaKey && !args.vsa) throw new GateError('USAGE', '--vsa-key needs --vsa FILE');
+    if (args.vsaUpload && !args.vsaKey) throw new GateError('USAGE', '--vsa-upload needs --vsa-key: only a signed VSA can be logged');
+    if (args.vsaUpload && args.offline) throw new GateError('USAGE', '--vsa-upload sends to the log: not with --offline');
     const s = await openLog(args, { certificateAuthorities: policy.keyless.length > 0 });
     try {
       const { finders, entryUrl } = await findersFor(args, s, digest);
@@ -95,7 +113,7 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
       );
       process.stdout.write(args.output === 'json' ? renderJson(verdict, VERSION) : renderText(verdict));
       if (resultsDir) writeResults(resultsDir, resultValues(verdict));
-      if (args.vsa) await writeSummary(args.vsa, verdict, policy, args.vsaVerifierId, vsaKeyPem);
+      if (args.vsa) await writeSummary(args.vsa, verdict, policy, args.vsaVerifierId, vsaKeyPem, args.vsaUpload ? s : undefined);
       if (verdict.verified) return 0;
       return args.failOnUnverified ? 1 : 0;
     } finally {

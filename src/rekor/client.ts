@@ -32,6 +32,8 @@ export type RekorClient = {
   retrieveByUUIDs(uuids: readonly string[], opts?: { concurrency?: number; onBatch?: (batch: readonly RetrievedEntry[]) => void }): Promise<RetrievedEntry[]>;
   getByLogIndex(logIndex: number): Promise<RetrievedEntry>;
   getByUUID(uuid: string): Promise<RetrievedEntry>;
+  /** `POST /api/v1/log/entries` for a dsse 0.0.1 entry: the envelope text and its verifiers' PEM. Returns the entry as logged. */
+  createDsseEntry(envelope: string, verifierPems: readonly string[]): Promise<RetrievedEntry>;
   /** `<base>/api/v1/log/entries/<uuid>`: the URL that fetches the entry. */
   entryUrl(uuid: string): string;
 };
@@ -140,17 +142,18 @@ export function createRekorClient(baseUrl: string, http: Http): RekorClient {
   const base = baseOf(baseUrl);
   const entryUrl = (uuid: string) => `${base}/api/v1/log/entries/${normalizeUuid(uuid)}`;
 
-  /** The single entry of a `LogEntry` response (GET by UUID or by index). */
-  async function getOne(url: string, requestedUuid: string | undefined): Promise<RetrievedEntry> {
-    const body = await http.json(url);
+  /** The single entry of a `LogEntry` response (GET by UUID or by index, or the answer to a POST). */
+  async function getOne(url: string, requestedUuid: string | undefined, post?: unknown): Promise<RetrievedEntry> {
+    const body = await http.json(url, post === undefined ? {} : { method: 'POST', body: post });
+    const what = `${post === undefined ? 'GET' : 'POST'} ${url}`;
     const { logEntry } = getValidators();
     if (!logEntry(body)) {
-      throw new GateError('ENTRY_MALFORMED', `GET ${url}: the response is not a Rekor LogEntry: ${describeAjvError(logEntry.errors)}`);
+      throw new GateError('ENTRY_MALFORMED', `${what}: the response is not a Rekor LogEntry: ${describeAjvError(logEntry.errors)}`);
     }
     const entries = Object.entries(body);
     const [first] = entries;
     if (!first || entries.length !== 1) {
-      throw new GateError('ENTRY_MALFORMED', `GET ${url}: expected exactly one entry in the response, got ${entries.length}`);
+      throw new GateError('ENTRY_MALFORMED', `${what}: expected exactly one entry in the response, got ${entries.length}`);
     }
     return { uuid: first[0].toLowerCase(), requestedUuid, entry: first[1] };
   }
@@ -220,6 +223,15 @@ export function createRekorClient(baseUrl: string, http: Http): RekorClient {
 
     async getByUUID(uuid) {
       return getOne(entryUrl(uuid), normalizeUuid(uuid));
+    },
+
+    async createDsseEntry(envelope, verifierPems) {
+      const proposed = {
+        apiVersion: '0.0.1',
+        kind: 'dsse',
+        spec: { proposedContent: { envelope, verifiers: verifierPems.map((p) => Buffer.from(p, 'utf8').toString('base64')) } },
+      };
+      return getOne(`${base}/api/v1/log/entries`, undefined, proposed);
     },
   };
 }

@@ -13,3 +13,4 @@ export {
 } from './statement.ts';
 export { validateVsa } from './schema.ts';
 export { readSigningKeyFile, signVsa, writeVsa, type SignVsaOptions } from './sign.ts';
+export { uploadVsa, type LoggedVsa } from './upload.ts';

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { crypto as sigcrypto, dsse } from '@sigstore/core';
@@ -139,5 +139,30 @@ describe('verification summary attestation (--vsa)', () => {
     const st = JSON.parse(readFileSync(file, 'utf8'));
     expect(st.predicate.verificationResult).toBe('FAILED');
     expect(validateVsa(st)).toBeUndefined();
+  });
+
+  it('--vsa-upload logs the signed VSA as a dsse entry and checks what the log answered', async () => {
+    const d = randomDigest();
+    logIntotoV001(w, provenance(d.value));
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const keyFile = path.join(w.dir, 'vsa-upload.key');
+    writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const file = path.join(w.dir, 'vsa-upload.json');
+    const r = await runCli([...worldFlags(w, d.value), '--key', w.keyPath, '--vsa', file, '--vsa-key', keyFile, '--vsa-upload']);
+    expect(r.code, r.stderr).toBe(0);
+    const m = /VSA logged as entry ([0-9a-f]{80}) \(log index (\d+)\)/.exec(r.stderr);
+    expect(m).not.toBeNull();
+    const logged = w.log.logEntry(m![1]!)?.[m![1]!];
+    const body = JSON.parse(Buffer.from(logged!.body, 'base64').toString());
+    expect(body.kind).toBe('dsse');
+    const envelopeText = JSON.stringify(JSON.parse(readFileSync(file, 'utf8')));
+    expect(body.spec.envelopeHash.value).toBe(createHash('sha256').update(envelopeText).digest('hex'));
+    expect(r.stderr).not.toContain('PRIVATE KEY');
+  });
+
+  it('--vsa-upload without --vsa-key is a usage error', async () => {
+    const r = await runCli([...worldFlags(w, randomDigest().value), '--key', w.keyPath, '--vsa', path.join(w.dir, 'x.json'), '--vsa-upload']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--vsa-upload needs --vsa-key');
   });
 });

@@ -27,6 +27,9 @@ function fakeRekor(uuids: string[], calls: { retrieved: string[][] }): RekorClie
     getByUUID: async () => {
       throw new Error('unused');
     },
+    createDsseEntry: async () => {
+      throw new Error('unused');
+    },
   };
 }
 
