@@ -59,10 +59,13 @@ export type ErrorCode =
 
 export class GateError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  /** The HTTP status a server answered, for HTTP_STATUS (a 404 for a named entry means "not there", not "unreachable"). */
+  readonly status?: number;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; status?: number }) {
     super(message, options);
     this.name = 'GateError';
     this.code = code;
+    if (options?.status !== undefined) this.status = options.status;
   }
 }
 

@@ -1,5 +1,6 @@
 import { GateError } from '../errors.ts';
 import type { Trust } from '../trust/index.ts';
+import { parseLogUrl } from './inputs.ts';
 
 export type EntryLookup = { readonly rekorUrl: string } & ({ readonly logIndex: number } | { readonly uuid: string });
 
@@ -27,12 +28,7 @@ function sameOrigin(a: string, b: string): boolean {
  * or a log of the trusted root (by base URL): an entry URL never chooses which log to trust.
  */
 export function parseEntryUrl(input: string, rekorUrl: string, trust: Trust): EntryLookup {
-  let u: URL;
-  try {
-    u = new URL(input);
-  } catch {
-    throw new GateError('USAGE', `--entry-url "${input.slice(0, 200)}" is not a URL`);
-  }
+  const u = parseLogUrl(input, '--entry-url');
   const m = /^(.*)\/api\/v1\/log\/entries(?:\/([0-9a-fA-F]{64}|[0-9a-fA-F]{80}))?\/?$/.exec(u.pathname);
   if (!m) throw new GateError('USAGE', `--entry-url ${input}: expected <rekor url>/api/v1/log/entries?logIndex=N or .../entries/<uuid>`);
   const base = `${u.protocol}//${u.host}${m[1] ?? ''}`;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GateError } from '../errors.ts';
+import { isLoopbackHostname } from '../registry/reference.ts';
 import { parseTrustedKeys } from '../key/keys.ts';
 import { exact, regexp, type Matcher } from '../policy/matcher.ts';
 import { combinePolicies } from '../policy/combine.ts';
@@ -86,14 +87,24 @@ export function readCaCert(file: string | undefined): string | undefined {
   return file ? readText(file, '--ca-cert', 'USAGE') : undefined;
 }
 
-/** Rekor URL: http(s) only, no trailing slash. */
-export function parseRekorUrl(input: string): string {
+/**
+ * A log URL: HTTPS, or plain HTTP to a loopback host only (as container tools allow insecure registries);
+ * no credentials in it (they would travel into messages and Tekton results); no trailing slash.
+ */
+export function parseLogUrl(input: string, flag: string): URL {
   let u: URL;
   try {
     u = new URL(input);
   } catch {
-    throw new GateError('USAGE', `--rekor-url "${input}" is not a URL`);
+    throw new GateError('USAGE', `${flag} is not a URL`);
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new GateError('USAGE', `--rekor-url "${input}" must be http(s)`);
-  return u.toString().replace(/\/+$/, '');
+  if (u.username !== '' || u.password !== '') throw new GateError('USAGE', `${flag} must not carry credentials (user:password@)`);
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopbackHostname(u.hostname))) {
+    throw new GateError('USAGE', `${flag} ${u.href} must be https (plain http only to a loopback host)`);
+  }
+  return u;
+}
+
+export function parseRekorUrl(input: string): string {
+  return parseLogUrl(input, '--rekor-url').toString().replace(/\/+$/, '');
 }

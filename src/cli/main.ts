@@ -76,8 +76,35 @@ function lastOfRepeated(argv: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(argv)) if (Array.isArray(v) && !ARRAY_FLAGS.has(k)) argv[k] = v[v.length - 1];
 }
 
+const COMMAND_OPTIONS: Record<string, (y: Argv) => Argv<unknown>> = {
+  verify: (y) => verifyOptions(y),
+  search: (y) => searchOptions(y),
+  get: (y) => getOptions(y),
+};
+
+/**
+ * REKOR_GATE_* variables that name no flag of the command run are left out (with a note), rather than failing
+ * the run as unknown arguments: a step's environment may carry variables meant for another command.
+ */
+function dropForeignEnv(command: string | undefined, env: NodeJS.ProcessEnv): void {
+  const options = command === undefined ? undefined : COMMAND_OPTIONS[command];
+  if (!options) return;
+  // getOptions() is yargs' own (untyped in @types/yargs) list of the flags declared so far.
+  const declared = options(yargs([])) as unknown as { getOptions(): { key: Record<string, unknown> } };
+  const known = new Set(Object.keys(declared.getOptions().key));
+  for (const k of Object.keys(env)) {
+    if (!k.startsWith(ENV_PREFIX)) continue;
+    const flag = k.slice(ENV_PREFIX.length).toLowerCase().replaceAll('_', '-');
+    if (!known.has(flag)) {
+      process.stderr.write(`rekor-gate: note: ${k} is not a flag of "${command}"; ignored\n`);
+      delete env[k];
+    }
+  }
+}
+
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   dropEmptyEnv(env);
+  dropForeignEnv(argv[0], env);
   let exitCode = 0;
   const parser = yargs(argv)
     .scriptName('rekor-gate')

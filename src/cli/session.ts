@@ -3,6 +3,7 @@ import { createHttp, type Http } from '../net/http.ts';
 import { createRekorClient, type RekorClient } from '../rekor/client.ts';
 import { loadTrust, type Trust } from '../trust/index.ts';
 import { parseRekorUrl, readCaCert, resolveTrustFiles } from './inputs.ts';
+import { printable } from '../text.ts';
 import { VERSION } from './version.ts';
 
 export type LogArgs = {
@@ -67,6 +68,6 @@ export async function openLog(args: LogArgs, needs: LogNeeds = {}): Promise<LogS
 export function reportError(err: unknown): number {
   const code = exitCodeFor(err);
   const tag = err instanceof GateError ? err.code : 'INTERNAL';
-  process.stderr.write(`rekor-gate: ${code === 2 ? 'usage error' : 'error'} [${tag}]: ${errorMessage(err)}\n`);
+  process.stderr.write(`rekor-gate: ${code === 2 ? 'usage error' : 'error'} [${tag}]: ${printable(errorMessage(err))}\n`);
   return code;
 }

@@ -5,17 +5,18 @@ import { describe } from '../policy/matcher.ts';
 import type { Policy } from '../policy/policy.ts';
 import { renderJson, renderText } from '../report/render.ts';
 import { checkResultsDir, resultValues, writeResults } from '../tekton/results.ts';
-import { lookupFinder, rekorSearchFinder } from '../verify/finders.ts';
+import { lookupFinder, rekorSearchFinder, sameEntryAs } from '../verify/finders.ts';
 import type { Verdict } from '../verify/types.ts';
 import { verify, type CandidateFinder } from '../verify/verifier.ts';
 import { parseEntryUrl, parseLogIndex } from './entry-url.ts';
 import { policyFromFlags } from './inputs.ts';
 import type { VerifyArgs } from './main.ts';
 import { openLog, reportError, seconds, type LogSession } from './session.ts';
+import { printable } from '../text.ts';
 import { VERSION } from './version.ts';
 
 const stderr = (line: string): void => {
-  process.stderr.write(`${line}\n`);
+  process.stderr.write(`${printable(line)}\n`);
 };
 
 /** Writes the VSA (imported only with --vsa). Its policy is the policy file, or a digest of the flag policy (keys by fingerprint). */
@@ -57,35 +58,37 @@ async function writeSummary(
 
 /** Where candidates come from: the search, or the one entry named; plus the registry with --image-url. */
 async function findersFor(args: VerifyArgs, s: LogSession, digest: ImageDigest): Promise<{ finders: CandidateFinder[]; entryUrl: (uuid: string) => string }> {
-  const finders: CandidateFinder[] = [];
-  let rekor = s.rekor;
-  if (args.entryUrl !== undefined) {
-    const lookup = parseEntryUrl(args.entryUrl, s.rekorUrl, s.trust);
-    rekor = s.clientFor(lookup.rekorUrl);
-    finders.push(lookupFinder(rekor, lookup, 'entry-url'));
-  } else if (args.logIndex !== undefined) {
-    finders.push(lookupFinder(rekor, { logIndex: parseLogIndex(args.logIndex, '--log-index') }, 'log-index'));
-  } else {
-    if (!args.offline) finders.push(rekorSearchFinder(rekor, digest));
-    if (args.imageUrl) {
-      // The registry side (OCI client, its schemas) is imported only when there is a registry to read.
-      const { loadDockerConfigFromEnv } = await import('../registry/index.ts');
-      const { registryFinder } = await import('../verify/registry-finder.ts');
-      finders.push(
-        await registryFinder({
-          imageUrl: args.imageUrl,
-          digest,
-          rekor: args.offline ? undefined : rekor,
-          registry: { dockerConfig: await loadDockerConfigFromEnv(process.env), timeoutMs: s.timeoutMs, ca: s.caCertPem, userAgent: `rekor-gate/${VERSION}` },
-        }),
-      );
-    }
-  }
-  if (finders.length === 0) throw new GateError('USAGE', '--offline needs --image-url: without the log, only the registry can name entries');
   if (args.offline && (args.logIndex !== undefined || args.entryUrl !== undefined)) {
     throw new GateError('USAGE', '--offline cannot fetch --log-index or --entry-url from the log');
   }
-  return { finders, entryUrl: (uuid) => rekor.entryUrl(uuid) };
+  let rekor = s.rekor;
+  let lookup: CandidateFinder | undefined;
+  if (args.entryUrl !== undefined) {
+    const named = parseEntryUrl(args.entryUrl, s.rekorUrl, s.trust);
+    rekor = s.clientFor(named.rekorUrl);
+    lookup = lookupFinder(rekor, named, 'entry-url');
+  } else if (args.logIndex !== undefined) {
+    lookup = lookupFinder(rekor, { logIndex: parseLogIndex(args.logIndex, '--log-index') }, 'log-index');
+  }
+  const registry: CandidateFinder[] = [];
+  if (args.imageUrl) {
+    // The registry side (OCI client, its schemas) is imported only when there is a registry to read.
+    const { loadDockerConfigFromEnv } = await import('../registry/index.ts');
+    const { registryFinder } = await import('../verify/registry-finder.ts');
+    registry.push(
+      await registryFinder({
+        imageUrl: args.imageUrl,
+        digest,
+        rekor: args.offline ? undefined : rekor,
+        registry: { dockerConfig: await loadDockerConfigFromEnv(process.env), timeoutMs: s.timeoutMs, ca: s.caCertPem, userAgent: `rekor-gate/${VERSION}` },
+      }),
+    );
+  }
+  const entryUrl = (uuid: string) => rekor.entryUrl(uuid);
+  if (lookup) return { finders: [sameEntryAs(lookup, registry)], entryUrl };
+  const finders = args.offline ? registry : [rekorSearchFinder(rekor, digest), ...registry];
+  if (finders.length === 0) throw new GateError('USAGE', '--offline needs --image-url: without the log, only the registry can name entries');
+  return { finders, entryUrl };
 }
 
 /** `rekor-gate verify`: inputs are parsed and checked here once, then handed down as typed values. */

@@ -321,7 +321,7 @@ export function createHttp(opts: HttpOptions): Http {
         const msg = serverMessage(res.body);
         reason = `HTTP ${res.status}${out.statusText ? ` ${out.statusText}` : ''}${msg ? `: ${msg}` : ''}`;
         if (!retryableStatus(res.status)) {
-          throw new GateError('HTTP_STATUS', `${method} ${url} returned ${reason}`);
+          throw new GateError('HTTP_STATUS', `${method} ${url} returned ${reason}`, { status: res.status });
         }
         status = res.status;
         retryAfterMs = parseRetryAfter(res.headers['retry-after']);

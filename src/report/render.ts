@@ -1,3 +1,4 @@
+import { printable } from '../text.ts';
 import type { CandidateOutcome, Verdict } from '../verify/types.ts';
 
 function when(t: number | undefined): string {
@@ -13,6 +14,10 @@ function candidateLine(c: CandidateOutcome): string {
 
 /** A short human summary: which entry passed, and for every other candidate the check it failed. */
 export function renderText(v: Verdict): string {
+  return `${renderLines(v).map(printable).join('\n')}\n`;
+}
+
+function renderLines(v: Verdict): string[] {
   const lines: string[] = [];
   if (v.verified && v.accepted) {
     const a = v.accepted;
@@ -32,7 +37,7 @@ export function renderText(v: Verdict): string {
     for (const c of others) lines.push(candidateLine(c));
   }
   for (const w of v.warnings) lines.push(`warning: ${w}`);
-  return `${lines.join('\n')}\n`;
+  return lines;
 }
 
 export function renderJson(v: Verdict, version: string): string {

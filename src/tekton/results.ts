@@ -1,6 +1,7 @@
 import { accessSync, constants, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { GateError } from '../errors.ts';
+import { printable } from '../text.ts';
 import type { Verdict } from '../verify/types.ts';
 
 /** The result files rekor-gate writes (the Task declares exactly these). */
@@ -32,7 +33,7 @@ type ReportCandidate = { id: string; idx?: number; src: string; st: string; chec
 
 function compactReport(v: Verdict, maxCandidates: number): string {
   const shown: ReportCandidate[] = v.candidates.slice(0, maxCandidates).map((c) => ({
-    id: c.uuid.slice(-12),
+    id: safeValue(c.uuid.slice(-12), 12),
     ...(c.logIndex !== undefined ? { idx: c.logIndex } : {}),
     src: c.sources.join('+'),
     st: c.status,
@@ -42,38 +43,57 @@ function compactReport(v: Verdict, maxCandidates: number): string {
     verified: v.verified,
     digest: v.imageDigest,
     ...(v.accepted ? { accepted: { uuid: v.accepted.uuid, logIndex: v.accepted.logIndex, sources: v.accepted.sources, from: v.accepted.attestationFrom } } : {}),
-    ...(v.reason ? { reason: v.reason.slice(0, 300) } : {}),
+    ...(v.reason ? { reason: safeValue(v.reason, 300) } : {}),
     total: v.candidates.length,
     candidates: shown,
     ...(shown.length < v.candidates.length ? { truncated: v.candidates.length - shown.length } : {}),
   });
 }
 
-/** The result values for a verdict (or for a failure before any verdict), REPORT shrunk to fit the budget. */
+const BUDGET = TERMINATION_MESSAGE_LIMIT - TEKTON_OVERHEAD;
+
+/**
+ * A result value as it may be shown: control characters (which could fake lines in a log) replaced, and at most
+ * `maxBytes` of UTF-8 (cut at a character boundary). Values come from entries the log or registry served.
+ */
+export function safeValue(text: string, maxBytes: number): string {
+  let out = printable(text);
+  while (Buffer.byteLength(out) > maxBytes) out = out.slice(0, Math.max(0, out.length - Math.max(1, Math.ceil((Buffer.byteLength(out) - maxBytes) / 4))));
+  return out;
+}
+
+/** REPORT candidates to try, largest first, until the results fit: all, halves, ..., none. */
+function* candidateCounts(total: number): Generator<number> {
+  for (let n = total; n > 16; n = Math.floor(n / 2)) yield n;
+  for (let n = Math.min(total, 16); n >= 0; n--) yield n;
+}
+
+/** The result values for a verdict (or for a failure before any verdict), always within the budget. */
 export function resultValues(v: Verdict | { error: string; imageDigest?: string }): Record<ResultName, string> {
+  const base = emptyResults();
   if ('error' in v) {
-    const base = emptyResults();
-    base.REPORT = JSON.stringify({ verified: false, ...(v.imageDigest ? { digest: v.imageDigest } : {}), error: v.error.slice(0, 1500) });
-    return base;
+    // The error may quote a server's message: shortened until everything fits.
+    for (let max = 1500; ; max = Math.floor(max / 2)) {
+      base.REPORT = JSON.stringify({ verified: false, ...(v.imageDigest ? { digest: v.imageDigest } : {}), error: safeValue(v.error, max) });
+      if (terminationMessageSize(base) <= BUDGET || max === 0) return base;
+    }
   }
   const a = v.accepted;
-  const base: Record<ResultName, string> = {
+  Object.assign(base, {
     VERIFIED: v.verified ? 'true' : 'false',
-    REKOR_UUID: a?.uuid ?? '',
+    REKOR_UUID: safeValue(a?.uuid ?? '', 128),
     REKOR_LOG_INDEX: a?.logIndex !== undefined ? String(a.logIndex) : '',
     REKOR_INTEGRATED_TIME: a?.integratedTime !== undefined ? String(a.integratedTime) : '',
-    REKOR_LOG_URL: a?.entryUrl ?? '',
-    PREDICATE_TYPE: (a?.predicateType ?? '').slice(0, 256),
-    SIGNER: (a?.signer ?? '').slice(0, 512),
-    BUILDER_ID: (a?.builderId ?? '').slice(0, 512),
-    REPORT: '',
-  };
-  let n = v.candidates.length;
-  for (;;) {
+    REKOR_LOG_URL: safeValue(a?.entryUrl ?? '', 512),
+    PREDICATE_TYPE: safeValue(a?.predicateType ?? '', 256),
+    SIGNER: safeValue(a?.signer ?? '', 512),
+    BUILDER_ID: safeValue(a?.builderId ?? '', 512),
+  });
+  for (const n of candidateCounts(v.candidates.length)) {
     base.REPORT = compactReport(v, n);
-    if (terminationMessageSize(base) <= TERMINATION_MESSAGE_LIMIT - TEKTON_OVERHEAD || n === 0) break;
-    n = n > 16 ? Math.floor(n / 2) : n - 1;
+    if (terminationMessageSize(base) <= BUDGET) return base;
   }
+  base.REPORT = JSON.stringify({ verified: v.verified, digest: v.imageDigest, total: v.candidates.length, truncated: v.candidates.length });
   return base;
 }
 

@@ -45,7 +45,14 @@ export function checkCandidate(c: Candidate, ctx: CheckContext): CandidateOutcom
       const reason = entry.unsupportedReason ?? `kind ${kind} carries no attestation (supported: ${[...ATTESTATION_KINDS].join(', ')})`;
       return { ...base, kind, status: 'skipped', check: 'entry', code: 'ENTRY_UNSUPPORTED_KIND', reason: `${where}: ${reason}` };
     }
-    step('log', () => verifyInLog(entry, ctx.trust));
+    step('log', () => {
+      const v = verifyInLog(entry, ctx.trust);
+      // A Merkle proof and checkpoint authenticate the body, not the integrated time, which then judges the
+      // certificate, the log key and the policy's maximum age: only a verified SET signs that time.
+      if (!v.set) {
+        throw new GateError('TLOG_SET', `${where}: carries no signed entry timestamp, so nothing signed by the log vouches for its integrated time`);
+      }
+    });
     const body = { kind: entry.kind, apiVersion: entry.apiVersion, spec: entry.spec } as SupportedBody;
     const bound = step('attestation', () => {
       const registry = c.registryEnvelope ? { bytes: c.registryEnvelope, exact: c.envelopeExact ?? false } : undefined;

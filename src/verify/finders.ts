@@ -1,5 +1,5 @@
 import type { ImageDigest } from '../digest.ts';
-import { GateError } from '../errors.ts';
+import { GateError, errorMessage } from '../errors.ts';
 import type { RekorClient, RetrievedEntry } from '../rekor/client.ts';
 import type { LogEntryAnon } from '../rekor/types.ts';
 import type { Candidate } from './types.ts';
@@ -35,15 +35,40 @@ export function rekorSearchFinder(rekor: RekorClient, digest: ImageDigest): Cand
 
 /** The one entry a user named (--log-index, --entry-url): fetched and judged like any candidate. */
 export function lookupFinder(rekor: RekorClient, what: { logIndex: number } | { uuid: string }, source: 'log-index' | 'entry-url'): CandidateFinder {
+  const named = 'logIndex' in what ? `log index ${what.logIndex}` : `entry ${what.uuid}`;
   let got: Candidate | undefined;
   return async () => {
     if (!got) {
-      const r = 'logIndex' in what ? await rekor.getByLogIndex(what.logIndex) : await rekor.getByUUID(what.uuid);
+      let r: RetrievedEntry;
+      try {
+        r = 'logIndex' in what ? await rekor.getByLogIndex(what.logIndex) : await rekor.getByUUID(what.uuid);
+      } catch (err) {
+        // The log answered: the entry is not there. Not verified (exit 1), not unreachable (exit 3).
+        if (!(err instanceof GateError && err.status === 404)) throw err;
+        const placeholder = { body: '', integratedTime: 0, logID: '', logIndex: 'logIndex' in what ? what.logIndex : -1 };
+        got = { uuid: 'uuid' in what ? what.uuid : '', entry: placeholder, sources: [source] };
+        got.lookupError = new GateError('TLOG_ENTRY_NOT_FOUND', `the log has no ${named} (${errorMessage(err)})`);
+        return [{ ...got, sources: [...got.sources] }];
+      }
       got = { uuid: r.uuid, entry: r.entry, sources: [source] };
-      if ('logIndex' in what && r.entry.logIndex !== what.logIndex) {
-        got.lookupError = new GateError('TLOG_INCONSISTENT', `the log answered log index ${what.logIndex} with an entry at index ${r.entry.logIndex}`);
+      // The log must answer with exactly the entry named; the ID and the index are then checked against the body and SET.
+      if ('logIndex' in what ? r.entry.logIndex !== what.logIndex : r.uuid.slice(-64) !== what.uuid.slice(-64)) {
+        got.lookupError = new GateError('TLOG_INCONSISTENT', `the log answered ${named} with another entry (${r.uuid}, log index ${r.entry.logIndex})`);
       }
     }
     return [{ ...got, sources: [...got.sources] }];
+  };
+}
+
+/**
+ * With --log-index or --entry-url, the registry only supplies what it holds for that one entry (its envelope):
+ * candidates of other entries are dropped.
+ */
+export function sameEntryAs(lookup: CandidateFinder, others: readonly CandidateFinder[]): CandidateFinder {
+  return async () => {
+    const named = await lookup();
+    const leaves = new Set(named.map((c) => c.uuid.slice(-64)));
+    const beside = (await Promise.all(others.map((f) => f()))).flat().filter((c) => leaves.has(c.uuid.slice(-64)));
+    return [...named, ...beside];
   };
 }

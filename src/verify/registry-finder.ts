@@ -45,7 +45,7 @@ export async function registryFinder(o: RegistryFinderOptions): Promise<Candidat
         const r = await o.rekor.getByUUID(leaf);
         found = { uuid: r.uuid, entry: r.entry, sources: [] };
       } catch (err) {
-        if (!(err instanceof GateError && err.code === 'HTTP_STATUS')) throw err;
+        if (!(err instanceof GateError && err.status === 404)) throw err;
         found = { uuid: leaf, entry: logged, sources: [], lookupError: new GateError('TLOG_ENTRY_NOT_FOUND', `entry ${leaf} (log index ${logged.logIndex}), named by ${extra.registryLocation}: the log does not serve it (${errorMessage(err)})`) };
       }
       fromLog.set(leaf, found);

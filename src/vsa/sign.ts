@@ -60,14 +60,20 @@ function loadSigningKey(privateKeyPem: string, label: string, passphrase: string
   return { key, publicKey: createPublicKey(key), hash };
 }
 
-/** Reads a PEM private key file for `signVsa`; an unreadable file -> BAD_KEY naming the file (never its content). */
+/**
+ * Reads a PEM private key file for `signVsa` and checks it can sign (before any work is done); an unreadable or
+ * unusable key -> BAD_KEY naming the file (never its content).
+ */
 export function readSigningKeyFile(file: string): string {
+  let pem: string;
   try {
-    return readFileSync(file, 'utf8');
+    pem = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new GateError('BAD_KEY', `VSA signing key ${file} cannot be read${code ? ` (${code})` : ''}`);
   }
+  loadSigningKey(pem, `VSA signing key ${file}`, undefined);
+  return pem;
 }
 
 /**

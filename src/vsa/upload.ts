@@ -12,7 +12,7 @@ export type LoggedVsa = { readonly uuid: string; readonly logIndex: number; read
 /**
  * Logs a signed VSA in the Rekor instance as a dsse 0.0.1 entry, then checks what the log answered as any entry
  * is checked: its ID is its body's leaf hash, its SET/proof verify against the trusted log key, and its body
- * records this envelope (envelope hash) signed by this key.
+ * records this envelope (its envelope hash).
  */
 export async function uploadVsa(rekor: RekorClient, trust: Trust, envelope: DsseEnvelope, privateKeyPem: string): Promise<LoggedVsa> {
   const text = JSON.stringify(envelope);

@@ -50,3 +50,21 @@ describe('Tekton result files', () => {
     }
   });
 });
+
+describe('result values from hostile entries', () => {
+  it('replace control characters and stay within the budget whatever the values hold', () => {
+    const v = verdict(300, true);
+    const nasty = '\u001b[32mVERIFIED\u001b[0m\n'.repeat(400) + '\ud800' + 'é'.repeat(2000);
+    const accepted = { ...v.accepted!, signer: nasty, builderId: nasty, predicateType: nasty, entryUrl: nasty };
+    const values = resultValues({ ...v, accepted, reason: nasty });
+    expect(terminationMessageSize(values)).toBeLessThanOrEqual(TERMINATION_MESSAGE_LIMIT - 256);
+    for (const value of Object.values(values)) expect(value).not.toMatch(/[\u0000-\u001f]/);
+    expect(values.SIGNER.startsWith('?[32mVERIFIED?[0m?')).toBe(true);
+  });
+
+  it('keep an error report within the budget, however long the server message', () => {
+    const values = resultValues({ error: `[HTTP_STATUS] ${'\u0001"\\'.repeat(5000)}`, imageDigest: 'sha256:x' });
+    expect(terminationMessageSize(values)).toBeLessThanOrEqual(TERMINATION_MESSAGE_LIMIT - 256);
+    expect(JSON.parse(values.REPORT).error).toMatch(/^\[HTTP_STATUS\] \?/);
+  });
+});

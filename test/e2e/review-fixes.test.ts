@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { OciClient } from '../../src/registry/client.ts';
+import { parseImageRef } from '../../src/registry/reference.ts';
+import { checkCandidate } from '../../src/verify/check-candidate.ts';
+import { parseImageDigest } from '../../src/digest.ts';
+import { trustFromTrustedRoot } from '../../src/trust/index.ts';
+import { policyFromFlags } from '../../src/cli/inputs.ts';
+import { pushAtt, pushImage } from '../fixtures/oci-content.ts';
+import { registryAvailable, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { keylessSigner, logDsseV001, logIntotoV001, provenance, randomDigest, runCli, startWorld, worldFlags, IDENTITY, ISSUER, type World } from '../fixtures/world.ts';
+
+let w: World;
+beforeAll(async () => {
+  w = await startWorld();
+});
+afterAll(async () => {
+  await w.close();
+});
+
+describe('the integrated time must be signed', () => {
+  it('an entry with a proof and checkpoint but no SET fails: nothing signed vouches for its time', () => {
+    const d = randomDigest();
+    const a = logIntotoV001(w, provenance(d.value));
+    const entry = structuredClone(w.log.logEntry(a.uuid)![a.uuid]!);
+    delete entry.verification!.signedEntryTimestamp;
+    const trust = trustFromTrustedRoot(JSON.parse(readFileSync(w.trustedRootPath, 'utf8')), 'test');
+    const policy = policyFromFlags({ key: [w.keyPath] });
+    const out = checkCandidate({ uuid: a.uuid, entry, sources: ['rekor-search'] }, { digest: parseImageDigest(d.value), trust, policy, now: Math.floor(Date.now() / 1000) });
+    expect(out).toMatchObject({ status: 'failed', check: 'log', code: 'TLOG_SET' });
+    expect(out.reason).toContain('integrated time');
+  });
+});
+
+describe('lookups name exactly one entry', () => {
+  it('--entry-url .../entries/<uuid>: another entry in its place fails', async () => {
+    const d = randomDigest();
+    const a = logIntotoV001(w, provenance(d.value));
+    const b = logIntotoV001(w, provenance(d.value, { builderId: 'https://example.com/other' }));
+    w.log.faults.wrongEntry.set(a.uuid, b.uuid);
+    try {
+      const r = await runCli([...worldFlags(w, d.value), '--key', w.keyPath, '--entry-url', `${w.log.url}/api/v1/log/entries/${a.uuid}`, '--output', 'json']);
+      expect(r.code, r.stdout).toBe(1);
+    } finally {
+      w.log.faults.wrongEntry.delete(a.uuid);
+    }
+  });
+
+  it('a log index the log does not have is "not verified" (exit 1), not "unreachable"', async () => {
+    const r = await runCli([...worldFlags(w, randomDigest().value), '--key', w.keyPath, '--log-index', '99999999', '--output', 'json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).candidates[0]).toMatchObject({ check: 'log', code: 'TLOG_ENTRY_NOT_FOUND' });
+  });
+});
+
+describe('log URLs', () => {
+  it('refuse credentials (they would reach messages and results) and plain http to a non-loopback host', async () => {
+    const d = randomDigest().value;
+    const creds = await runCli(['verify', '--image-digest', d, '--key', w.keyPath, '--rekor-url', 'https://user:S3cret@rekor.example']);
+    expect(creds.code).toBe(2);
+    expect(creds.stderr).not.toContain('S3cret');
+    const plain = await runCli(['verify', '--image-digest', d, '--key', w.keyPath, '--rekor-url', 'http://rekor.example']);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toContain('must be https');
+  });
+});
+
+describe('the environment', () => {
+  it('a REKOR_GATE_* variable of another command is ignored with a note, not a usage error', async () => {
+    const d = randomDigest();
+    logIntotoV001(w, provenance(d.value));
+    const r = await runCli([...worldFlags(w, d.value), '--key', w.keyPath], { env: { REKOR_GATE_UUID: 'x' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('REKOR_GATE_UUID is not a flag of "verify"; ignored');
+  });
+});
+
+const withRegistry = registryAvailable() ? describe : describe.skip;
+withRegistry('--image-url with a lookup', () => {
+  let reg: RegistryHandle;
+  let client: OciClient;
+  beforeAll(async () => {
+    reg = await startRegistry();
+    client = new OciClient({ retries: 0 });
+  });
+  afterAll(async () => {
+    await client.close();
+    await reg.stop();
+  });
+
+  it('--log-index of a dsse entry takes its envelope from the registry', async () => {
+    const repo = parseImageRef(`${reg.host}/acme/lookup:latest`);
+    const image = await pushImage(client, repo, 'latest', 'lookup');
+    const k = await keylessSigner(w);
+    const logged = logDsseV001(w, provenance(image.digest), { signer: k.signer, certificatePem: k.certificatePem });
+    const other = logDsseV001(w, provenance(image.digest), { signer: k.signer, certificatePem: k.certificatePem });
+    const e = w.log.logEntry(logged.uuid)![logged.uuid]!;
+    const annotation = JSON.stringify({ SignedEntryTimestamp: e.verification!.signedEntryTimestamp, Payload: { body: e.body, integratedTime: e.integratedTime, logIndex: e.logIndex, logID: e.logID } });
+    await pushAtt(client, repo, image.digest, [Buffer.from(logged.envelopeText)], { 'dev.sigstore.cosign/bundle': annotation });
+    const args = [...worldFlags(w, image.digest), '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--image-url', `${reg.host}/acme/lookup:latest`];
+    const ok = await runCli([...args, '--log-index', String(logged.logIndex), '--output', 'json']);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).accepted.sources.sort()).toEqual(['att-tag', 'log-index']);
+    // the other entry's envelope is not in the registry: the lookup of it cannot borrow this one
+    const missing = await runCli([...args, '--log-index', String(other.logIndex), '--output', 'json']);
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stdout).candidates).toHaveLength(1);
+  });
+});
