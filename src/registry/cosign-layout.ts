@@ -48,7 +48,14 @@ export async function fetchAttTagEvidence(client: OciClient, repo: RepositoryRef
       annotations,
     };
     const bundle = annotations[ANNOTATION_BUNDLE];
-    if (bundle !== undefined && bundle !== '') item.cosignBundle = parseCosignBundle(bundle, location);
+    if (bundle !== undefined && bundle !== '') {
+      // One malformed layer fails its own candidate, not the whole run (anyone who can push could do that).
+      try {
+        item.cosignBundle = parseCosignBundle(bundle, location);
+      } catch (err) {
+        item.annotationError = err as GateError;
+      }
+    }
     const cert = annotations[ANNOTATION_CERTIFICATE];
     if (cert) item.certificatePem = cert;
     const chain = annotations[ANNOTATION_CHAIN];

@@ -1,4 +1,5 @@
 import type { ImageDigest } from '../digest.ts';
+import type { GateError } from '../errors.ts';
 import { OciClient, type RegistryOptions } from './client.ts';
 import { fetchAttTagEvidence } from './cosign-layout.ts';
 import type { ImageRef } from './reference.ts';
@@ -22,6 +23,8 @@ export type AttTagEvidence = {
   readonly envelopeBytes: Buffer;
   /** Parsed `dev.sigstore.cosign/bundle` annotation (Rekor SET + payload), when present. */
   readonly cosignBundle?: CosignBundleAnnotation;
+  /** Why the `dev.sigstore.cosign/bundle` annotation could not be read (the layer then points at no entry). */
+  readonly annotationError?: GateError;
   /** `dev.sigstore.cosign/certificate` (PEM), keyless signing. */
   readonly certificatePem?: string;
   /** `dev.sigstore.cosign/chain` (PEM), keyless signing. */

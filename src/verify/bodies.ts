@@ -29,3 +29,14 @@ export type DsseV001Body = {
 };
 
 export type SupportedBody = IntotoV001Body | IntotoV002Body | DsseV001Body;
+
+/** The envelope hash an attestation entry's body records (dsse envelopeHash, intoto content.hash), read without trust. */
+export function recordedEnvelopeHash(bodyB64: string): string | undefined {
+  try {
+    const body = JSON.parse(Buffer.from(bodyB64, 'base64').toString('utf8')) as { spec?: { envelopeHash?: Hash; content?: { hash?: Hash } } };
+    const h = body.spec?.envelopeHash ?? body.spec?.content?.hash;
+    return h?.algorithm === 'sha256' && typeof h.value === 'string' ? h.value.toLowerCase() : undefined;
+  } catch {
+    return undefined;
+  }
+}

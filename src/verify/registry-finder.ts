@@ -58,7 +58,13 @@ export async function registryFinder(o: RegistryFinderOptions): Promise<Candidat
     const out: Candidate[] = [];
     for (const ev of evidence) {
       if (ev.source === 'att-tag') {
-        if (!ev.cosignBundle) continue; // no log pointer: the search may still find the entry by digest
+        if (!ev.cosignBundle) {
+          // No (readable) log pointer: the envelope may still belong to an entry the search found, by its hash.
+          const hash = sigcrypto.digest('sha256', ev.envelopeBytes).toString('hex');
+          const entry = { body: '', integratedTime: 0, logID: '', logIndex: -1 };
+          out.push({ uuid: `envelope:${hash}`, entry, sources: ['att-tag'], registryEnvelope: ev.envelopeBytes, envelopeExact: true, registryLocation: ev.location, looseEnvelope: true });
+          continue;
+        }
         const p = ev.cosignBundle.Payload;
         const logged: LogEntryAnon = {
           body: p.body,
@@ -70,7 +76,15 @@ export async function registryFinder(o: RegistryFinderOptions): Promise<Candidat
         out.push(await pointTo(logged, { sources: ['att-tag'], registryEnvelope: ev.envelopeBytes, envelopeExact: true, registryLocation: ev.location }));
         continue;
       }
-      const bundle = parseBundle(ev.bundle, ev.location);
+      let bundle: ReturnType<typeof parseBundle>;
+      try {
+        bundle = parseBundle(ev.bundle, ev.location);
+      } catch (err) {
+        // One malformed referrer fails its own candidate, not the whole run.
+        const entry = { body: '', integratedTime: 0, logID: '', logIndex: -1 };
+        out.push({ uuid: `bundle:${ev.location}`, entry, sources: ['referrer-bundle'], registryLocation: ev.location, lookupError: err as Error });
+        continue;
+      }
       const asEntry = bundleAsLogEntry(bundle);
       if (asEntry) {
         out.push(await pointTo(asEntry.entry, { sources: ['referrer-bundle'], registryEnvelope: asEntry.envelopeBytes, envelopeExact: false, registryLocation: ev.location }));

@@ -20,6 +20,11 @@ export type Candidate = {
   envelopeExact?: boolean;
   /** A Sigstore bundle (JSON) that only @sigstore/verify can judge whole (Rekor v2 entries). */
   bundleJson?: unknown;
+  /**
+   * An .att layer that names no log entry (no readable cosign bundle annotation): not a candidate itself, it
+   * joins the candidate whose body records its hash, if any.
+   */
+  looseEnvelope?: boolean;
   /** A registry-named entry the log could not produce: the candidate fails with this. */
   lookupError?: Error;
 };

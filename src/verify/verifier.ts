@@ -3,6 +3,7 @@ import type { ImageDigest } from '../digest.ts';
 import type { Policy } from '../policy/policy.ts';
 import type { Trust } from '../trust/index.ts';
 import { isUnanchored } from '../policy/matcher.ts';
+import { recordedEnvelopeHash } from './bodies.ts';
 import { checkCandidate } from './check-candidate.ts';
 import { decide, whyNone } from './decide.ts';
 import type { Candidate, CandidateOutcome, Verdict } from './types.ts';
@@ -55,7 +56,28 @@ export function mergeCandidates(found: readonly Candidate[]): Candidate[] {
       prev.registryLocation = c.registryLocation;
     }
   }
-  return [...byLeaf.values()];
+  return attachLooseEnvelopes([...byLeaf.values()]);
+}
+
+/**
+ * An .att layer without a log pointer stands beside the candidate whose body records its hash (the binding is
+ * then checked like any registry envelope); one that matches no candidate is no evidence and is dropped.
+ */
+function attachLooseEnvelopes(candidates: Candidate[]): Candidate[] {
+  const loose = candidates.filter((c) => c.looseEnvelope);
+  if (loose.length === 0) return candidates;
+  const rest = candidates.filter((c) => !c.looseEnvelope);
+  const byHash = new Map(loose.map((l) => [l.uuid.slice('envelope:'.length), l]));
+  for (const c of rest) {
+    if (c.registryEnvelope || c.bundleJson !== undefined) continue;
+    const l = byHash.get(recordedEnvelopeHash(c.entry.body) ?? '');
+    if (!l) continue;
+    c.registryEnvelope = l.registryEnvelope;
+    c.envelopeExact = true;
+    c.registryLocation = l.registryLocation;
+    for (const s of l.sources) if (!c.sources.includes(s)) c.sources.push(s);
+  }
+  return rest;
 }
 
 /**

@@ -6,7 +6,7 @@ import { checkCandidate } from '../../src/verify/check-candidate.ts';
 import { parseImageDigest } from '../../src/digest.ts';
 import { trustFromTrustedRoot } from '../../src/trust/index.ts';
 import { policyFromFlags } from '../../src/cli/inputs.ts';
-import { pushAtt, pushImage } from '../fixtures/oci-content.ts';
+import { pushAtt, pushBundleReferrer, pushImage, pushReferrersTag } from '../fixtures/oci-content.ts';
 import { registryAvailable, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
 import { keylessSigner, logDsseV001, logIntotoV001, provenance, randomDigest, runCli, startWorld, worldFlags, IDENTITY, ISSUER, type World } from '../fixtures/world.ts';
 
@@ -105,5 +105,39 @@ withRegistry('--image-url with a lookup', () => {
     const missing = await runCli([...args, '--log-index', String(other.logIndex), '--output', 'json']);
     expect(missing.code).toBe(1);
     expect(JSON.parse(missing.stdout).candidates).toHaveLength(1);
+  });
+
+  it('an .att layer without a log pointer joins the searched entry whose body records its hash', async () => {
+    const repo = parseImageRef(`${reg.host}/acme/loose:latest`);
+    const image = await pushImage(client, repo, 'latest', 'loose');
+    const k = await keylessSigner(w);
+    const logged = logDsseV001(w, provenance(image.digest), { signer: k.signer, certificatePem: k.certificatePem });
+    await pushAtt(client, repo, image.digest, [Buffer.from(logged.envelopeText)], { predicateType: 'https://slsa.dev/provenance/v0.2' });
+    const args = [...worldFlags(w, image.digest), '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--image-url', `${reg.host}/acme/loose:latest`];
+    const r = await runCli([...args, '--output', 'json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.accepted).toMatchObject({ uuid: logged.uuid, attestationFrom: 'registry' });
+    expect(out.accepted.sources.sort()).toEqual(['att-tag', 'rekor-search']);
+    expect(out.candidates).toHaveLength(1);
+  });
+
+  it('a malformed referrer bundle fails its own candidate, and the others are still judged', async () => {
+    const repo = parseImageRef(`${reg.host}/acme/badref:latest`);
+    const image = await pushImage(client, repo, 'latest', 'badref');
+    const k = await keylessSigner(w);
+    const logged = logDsseV001(w, provenance(image.digest), { signer: k.signer, certificatePem: k.certificatePem });
+    const e = w.log.logEntry(logged.uuid)![logged.uuid]!;
+    const annotation = JSON.stringify({ SignedEntryTimestamp: e.verification!.signedEntryTimestamp, Payload: { body: e.body, integratedTime: e.integratedTime, logIndex: e.logIndex, logID: e.logID } });
+    await pushAtt(client, repo, image.digest, [Buffer.from(logged.envelopeText)], { 'dev.sigstore.cosign/bundle': annotation });
+    const subject = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: image.digest, size: image.bytes.length };
+    const bad = await pushBundleReferrer(client, repo, subject, { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', junk: true });
+    await pushReferrersTag(client, repo, image.digest, [bad.descriptor]);
+    const args = [...worldFlags(w, image.digest), '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--image-url', `${reg.host}/acme/badref:latest`];
+    const r = await runCli([...args, '--output', 'json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.accepted.uuid).toBe(logged.uuid);
+    expect(out.candidates.find((c: { sources: string[] }) => c.sources.includes('referrer-bundle'))).toMatchObject({ status: 'failed', check: 'log' });
   });
 });

@@ -134,13 +134,15 @@ describe.skipIf(!available)('against distribution 2.8 (anonymous)', () => {
     expect(r2.bundle).toEqual({ ...SAMPLE_BUNDLE, note: 'second' });
   });
 
-  it('rejects an .att annotation of the wrong shape', async () => {
+  it('reports an .att annotation of the wrong shape on its own layer, not for the whole fetch', async () => {
     const ref = parseImageRef(`${reg.host}/badatt`);
     const img = await pushImage(client, ref, 'v1', 'badatt');
     await pushAtt(client, ref, img.digest, [SAMPLE_ENVELOPE], { 'dev.sigstore.cosign/bundle': '{"SignedEntryTimestamp":"x"}' });
-    const err = await rejection(fetchRegistryEvidence(ref, parseImageDigest(img.digest), { client }));
-    expect(err.code).toBe('REGISTRY_MALFORMED');
-    expect(err.message).toContain('dev.sigstore.cosign/bundle');
+    const [item] = await fetchRegistryEvidence(ref, parseImageDigest(img.digest), { client });
+    if (item?.source !== 'att-tag') throw new Error('expected the .att layer');
+    expect(item.cosignBundle).toBeUndefined();
+    expect(item.annotationError?.code).toBe('REGISTRY_MALFORMED');
+    expect(item.annotationError?.message).toContain('dev.sigstore.cosign/bundle');
   });
 
   it('says REGISTRY_UNREACHABLE when the registry is down', async () => {
