@@ -24,7 +24,29 @@ export function describe(m: Matcher): string {
   return m.kind === 'exact' ? `"${m.value}"` : `/${m.source}/`;
 }
 
-/** True when a regexp is not anchored at both ends (an unanchored prefix accepts every workflow of a repository). */
+/** Whether a regexp source has a `|` outside any group or class (`^a|b$` anchors only `a` at the start). */
+function hasTopLevelAlternation(source: string): boolean {
+  let depth = 0;
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const ch = source[i];
+    if (ch === '\\') i++;
+    else if (inClass) inClass = ch !== ']';
+    else if (ch === '[') inClass = true;
+    else if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (ch === '|' && depth === 0) return true;
+  }
+  return false;
+}
+
+/**
+ * True when a regexp does not pin the whole value: not `^...$` (an unanchored prefix accepts every workflow of a
+ * repository, and an unanchored issuer any host that contains it), or with a top-level alternation.
+ */
 export function isUnanchored(m: Matcher): boolean {
-  return m.kind === 'regexp' && !(m.source.startsWith('^') && m.source.endsWith('$') && !m.source.endsWith('\\$'));
+  if (m.kind !== 'regexp') return false;
+  const s = m.source;
+  const endsWithAnchor = s.endsWith('$') && !/(^|[^\\])(\\\\)*\\\$$/.test(s);
+  return !(s.startsWith('^') && endsWithAnchor) || hasTopLevelAlternation(s);
 }

@@ -23,7 +23,7 @@ export type DecodedEntry = {
   readonly apiVersion: string;
   /** `body.spec`; validated against Rekor's schema when `supported`. */
   readonly spec: unknown;
-  /** Whether rekor-gate can bind an attestation to this kind/version (intoto 0.0.1/0.0.2, dsse 0.0.1, hashedrekord 0.0.1). */
+  /** Whether rekor-gate has Rekor's schema for this kind/version and so reads its spec (intoto 0.0.1/0.0.2, dsse 0.0.1, hashedrekord 0.0.1). */
   readonly supported: boolean;
   readonly unsupportedReason?: string;
   /** Decoded `attestation.data` (for intoto entries: the DSSE payload, i.e. the in-toto statement). */
@@ -32,6 +32,11 @@ export type DecodedEntry = {
   readonly inclusionProof?: InclusionProofJSON;
   readonly raw: LogEntryAnon;
 };
+
+/** The RFC 6962 leaf hash of an entry body, sha256(0x00 || body), as hex: the last 64 hex of its entry ID. */
+export function leafHashHex(body: Buffer): string {
+  return crypto.digest('sha256', Buffer.from([0x00]), body).toString('hex');
+}
 
 const UUID_RE = /^(?:([0-9a-f]{16}))?([0-9a-f]{64})$/;
 
@@ -62,7 +67,7 @@ export function decodeEntry(uuid: string, raw: LogEntryAnon): DecodedEntry {
   // Hand-written: @sigstore/verify never checks an entry ID against its body (bundles carry no UUID),
   // yet the UUID is what the log returned for our search, so it must name exactly this body.
   // RFC 6962 leaf hash: sha256(0x00 || body).
-  const leafHash = crypto.digest('sha256', Buffer.from([0x00]), body).toString('hex');
+  const leafHash = leafHashHex(body);
   if (leafHash !== m[2]) {
     throw new GateError(
       'ENTRY_UUID_MISMATCH',
@@ -105,7 +110,7 @@ export function decodeEntry(uuid: string, raw: LogEntryAnon): DecodedEntry {
     supported,
     ...(supported
       ? {}
-      : { unsupportedReason: `kind ${kind} ${apiVersion} is not one rekor-gate verifies (intoto 0.0.1/0.0.2, dsse 0.0.1, hashedrekord 0.0.1)` }),
+      : { unsupportedReason: `kind ${kind} ${apiVersion} is not one rekor-gate reads (intoto 0.0.1/0.0.2, dsse 0.0.1, hashedrekord 0.0.1)` }),
     ...(raw.attestation?.data !== undefined ? { attestation: Buffer.from(raw.attestation.data, 'base64') } : {}),
     ...(v?.signedEntryTimestamp ? { signedEntryTimestamp: Buffer.from(v.signedEntryTimestamp, 'base64') } : {}),
     ...(v?.inclusionProof ? { inclusionProof: v.inclusionProof } : {}),

@@ -7,7 +7,7 @@ const V1_KINDS = new Set(['dsse 0.0.1', 'intoto 0.0.1', 'intoto 0.0.2']);
 
 export type BundleAsEntry = { readonly entry: LogEntryAnon; readonly envelopeBytes: Buffer };
 
-export function parseBundle(json: unknown, location: string): Bundle {
+export function readBundle(json: unknown, location: string): Bundle {
   try {
     return bundleFromJSON(json);
   } catch (err) {

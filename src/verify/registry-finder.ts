@@ -3,8 +3,9 @@ import type { ImageDigest } from '../digest.ts';
 import { GateError, errorMessage } from '../errors.ts';
 import { fetchRegistryEvidence, parseImageRef, resolveDigest, type EvidenceOptions } from '../registry/index.ts';
 import type { RekorClient } from '../rekor/client.ts';
+import { leafHashHex } from '../rekor/entry.ts';
 import type { LogEntryAnon } from '../rekor/types.ts';
-import { bundleAsLogEntry, parseBundle } from './bundle-entry.ts';
+import { bundleAsLogEntry, readBundle } from './bundle-entry.ts';
 import type { Candidate } from './types.ts';
 import type { CandidateFinder } from './verifier.ts';
 
@@ -16,8 +17,7 @@ export type RegistryFinderOptions = {
   readonly registry: EvidenceOptions;
 };
 
-const leafOf = (bodyB64: string): string =>
-  sigcrypto.digest('sha256', Buffer.from([0]), Buffer.from(bodyB64, 'base64')).toString('hex');
+const leafOf = (bodyB64: string): string => leafHashHex(Buffer.from(bodyB64, 'base64'));
 
 /**
  * Candidates from the registry beside the image: the cosign `.att` layers (Tekton Chains' default) and
@@ -76,9 +76,9 @@ export async function registryFinder(o: RegistryFinderOptions): Promise<Candidat
         out.push(await pointTo(logged, { sources: ['att-tag'], registryEnvelope: ev.envelopeBytes, envelopeExact: true, registryLocation: ev.location }));
         continue;
       }
-      let bundle: ReturnType<typeof parseBundle>;
+      let bundle: ReturnType<typeof readBundle>;
       try {
-        bundle = parseBundle(ev.bundle, ev.location);
+        bundle = readBundle(ev.bundle, ev.location);
       } catch (err) {
         // One malformed referrer fails its own candidate, not the whole run.
         const entry = { body: '', integratedTime: 0, logID: '', logIndex: -1 };

@@ -100,9 +100,14 @@ function memoized(check: (c: Candidate) => CandidateOutcome): (c: Candidate) => 
 }
 
 function policyWarnings(policy: Policy): string[] {
-  return policy.keyless
-    .filter((s) => isUnanchored(s.identity))
-    .map((s) => `identity regexp /${s.identity.kind === 'regexp' ? s.identity.source : ''}/ is not anchored at both ends (^...$): it also accepts identities that merely contain it`);
+  return policy.keyless.flatMap((s) =>
+    (['identity', 'issuer'] as const).flatMap((field) => {
+      const m = s[field];
+      return m.kind === 'regexp' && isUnanchored(m)
+        ? [`${field} regexp /${m.source}/ is not anchored at both ends (^...$, no top-level |): it also accepts values that merely contain a match`]
+        : [];
+    }),
+  );
 }
 
 /**

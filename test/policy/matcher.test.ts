@@ -28,3 +28,12 @@ describe('identity matching', () => {
     }
   });
 });
+
+describe('anchoring', () => {
+  it('counts only ^...$ without a top-level alternation as pinning the whole value', () => {
+    const unanchored = ['github.com/o/', '^https://github.com/o/', 'x$', '^a|b$', '^a\\$', '^(a)|(b)$'];
+    const anchored = ['^https://github\\.com/o/r/\\.github/workflows/x\\.yml@refs/heads/main$', '^(a|b)$', '^[|]$', '^a\\\\$'];
+    for (const s of unanchored) expect(isUnanchored(regexp(s, 'f')), s).toBe(true);
+    for (const s of anchored) expect(isUnanchored(regexp(s, 'f')), s).toBe(false);
+  });
+});
