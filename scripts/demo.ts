@@ -13,7 +13,7 @@ import { registryAvailable, startRegistry } from '../test/fixtures/registry.ts';
 import { generateSigner, signDsse } from '../test/fixtures/signers.ts';
 import { statementPayload } from '../test/fixtures/statements.ts';
 import { intotoV001Entry } from '../test/fixtures/rekor-log/index.ts';
-import { keylessSigner, logDsseV001, logIntotoV001, provenance, randomDigest, runCli, startWorld, worldFlags, IDENTITY, ISSUER } from '../test/fixtures/world.ts';
+import { cosignBundleAnnotation, keylessSigner, logDsseV001, logIntotoV001, provenance, randomDigest, runCli, startWorld, worldFlags, IDENTITY, ISSUER } from '../test/fixtures/world.ts';
 
 const say = (s: string) => process.stdout.write(`\n\x1b[1m== ${s}\x1b[0m\n`);
 const show = (args: string[]) => `$ rekor-gate ${args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}`;
@@ -53,12 +53,8 @@ try {
       const pushed = await pushImage(client, repo, 'latest', 'demo');
       const k = await keylessSigner(w);
       const logged = logDsseV001(w, provenance(pushed.digest), { signer: k.signer, certificatePem: k.certificatePem });
-      const e = w.log.logEntry(logged.uuid)?.[logged.uuid];
       await pushAtt(client, repo, pushed.digest, [Buffer.from(logged.envelopeText)], {
-        'dev.sigstore.cosign/bundle': JSON.stringify({
-          SignedEntryTimestamp: e?.verification?.signedEntryTimestamp,
-          Payload: { body: e?.body, integratedTime: e?.integratedTime, logIndex: e?.logIndex, logID: e?.logID },
-        }),
+        'dev.sigstore.cosign/bundle': cosignBundleAnnotation(w, logged.uuid),
         'dev.sigstore.cosign/certificate': k.certificatePem,
         'dev.sigstore.cosign/chain': w.ca.chainPem,
       });

@@ -7,7 +7,7 @@ import type { LogEntryAnon } from '../../src/rekor/types.ts';
 import { corpusEntries, readCorpusJson, type CorpusEntry } from '../fixtures/rekor-log/corpus.ts';
 import { startTestLog, type TestLog } from '../fixtures/rekor-log/index.ts';
 import { corpusDir } from '../fixtures/paths.ts';
-import { runCli, type CliResult } from '../fixtures/world.ts';
+import { jsonVerdict, runCli, type JsonOutcome, type JsonVerdict } from '../fixtures/world.ts';
 
 /**
  * Real production (and staging) Rekor entries of ../shared/corpus, served as-is by the test log on 127.0.0.1
@@ -88,16 +88,8 @@ function verifyArgs(log: TestLog, digest: string, root: string): string[] {
   return ['verify', '--image-digest', digest, '--rekor-url', log.url, '--trusted-root', root, '--timeout', '5'];
 }
 
-type Outcome = { uuid: string; status: string; check?: string; code?: string; reason?: string; kind?: string; sources: string[]; logIndex?: number };
-type JsonVerdict = { verified: boolean; accepted?: Outcome & Record<string, unknown>; candidates: Outcome[]; reason?: string };
-
-function json(r: CliResult): JsonVerdict {
-  try {
-    return JSON.parse(r.stdout) as JsonVerdict;
-  } catch {
-    throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-  }
-}
+type Outcome = JsonOutcome;
+const json = jsonVerdict;
 
 /** The one candidate of a run (each log here serves one entry). */
 function only(v: JsonVerdict): Outcome {

@@ -9,7 +9,7 @@ import { startTestLog, type TestLog } from '../fixtures/rekor-log/index.ts';
 import { corpusDir } from '../fixtures/paths.ts';
 import { CORPUS_REPOSITORY, layCosignLegacyCorpus, type CorpusImage } from '../fixtures/registry-corpus.ts';
 import { REGISTRY_SKIP_REASON, registryAvailable, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
-import { runCli, type CliResult } from '../fixtures/world.ts';
+import { jsonVerdict, runCli, type JsonOutcome, type JsonVerdict } from '../fixtures/world.ts';
 
 /**
  * The two real cosign-legacy images of slsa-verifier's test data (gha_generic_container v1.9.0: intoto 0.0.1,
@@ -86,16 +86,8 @@ async function layTamperedEnvelopes(storageDir: string, images: CorpusImage[], r
   }
 }
 
-type Outcome = { uuid: string; status: string; check?: string; code?: string; reason?: string; kind?: string; sources: string[]; logIndex?: number; attestationFrom?: string; signer?: string; builderId?: string; predicateType?: string };
-type JsonVerdict = { verified: boolean; accepted?: Outcome; candidates: Outcome[]; reason?: string };
-
-function json(r: CliResult): JsonVerdict {
-  try {
-    return JSON.parse(r.stdout) as JsonVerdict;
-  } catch {
-    throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-  }
-}
+type Outcome = JsonOutcome;
+const json = jsonVerdict;
 
 function only(v: JsonVerdict): Outcome {
   expect(v.candidates, JSON.stringify(v)).toHaveLength(1);

@@ -3,7 +3,7 @@ import { OciClient } from '../../src/registry/client.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { pushAtt, pushBundleReferrer, pushImage, pushReferrersTag } from '../fixtures/oci-content.ts';
 import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
-import { keylessSigner, logDsseV001, provenance, runCli, startWorld, worldFlags, IDENTITY, ISSUER, type Logged, type World } from '../fixtures/world.ts';
+import { cosignBundleAnnotation, keylessSigner, logDsseV001, provenance, runCli, startWorld, worldFlags, IDENTITY, ISSUER, type World } from '../fixtures/world.ts';
 
 /**
  * The registry side against a real registry (Debian's docker-registry, distribution 2.8: no referrers API,
@@ -28,16 +28,6 @@ afterAll(async () => {
   await w?.close();
 });
 
-/** cosign's `dev.sigstore.cosign/bundle` annotation for a logged entry: the SET and the signed fields. */
-function cosignBundle(logged: Logged): string {
-  const resp = w.log.logEntry(logged.uuid);
-  const e = resp?.[logged.uuid];
-  if (!e) throw new Error('entry not served');
-  return JSON.stringify({
-    SignedEntryTimestamp: e.verification?.signedEntryTimestamp,
-    Payload: { body: e.body, integratedTime: e.integratedTime, logIndex: e.logIndex, logID: e.logID },
-  });
-}
 
 /** An image pushed, a dsse entry logged for it (keyless), and its .att manifest as Chains writes it. */
 async function chainsImage(repoName: string, o: { envelopeBytes?: (text: string) => Buffer } = {}) {
@@ -47,7 +37,7 @@ async function chainsImage(repoName: string, o: { envelopeBytes?: (text: string)
   const logged = logDsseV001(w, provenance(image.digest), { signer: k.signer, certificatePem: k.certificatePem });
   const bytes = o.envelopeBytes ? o.envelopeBytes(logged.envelopeText) : Buffer.from(logged.envelopeText);
   await pushAtt(client, repo, image.digest, [bytes], {
-    'dev.sigstore.cosign/bundle': cosignBundle(logged),
+    'dev.sigstore.cosign/bundle': cosignBundleAnnotation(w, logged.uuid),
     'dev.sigstore.cosign/certificate': k.certificatePem,
     'dev.sigstore.cosign/chain': w.ca.chainPem,
     predicateType: 'https://slsa.dev/provenance/v0.2',

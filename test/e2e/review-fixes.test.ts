@@ -8,7 +8,7 @@ import { trustFromTrustedRoot } from '../../src/trust/index.ts';
 import { policyFromFlags } from '../../src/cli/inputs.ts';
 import { pushAtt, pushBundleReferrer, pushImage, pushReferrersTag } from '../fixtures/oci-content.ts';
 import { registryAvailable, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
-import { keylessSigner, logDsseV001, logIntotoV001, provenance, randomDigest, runCli, startWorld, worldFlags, IDENTITY, ISSUER, type World } from '../fixtures/world.ts';
+import { cosignBundleAnnotation, keylessSigner, logDsseV001, logIntotoV001, provenance, randomDigest, runCli, startWorld, worldFlags, IDENTITY, ISSUER, type World } from '../fixtures/world.ts';
 
 let w: World;
 beforeAll(async () => {
@@ -94,8 +94,7 @@ withRegistry('--image-url with a lookup', () => {
     const k = await keylessSigner(w);
     const logged = logDsseV001(w, provenance(image.digest), { signer: k.signer, certificatePem: k.certificatePem });
     const other = logDsseV001(w, provenance(image.digest), { signer: k.signer, certificatePem: k.certificatePem });
-    const e = w.log.logEntry(logged.uuid)![logged.uuid]!;
-    const annotation = JSON.stringify({ SignedEntryTimestamp: e.verification!.signedEntryTimestamp, Payload: { body: e.body, integratedTime: e.integratedTime, logIndex: e.logIndex, logID: e.logID } });
+    const annotation = cosignBundleAnnotation(w, logged.uuid);
     await pushAtt(client, repo, image.digest, [Buffer.from(logged.envelopeText)], { 'dev.sigstore.cosign/bundle': annotation });
     const args = [...worldFlags(w, image.digest), '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--image-url', `${reg.host}/acme/lookup:latest`];
     const ok = await runCli([...args, '--log-index', String(logged.logIndex), '--output', 'json']);
@@ -127,8 +126,7 @@ withRegistry('--image-url with a lookup', () => {
     const image = await pushImage(client, repo, 'latest', 'badref');
     const k = await keylessSigner(w);
     const logged = logDsseV001(w, provenance(image.digest), { signer: k.signer, certificatePem: k.certificatePem });
-    const e = w.log.logEntry(logged.uuid)![logged.uuid]!;
-    const annotation = JSON.stringify({ SignedEntryTimestamp: e.verification!.signedEntryTimestamp, Payload: { body: e.body, integratedTime: e.integratedTime, logIndex: e.logIndex, logID: e.logID } });
+    const annotation = cosignBundleAnnotation(w, logged.uuid);
     await pushAtt(client, repo, image.digest, [Buffer.from(logged.envelopeText)], { 'dev.sigstore.cosign/bundle': annotation });
     const subject = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: image.digest, size: image.bytes.length };
     const bad = await pushBundleReferrer(client, repo, subject, { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', junk: true });
