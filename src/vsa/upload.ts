@@ -2,7 +2,8 @@ import { createPublicKey } from 'node:crypto';
 import { crypto as sigcrypto } from '@sigstore/core';
 import type { DsseEnvelope } from '../attest/envelope.ts';
 import { GateError } from '../errors.ts';
-import type { RekorClient } from '../rekor/client.ts';
+import { parseImageDigest } from '../digest.ts';
+import type { RekorClient, RetrievedEntry } from '../rekor/client.ts';
 import { decodeEntry } from '../rekor/entry.ts';
 import { verifyInLog } from '../rekor/log-verify.ts';
 import type { Trust } from '../trust/index.ts';
@@ -22,12 +23,25 @@ export async function uploadVsa(rekor: RekorClient, trust: Trust, envelope: Dsse
   } catch {
     throw new GateError('BAD_KEY', '--vsa-key: no public key can be derived from it');
   }
-  const r = await rekor.createDsseEntry(text, [publicPem]);
-  const entry = decodeEntry(r.uuid, r.entry);
-  verifyInLog(entry, trust);
-  const spec = entry.spec as { envelopeHash?: { value?: string } };
-  if (entry.kind !== 'dsse' || spec.envelopeHash?.value !== sigcrypto.digest('sha256', Buffer.from(text)).toString('hex')) {
-    throw new GateError('TLOG_INCONSISTENT', `the log answered the VSA upload with entry ${r.uuid}, which does not record this envelope`);
+  const envelopeHash = sigcrypto.digest('sha256', Buffer.from(text)).toString('hex');
+  const records = (r: RetrievedEntry): boolean => {
+    const e = decodeEntry(r.uuid, r.entry);
+    return e.kind === 'dsse' && (e.spec as { envelopeHash?: { value?: string } }).envelopeHash?.value === envelopeHash;
+  };
+  let logged: RetrievedEntry | undefined;
+  try {
+    logged = await rekor.createDsseEntry(text, [publicPem]);
+  } catch (err) {
+    // 409: already logged (a retried POST whose first answer was lost): find it by its envelope hash.
+    if (!(err instanceof GateError && err.status === 409)) throw err;
+    const uuids = await rekor.searchByDigest(parseImageDigest(`sha256:${envelopeHash}`));
+    logged = (await rekor.retrieveByUUIDs(uuids)).find(records);
+    if (!logged) throw new GateError('TLOG_INCONSISTENT', `the log says the VSA is already logged (409), but no entry found under its envelope hash records it`);
   }
+  if (!records(logged)) {
+    throw new GateError('TLOG_INCONSISTENT', `the log answered the VSA upload with entry ${logged.uuid}, which does not record this envelope`);
+  }
+  const entry = decodeEntry(logged.uuid, logged.entry);
+  verifyInLog(entry, trust);
   return { uuid: entry.uuid, logIndex: entry.logIndex, url: rekor.entryUrl(entry.uuid) };
 }
