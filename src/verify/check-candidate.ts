@@ -6,7 +6,7 @@ import type { LoggedSigner } from '../key/keys.ts';
 import { checkSigner, type AcceptedSigner } from '../key/signer.ts';
 import { decodeEntry } from '../rekor/entry.ts';
 import { verifyInLog } from '../rekor/log-verify.ts';
-import { bindAttestation, verifyDsseSignature } from './attestation.ts';
+import { bindAttestation, verifyDsseSignature, type BoundAttestation, type RegistryEnvelope } from './attestation.ts';
 import type { SupportedBody } from './bodies.ts';
 import { checkBundleCandidate } from './check-bundle.ts';
 import { CheckFailure, checkStatement, failedOutcome, step, type CheckContext } from './steps.ts';
@@ -55,14 +55,24 @@ export function checkCandidate(c: Candidate, ctx: CheckContext): CandidateOutcom
     });
     const body = { kind: entry.kind, apiVersion: entry.apiVersion, spec: entry.spec } as SupportedBody;
     const bound = step('attestation', () => {
-      const registry = c.registryEnvelope ? { bytes: c.registryEnvelope, exact: c.envelopeExact ?? false } : undefined;
-      const b = bindAttestation(body, entry.attestation, registry, where);
-      for (const s of b.signatures) {
-        if (s.sig && !verifyDsseSignature(b.payloadType ?? IN_TOTO_PAYLOAD_TYPE, b.payload, s.sig, keyOf(s.signer))) {
-          throw new GateError('ATTESTATION_SIGNATURE', `${where}: a DSSE signature does not verify over the envelope with the key the log recorded`);
+      const bind = (registry: RegistryEnvelope | undefined): BoundAttestation => {
+        const b = bindAttestation(body, entry.attestation, registry, where);
+        for (const s of b.signatures) {
+          if (s.sig && !verifyDsseSignature(b.payloadType ?? IN_TOTO_PAYLOAD_TYPE, b.payload, s.sig, keyOf(s.signer))) {
+            throw new GateError('ATTESTATION_SIGNATURE', `${where}: a DSSE signature does not verify over the envelope with the key the log recorded`);
+          }
         }
+        return b;
+      };
+      if (!c.registryEnvelope) return bind(undefined);
+      try {
+        return bind({ bytes: c.registryEnvelope, exact: c.envelopeExact ?? false });
+      } catch (err) {
+        // A registry copy that is not the one the log signed never passes; but it does not veto the log's own
+        // copy of the attestation, when the log holds one (anyone who can push to the registry could).
+        if (!entry.attestation) throw err;
+        return bind(undefined);
       }
-      return b;
     });
     const statement = step('statement', () => {
       if (bound.payloadType !== undefined && bound.payloadType !== IN_TOTO_PAYLOAD_TYPE) {

@@ -138,4 +138,16 @@ withRegistry('--image-url with a lookup', () => {
     expect(out.accepted.uuid).toBe(logged.uuid);
     expect(out.candidates.find((c: { sources: string[] }) => c.sources.includes('referrer-bundle'))).toMatchObject({ status: 'failed', check: 'log' });
   });
+
+  it("a bad registry copy does not veto the log's own copy of an intoto attestation", async () => {
+    const repo = parseImageRef(`${reg.host}/acme/veto:latest`);
+    const image = await pushImage(client, repo, 'latest', 'veto');
+    const logged = logIntotoV001(w, provenance(image.digest));
+    const forged = Buffer.from(logged.envelopeText.replace('"payloadType"', '"payloadType" '));
+    await pushAtt(client, repo, image.digest, [forged], { 'dev.sigstore.cosign/bundle': cosignBundleAnnotation(w, logged.uuid) });
+    const r = await runCli([...worldFlags(w, image.digest), '--key', w.keyPath, '--image-url', `${reg.host}/acme/veto:latest`, '--output', 'json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).accepted).toMatchObject({ uuid: logged.uuid, attestationFrom: 'log' });
+  });
 });
+
