@@ -87,7 +87,8 @@ function toGateError(err: unknown, where: string): GateError {
   return new GateError('NOT_VERIFIED', `${where}: verification failed: ${errorMessage(err)}`, { cause: err });
 }
 
-function parseBundle(json: unknown, where: string): Bundle {
+/** A Sigstore bundle v0.1-v0.3 from JSON: our schema, then @sigstore/bundle's own checks (BUNDLE_MALFORMED). */
+export function parseBundle(json: unknown, where: string): Bundle {
   const schemaError = bundleSchemaError(json);
   if (schemaError) throw new GateError('BUNDLE_MALFORMED', `${where}: not a Sigstore bundle v0.1-v0.3: ${schemaError}`);
   try {

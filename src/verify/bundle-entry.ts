@@ -1,19 +1,10 @@
-import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
-import { GateError, errorMessage } from '../errors.ts';
+import type { Bundle } from '@sigstore/bundle';
 import type { LogEntryAnon } from '../rekor/types.ts';
 
 /** Rekor v1 entry kinds whose bodies rekor-gate binds itself; others (Rekor v2) go through @sigstore/verify whole. */
 const V1_KINDS = new Set(['dsse 0.0.1', 'intoto 0.0.1', 'intoto 0.0.2']);
 
 export type BundleAsEntry = { readonly entry: LogEntryAnon; readonly envelopeBytes: Buffer };
-
-export function readBundle(json: unknown, location: string): Bundle {
-  try {
-    return bundleFromJSON(json);
-  } catch (err) {
-    throw new GateError('ATTESTATION_BINDING', `${location}: not a valid Sigstore bundle: ${errorMessage(err)}`);
-  }
-}
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');

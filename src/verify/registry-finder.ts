@@ -5,7 +5,8 @@ import { fetchRegistryEvidence, parseImageRef, resolveDigest, type EvidenceOptio
 import type { RekorClient } from '../rekor/client.ts';
 import { leafHashHex } from '../rekor/entry.ts';
 import type { LogEntryAnon } from '../rekor/types.ts';
-import { bundleAsLogEntry, readBundle } from './bundle-entry.ts';
+import { parseBundle } from '../bundle/index.ts';
+import { bundleAsLogEntry } from './bundle-entry.ts';
 import type { Candidate } from './types.ts';
 import type { CandidateFinder } from './verifier.ts';
 
@@ -76,9 +77,9 @@ export async function registryFinder(o: RegistryFinderOptions): Promise<Candidat
         out.push(await pointTo(logged, { sources: ['att-tag'], registryEnvelope: ev.envelopeBytes, envelopeExact: true, registryLocation: ev.location }));
         continue;
       }
-      let bundle: ReturnType<typeof readBundle>;
+      let bundle: ReturnType<typeof parseBundle>;
       try {
-        bundle = readBundle(ev.bundle, ev.location);
+        bundle = parseBundle(ev.bundle, ev.location);
       } catch (err) {
         // One malformed referrer fails its own candidate, not the whole run.
         const entry = { body: '', integratedTime: 0, logID: '', logIndex: -1 };
