@@ -1,6 +1,6 @@
 import type { Ajv, ValidateFunction } from 'ajv';
 import { firstAjvError, sharedAjv } from '../schema/validator.ts';
-// Rekor's own entry schemas, copied verbatim from sigstore/rekor (../shared/spec/rekor) into schemas/rekor.
+// Rekor's own entry schemas, copied verbatim from sigstore/rekor (test/data/spec/rekor) into schemas/rekor.
 // Imported as JSON modules so that an esbuild bundle carries them inline.
 import dsseV001 from '../../schemas/rekor/dsse_v0_0_1_schema.json' with { type: 'json' };
 import hashedrekordV001 from '../../schemas/rekor/hashedrekord_v0_0_1_schema.json' with { type: 'json' };

@@ -1,4 +1,4 @@
-/** Rekor v1 REST API shapes (see ../shared/spec/rekor/openapi.yaml, LogEntry). */
+/** Rekor v1 REST API shapes (see test/data/spec/rekor/openapi.yaml, LogEntry). */
 export type InclusionProofJSON = {
   logIndex: number;
   rootHash: string; // hex

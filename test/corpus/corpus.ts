@@ -1,4 +1,4 @@
-/** Paths into ../shared/corpus and small loaders shared by the rekor, trust, bundle and corpus tests. */
+/** Paths into test/data/corpus (recorded real data, see test/data/SOURCES.md) and small loaders shared by the rekor, trust, bundle and corpus tests. */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,8 +6,8 @@ import type { LogEntryAnon } from '../../src/rekor/types.ts';
 import { trustFromTrustedRoot, type Trust } from '../../src/trust/index.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const shared = path.resolve(repoRoot, '..', 'shared');
-export const corpus = path.join(shared, 'corpus');
+export const dataDir = path.join(repoRoot, 'test', 'data');
+export const corpus = path.join(dataDir, 'corpus');
 export const entriesDir = path.join(corpus, 'entries');
 export const bundlesDir = path.join(corpus, 'bundles');
 export const conformanceDir = path.join(corpus, 'conformance', 'bundle-verify');

@@ -10,7 +10,7 @@ import { corpusDir } from '../fixtures/paths.ts';
 import { jsonVerdict, runCli, type JsonOutcome, type JsonVerdict } from '../fixtures/world.ts';
 
 /**
- * Real production (and staging) Rekor entries of ../shared/corpus, served as-is by the test log on 127.0.0.1
+ * Real production (and staging) Rekor entries of test/data/corpus, served as-is by the test log on 127.0.0.1
  * and verified end to end by the bundled CLI against the real trusted roots: no request leaves the machine.
  */
 

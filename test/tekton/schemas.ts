@@ -1,7 +1,7 @@
 /**
  * Validation of Tekton resources the way the API server would see them, without a cluster.
  *
- * Two schema sources, both from ../shared/spec/tekton (tektoncd/pipeline, Apache-2.0):
+ * Two schema sources, both from test/data/spec/tekton (tektoncd/pipeline, Apache-2.0):
  * - the OpenAPI v3 schema embedded in each CRD (what the API server validates and prunes with). Kubernetes
  *   drops unknown fields of a structural schema, and `kubectl apply` (strict field validation, the default)
  *   rejects them; so every object node that lists `properties` is closed (`additionalProperties: false`),
