@@ -8,7 +8,7 @@ const theirs = path.join(dataDir, 'spec', 'rekor');
 const shipped = readdirSync(theirs).filter((f) => f.endsWith('.json') || f === 'LICENSE');
 
 describe('schemas/rekor ships the Rekor entry schemas verbatim', () => {
-  it('holds exactly the JSON schemas and LICENSE of test/data/spec/rekor (Rekor's published copy)', () => {
+  it("holds exactly the JSON schemas and LICENSE of test/data/spec/rekor (Rekor's published copy)", () => {
     expect(readdirSync(ours).sort()).toEqual(shipped.sort());
   });
 
