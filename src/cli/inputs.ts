@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { GateError } from '../errors.ts';
 import { isLoopbackHostname } from '../registry/reference.ts';
@@ -9,6 +9,7 @@ import type { KeylessSigner, Policy, TrustedKey } from '../policy/policy.ts';
 
 export type PolicyFlags = {
   key?: string[];
+  keyDir?: string;
   publicKey?: string[];
   certificateIdentity?: string;
   certificateIdentityRegexp?: string;
@@ -23,6 +24,51 @@ function readText(file: string, flag: string, code: 'BAD_KEY' | 'BAD_TRUST_ROOT'
   } catch (err) {
     throw new GateError(code, `${flag} ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+}
+
+/**
+ * The public key files of `--key-dir` (a mounted Secret, as Chains' `signing-secrets` holds `cosign.pub`): every
+ * regular file named *.pub or *.pem, sorted; hidden entries (a Secret volume's `..data` links) are skipped. A
+ * directory with none is an error, never "trust nothing more".
+ */
+export function keyDirFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    throw new GateError('USAGE', `--key-dir ${dir} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const files = names
+    .filter((n) => !n.startsWith('.') && /\.(pub|pem)$/.test(n))
+    .sort()
+    .map((n) => path.join(dir, n))
+    .filter((f) => statSync(f, { throwIfNoEntry: false })?.isFile() === true);
+  if (files.length === 0) throw new GateError('BAD_KEY', `--key-dir ${dir} holds no *.pub or *.pem public key file`);
+  return files;
+}
+
+/** The one file of a directory flag that stands for a file (a mounted ConfigMap or Secret). */
+function fileInDir(dir: string, names: readonly string[], flag: string): string {
+  if (!existsSync(dir)) throw new GateError('USAGE', `${flag} ${dir} does not exist`);
+  const found = names.map((n) => path.join(dir, n)).filter((f) => existsSync(f));
+  if (found.length !== 1) {
+    throw new GateError('USAGE', `${flag} ${dir} must hold exactly one of ${names.join(', ')} (found ${found.length})`);
+  }
+  return found[0]!;
+}
+
+export type DirFlags = { policy?: string; policyDir?: string; vsa?: string; vsaDir?: string; vsaKey?: string; vsaKeyDir?: string };
+
+/**
+ * The directory forms of --policy, --vsa and --vsa-key, which a Tekton step passes as a workspace's path (an
+ * unbound optional workspace's path is empty, and an empty variable is unset): resolved to the file each names.
+ */
+export function resolveDirFlags(f: DirFlags): { policy?: string; vsa?: string; vsaKey?: string } {
+  return {
+    policy: f.policy ?? (f.policyDir ? fileInDir(f.policyDir, ['policy.yaml', 'policy.yml', 'policy.json'], '--policy-dir') : undefined),
+    vsa: f.vsa ?? (f.vsaDir ? path.join(f.vsaDir, 'vsa.json') : undefined),
+    vsaKey: f.vsaKey ?? (f.vsaKeyDir ? fileInDir(f.vsaKeyDir, ['vsa.key'], '--vsa-key-dir') : undefined),
+  };
 }
 
 /** Comma- or whitespace-separated lists (as an env var or a Tekton param carries them), flattened. */
@@ -41,6 +87,7 @@ function oneOf(exactValue: string | undefined, re: string | undefined, name: str
 export function policyFromFlags(f: PolicyFlags, file?: Policy): Policy {
   const keys: TrustedKey[] = [];
   for (const file of f.key ?? []) keys.push(...parseTrustedKeys(readText(file, '--key', 'BAD_KEY'), `--key ${file}`));
+  if (f.keyDir) for (const file of keyDirFiles(f.keyDir)) keys.push(...parseTrustedKeys(readText(file, '--key-dir', 'BAD_KEY'), `--key-dir ${file}`));
   (f.publicKey ?? []).forEach((text, i) => keys.push(...parseTrustedKeys(text, `--public-key #${i + 1}`)));
 
   const identity = oneOf(f.certificateIdentity, f.certificateIdentityRegexp, 'certificate-identity');

@@ -32,6 +32,7 @@ export function verifyOptions<T>(y: Argv<T>) {
     .option('log-index', { type: 'string', describe: 'Verify exactly this entry (global log index) instead of searching' })
     .option('entry-url', { type: 'string', describe: 'Verify exactly this entry: <rekor>/api/v1/log/entries?logIndex=N (the chains.tekton.dev/transparency annotation)' })
     .option('key', { type: 'string', array: true, describe: 'Trusted signer public key, PEM file (repeatable)' })
+    .option('key-dir', { type: 'string', describe: 'Directory (a mounted Secret): every *.pub and *.pem file in it is a trusted signer public key' })
     .option('public-key', { type: 'string', array: true, describe: 'Trusted signer public key(s) as PEM text' })
     .option('certificate-identity', { type: 'string', describe: 'Keyless: exact certificate identity (SAN)' })
     .option('certificate-identity-regexp', { type: 'string', describe: 'Keyless: certificate identity regexp (unanchored, as cosign)' })
@@ -39,15 +40,22 @@ export function verifyOptions<T>(y: Argv<T>) {
     .option('certificate-oidc-issuer-regexp', { type: 'string', describe: 'Keyless: OIDC issuer regexp' })
     .option('predicate-type', { type: 'string', array: true, describe: 'Allowed predicate type URI (repeatable or comma-separated; default any)' })
     .option('policy', { type: 'string', describe: 'Policy file (YAML or JSON); see "rekor-gate policy schema"' })
+    .option('policy-dir', { type: 'string', describe: 'Directory (a mounted ConfigMap) holding the policy file: policy.yaml, policy.yml or policy.json' })
     .option('results-dir', { type: 'string', describe: 'Write Tekton result files here (/tekton/results)' })
+    .option('results-budget', { type: 'number', default: 4096, describe: 'Bytes all result files may take together (Tekton\'s termination message; lower it in a Task with several steps)' })
     .option('wait', { type: 'number', default: 0, describe: 'Seconds to keep polling until an acceptable entry appears' })
     .option('fail-on-unverified', { type: 'boolean', default: true, describe: 'Exit 1 when nothing is verified (--no-fail-on-unverified: exit 0, VERIFIED=false)' })
     .option('offline', { type: 'boolean', default: false, describe: 'Send no request to the log: verify registry-held entries from their SET or proof' })
     .option('vsa', { type: 'string', describe: 'Write a SLSA verification summary attestation (in-toto statement) to this file' })
+    .option('vsa-dir', { type: 'string', describe: 'Write the VSA as vsa.json in this directory (a workspace)' })
     .option('vsa-key', { type: 'string', describe: 'Sign the VSA with this private key (PEM) and write a DSSE envelope' })
+    .option('vsa-key-dir', { type: 'string', describe: 'Directory (a mounted Secret) holding the VSA signing key as vsa.key' })
     .option('vsa-upload', { type: 'boolean', default: false, describe: 'Also log the signed VSA in the Rekor instance (a dsse entry); needs --vsa-key' })
     .option('vsa-verifier-id', { type: 'string', default: 'https://github.com/rekor-gate/rekor-gate', describe: 'The verifier ID written in the VSA' })
-    .conflicts('log-index', 'entry-url');
+    .conflicts('log-index', 'entry-url')
+    .conflicts('policy', 'policy-dir')
+    .conflicts('vsa', 'vsa-dir')
+    .conflicts('vsa-key', 'vsa-key-dir');
 }
 
 export type VerifyArgs = Awaited<ReturnType<typeof verifyOptions>['argv']>;

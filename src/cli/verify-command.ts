@@ -4,12 +4,12 @@ import { GateError, errorMessage, exitCodeFor } from '../errors.ts';
 import { describe } from '../policy/matcher.ts';
 import type { Policy } from '../policy/policy.ts';
 import { renderJson, renderText } from '../report/render.ts';
-import { checkResultsDir, resultValues, writeResults } from '../tekton/results.ts';
+import { checkResultsDir, MIN_RESULTS_BUDGET, resultsBudget, resultValues, writeResults } from '../tekton/results.ts';
 import { lookupFinder, rekorSearchFinder, sameEntryAs } from '../verify/finders.ts';
 import type { Verdict } from '../verify/types.ts';
 import { verify, type CandidateFinder } from '../verify/verifier.ts';
 import { parseEntryUrl, parseLogIndex } from './entry-url.ts';
-import { policyFromFlags } from './inputs.ts';
+import { policyFromFlags, resolveDirFlags } from './inputs.ts';
 import type { VerifyArgs } from './main.ts';
 import { openLog, reportError, seconds, type LogSession } from './session.ts';
 import { printable } from '../text.ts';
@@ -99,13 +99,15 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
   try {
     if (resultsDir) checkResultsDir(resultsDir);
     digest = parseImageDigest(args.imageDigest);
+    const files = resolveDirFlags(args);
     // The policy file's loader (yaml, the policy schema) is imported only when a file is given.
-    const file = args.policy ? (await import('../policy/file.ts')).loadPolicyFile(args.policy) : undefined;
+    const file = files.policy ? (await import('../policy/file.ts')).loadPolicyFile(files.policy) : undefined;
     const policy = policyFromFlags(args, file);
     const wait = seconds(args.wait, 'wait');
-    const vsaKeyPem = args.vsaKey ? (await import('../vsa/index.ts')).readSigningKeyFile(args.vsaKey) : undefined;
-    if (args.vsaKey && !args.vsa) throw new GateError('USAGE', '--vsa-key needs --vsa FILE');
-    if (args.vsaUpload && !args.vsaKey) throw new GateError('USAGE', '--vsa-upload needs --vsa-key: only a signed VSA can be logged');
+    const budget = resultsBudget(args.resultsBudget);
+    const vsaKeyPem = files.vsaKey ? (await import('../vsa/index.ts')).readSigningKeyFile(files.vsaKey) : undefined;
+    if (files.vsaKey && !files.vsa) throw new GateError('USAGE', '--vsa-key needs --vsa FILE (or --vsa-dir)');
+    if (args.vsaUpload && !files.vsaKey) throw new GateError('USAGE', '--vsa-upload needs --vsa-key: only a signed VSA can be logged');
     if (args.vsaUpload && args.offline) throw new GateError('USAGE', '--vsa-upload sends to the log: not with --offline');
     const s = await openLog(args, { certificateAuthorities: policy.keyless.length > 0 });
     try {
@@ -115,8 +117,8 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
         { finders, entryUrl, progress: stderr, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: () => Date.now() },
       );
       process.stdout.write(args.output === 'json' ? renderJson(verdict, VERSION) : renderText(verdict));
-      if (resultsDir) writeResults(resultsDir, resultValues(verdict));
-      if (args.vsa) await writeSummary(args.vsa, verdict, policy, args.vsaVerifierId, vsaKeyPem, args.vsaUpload ? s : undefined);
+      if (resultsDir) writeResults(resultsDir, resultValues(verdict, budget));
+      if (files.vsa) await writeSummary(files.vsa, verdict, policy, args.vsaVerifierId, vsaKeyPem, args.vsaUpload ? s : undefined);
       if (verdict.verified) return 0;
       return args.failOnUnverified ? 1 : 0;
     } finally {
@@ -127,7 +129,8 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
     const tag = err instanceof GateError ? err.code : 'INTERNAL';
     if (resultsDir && !(err instanceof GateError && err.code === 'BAD_RESULTS_DIR')) {
       try {
-        writeResults(resultsDir, resultValues({ error: `[${tag}] ${errorMessage(err)}`, imageDigest: digest?.value }));
+        const budget = Number.isFinite(args.resultsBudget) && args.resultsBudget >= MIN_RESULTS_BUDGET ? args.resultsBudget : undefined;
+        writeResults(resultsDir, resultValues({ error: `[${tag}] ${errorMessage(err)}`, imageDigest: digest?.value }, budget));
       } catch {
         // the directory was checked first; nothing more to do
       }

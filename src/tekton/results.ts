@@ -22,6 +22,19 @@ export type ResultName = (typeof RESULT_NAMES)[number];
 export const TERMINATION_MESSAGE_LIMIT = 4096;
 /** Room kept for what Tekton adds to the message beside our results (step start time, other entries). */
 const TEKTON_OVERHEAD = 256;
+/** The smallest --results-budget: room for the verdict, the entry and the signer, cut short, and a minimal REPORT. */
+export const MIN_RESULTS_BUDGET = 2048;
+
+/**
+ * Checks --results-budget: the bytes all results of the step may take in Tekton's termination message (4096 per
+ * container; Kubernetes also shares 12 KiB among a pod's containers, so a Task with many steps gives each less).
+ */
+export function resultsBudget(bytes: number): number {
+  if (!Number.isInteger(bytes) || bytes < MIN_RESULTS_BUDGET) {
+    throw new GateError('USAGE', `--results-budget must be a whole number of bytes >= ${MIN_RESULTS_BUDGET}, got ${bytes}`);
+  }
+  return bytes;
+}
 
 /** Size of the results as Tekton encodes them in the termination message: [{"key","value","type"}...]. */
 export function terminationMessageSize(results: Readonly<Record<string, string>>): number {
@@ -50,8 +63,6 @@ function compactReport(v: Verdict, maxCandidates: number): string {
   });
 }
 
-const BUDGET = TERMINATION_MESSAGE_LIMIT - TEKTON_OVERHEAD;
-
 /**
  * A result value as it may be shown: control characters (which could fake lines in a log) replaced, and at most
  * `maxBytes` of UTF-8 (cut at a character boundary). Values come from entries the log or registry served.
@@ -68,8 +79,14 @@ function* candidateCounts(total: number): Generator<number> {
   for (let n = Math.min(total, 16); n >= 0; n--) yield n;
 }
 
-/** The result values for a verdict (or for a failure before any verdict), always within the budget. */
-export function resultValues(v: Verdict | { error: string; imageDigest?: string }): Record<ResultName, string> {
+/**
+ * The result values for a verdict (or for a failure before any verdict), always within `budgetBytes` (default
+ * 4096, Tekton's termination message) less what Tekton adds. A smaller budget shortens the long values too.
+ */
+export function resultValues(v: Verdict | { error: string; imageDigest?: string }, budgetBytes: number = TERMINATION_MESSAGE_LIMIT): Record<ResultName, string> {
+  const BUDGET = budgetBytes - TEKTON_OVERHEAD;
+  const scale = Math.min(1, BUDGET / (TERMINATION_MESSAGE_LIMIT - TEKTON_OVERHEAD));
+  const cap = (bytes: number): number => Math.max(64, Math.floor(bytes * scale));
   const base = emptyResults();
   if ('error' in v) {
     // The error may quote a server's message: shortened until everything fits.
@@ -84,10 +101,10 @@ export function resultValues(v: Verdict | { error: string; imageDigest?: string 
     REKOR_UUID: safeValue(a?.uuid ?? '', 128),
     REKOR_LOG_INDEX: a?.logIndex !== undefined ? String(a.logIndex) : '',
     REKOR_INTEGRATED_TIME: a?.integratedTime !== undefined ? String(a.integratedTime) : '',
-    REKOR_LOG_URL: safeValue(a?.entryUrl ?? '', 512),
-    PREDICATE_TYPE: safeValue(a?.predicateType ?? '', 256),
-    SIGNER: safeValue(a?.signer ?? '', 512),
-    BUILDER_ID: safeValue(a?.builderId ?? '', 512),
+    REKOR_LOG_URL: safeValue(a?.entryUrl ?? '', cap(512)),
+    PREDICATE_TYPE: safeValue(a?.predicateType ?? '', cap(256)),
+    SIGNER: safeValue(a?.signer ?? '', cap(512)),
+    BUILDER_ID: safeValue(a?.builderId ?? '', cap(512)),
   });
   for (const n of candidateCounts(v.candidates.length)) {
     base.REPORT = compactReport(v, n);

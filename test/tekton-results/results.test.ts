@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync, chmodSync } from
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RESULT_NAMES, TERMINATION_MESSAGE_LIMIT, checkResultsDir, resultValues, terminationMessageSize, writeResults } from '../../src/tekton/results.ts';
+import { MIN_RESULTS_BUDGET, RESULT_NAMES, TERMINATION_MESSAGE_LIMIT, checkResultsDir, resultsBudget, resultValues, terminationMessageSize, writeResults } from '../../src/tekton/results.ts';
 import type { CandidateOutcome, Verdict } from '../../src/verify/types.ts';
 
 function verdict(n: number, verified: boolean): Verdict {
@@ -66,5 +66,33 @@ describe('result values from hostile entries', () => {
     const values = resultValues({ error: `[HTTP_STATUS] ${'\u0001"\\'.repeat(5000)}`, imageDigest: 'sha256:x' });
     expect(terminationMessageSize(values)).toBeLessThanOrEqual(TERMINATION_MESSAGE_LIMIT - 256);
     expect(JSON.parse(values.REPORT).error).toMatch(/^\[HTTP_STATUS\] \?/);
+  });
+});
+
+describe('the results budget (--results-budget, RESULTS_BUDGET)', () => {
+  it('keeps every value within a smaller budget, shortening the long values too', () => {
+    const v = verdict(500, true);
+    const long = 'https://example.com/' + 'x'.repeat(1000);
+    const accepted = { ...v.accepted!, signer: long, builderId: long, predicateType: long, entryUrl: long };
+    for (const budget of [MIN_RESULTS_BUDGET, 3000, 4096]) {
+      const values = resultValues({ ...v, accepted }, budget);
+      expect(terminationMessageSize(values), String(budget)).toBeLessThanOrEqual(budget - 256);
+      expect(values.VERIFIED).toBe('true');
+      expect(values.REKOR_UUID).toBe(v.accepted!.uuid);
+      expect(JSON.parse(values.REPORT).verified).toBe(true);
+    }
+    const error = resultValues({ error: 'e'.repeat(5000) }, MIN_RESULTS_BUDGET);
+    expect(terminationMessageSize(error)).toBeLessThanOrEqual(MIN_RESULTS_BUDGET - 256);
+  });
+
+  it('a larger budget (results-from: sidecar-logs) lists more candidates', () => {
+    const small = JSON.parse(resultValues(verdict(300, false)).REPORT);
+    const large = JSON.parse(resultValues(verdict(300, false), 32_768).REPORT);
+    expect(large.candidates.length).toBeGreaterThan(small.candidates.length);
+  });
+
+  it('refuses a budget below the minimum or not a whole number', () => {
+    expect(resultsBudget(4096)).toBe(4096);
+    for (const bad of [0, 100, MIN_RESULTS_BUDGET - 1, 3000.5, Number.NaN]) expect(() => resultsBudget(bad), String(bad)).toThrow(/--results-budget/);
   });
 });
