@@ -9,6 +9,7 @@ import {
   FIXED_ENV,
   FLAGS_USED,
   PARAM_BINDINGS,
+  REQUIRED_PARAMS,
   RESULT_FILES,
   STEP_ARGS,
   STEPACTION_WORKSPACE_PARAMS,
@@ -60,8 +61,25 @@ describe('the Task against the CLI contract', () => {
     expect(def.REKOR_URL).toBe('https://rekor.sigstore.dev');
     expect(def.FAIL_ON_UNVERIFIED).toBe('true');
     expect(def.WAIT_SECONDS).toBe('0');
-    expect(def.IMAGE_DIGEST).toBeUndefined();
-    for (const [k, v] of Object.entries(def)) if (k !== 'IMAGE_DIGEST') expect(typeof v, k).toBe('string');
+    expect(def.OFFLINE).toBe('false');
+    expect(def.RESULTS_BUDGET).toBe('4096');
+    // IMAGE_URL is required: Chains v0.29+ logs dsse entries whose envelope only the registry holds.
+    expect(Object.entries(def).filter(([, v]) => v === undefined).map(([k]) => k)).toEqual([...REQUIRED_PARAMS]);
+    for (const [k, v] of Object.entries(def)) if (!(REQUIRED_PARAMS as readonly string[]).includes(k)) expect(typeof v, k).toBe('string');
+  });
+
+  it('describes every param and workspace, names results in UPPER_SNAKE, and fixes no uid', () => {
+    for (const p of [...(task.spec.params as Any[]), ...(task.spec.workspaces as Any[]), ...(stepAction.spec.params as Any[])]) {
+      expect(p.description, p.name).toMatch(/\S{3}/);
+    }
+    for (const r of task.spec.results as Any[]) expect(r.name).toMatch(/^[A-Z][A-Z0-9_]*$/);
+    for (const sc of [task.spec.steps[0].securityContext, stepAction.spec.securityContext]) {
+      expect(sc.runAsNonRoot).toBe(true);
+      // OpenShift's restricted SCC assigns the uid (with gid 0): a fixed one would be refused.
+      expect(sc.runAsUser).toBeUndefined();
+      expect(sc.runAsGroup).toBeUndefined();
+      expect(sc.readOnlyRootFilesystem).toBe(true);
+    }
   });
 });
 
@@ -71,7 +89,7 @@ describe('the StepAction exposes the same step', () => {
 
   it('same params (plus the workspace paths and the /tmp volume name), same results, same image and command', () => {
     const params = (stepAction.spec.params as Any[]).map((p) => p.name);
-    expect(params).toEqual([...(task.spec.params as Any[]).map((p) => p.name), ...Object.keys(STEPACTION_WORKSPACE_PARAMS), 'TMP_VOLUME']);
+    expect(params).toEqual([...(task.spec.params as Any[]).map((p) => p.name), ...Object.keys(STEPACTION_WORKSPACE_PARAMS)]);
     const defaults = (spec: Any) => Object.fromEntries((spec.params as Any[]).map((p) => [p.name, p.default]));
     const saDefaults = defaults(stepAction.spec);
     for (const [k, v] of Object.entries(defaults(task.spec))) expect(saDefaults[k], k).toBe(v);
@@ -89,9 +107,16 @@ describe('the StepAction exposes the same step', () => {
       expect(taskEnv[b.env]).toBe(`$(workspaces.${ws}.path)`);
     }
     for (const [name, f] of Object.entries(FIXED_ENV)) expect(env[name], name).toBe(f.stepAction);
-    const same = Object.keys(taskEnv).filter((k) => !['REKOR_GATE_TRUST_DIR', 'DOCKER_CONFIG', 'REKOR_GATE_RESULTS_DIR'].includes(k));
+    const fromWorkspaces = Object.values(WORKSPACE_BINDINGS).map((b) => b.env);
+    const same = Object.keys(taskEnv).filter((k) => ![...fromWorkspaces, 'REKOR_GATE_RESULTS_DIR'].includes(k));
     for (const k of same) expect(env[k], k).toBe(taskEnv[k]);
     expect(Object.keys(env).sort()).toEqual(Object.keys(taskEnv).sort());
+  });
+
+  it('declares no volume and mounts nothing: it runs in a Task that declares nothing for it', () => {
+    expect(stepAction.spec.volumeMounts).toBeUndefined();
+    expect(task.spec.volumes).toBeUndefined();
+    expect(task.spec.steps[0].volumeMounts).toBeUndefined();
   });
 });
 

@@ -53,25 +53,46 @@ export const PARAM_BINDINGS: Readonly<Record<string, Binding>> = {
   CERTIFICATE_OIDC_ISSUER: bind('--certificate-oidc-issuer'),
   CERTIFICATE_OIDC_ISSUER_REGEXP: bind('--certificate-oidc-issuer-regexp'),
   PREDICATE_TYPE: bind('--predicate-type'),
+  ENTRY_URL: bind('--entry-url'),
+  LOG_INDEX: bind('--log-index'),
   WAIT_SECONDS: bind('--wait'),
   TIMEOUT_SECONDS: bind('--timeout'),
+  OFFLINE: bind('--offline'),
   FAIL_ON_UNVERIFIED: bind('--fail-on-unverified'),
+  VSA_UPLOAD: bind('--vsa-upload'),
+  RESULTS_BUDGET: bind('--results-budget'),
 };
 
 /** Task workspace -> what its path becomes (the StepAction takes the same as params of these names). */
 export const WORKSPACE_BINDINGS: Readonly<Record<string, Binding>> = {
   trust: bind('--trust-dir'),
+  keys: bind('--key-dir'),
+  policy: bind('--policy-dir'),
   dockerconfig: { env: 'DOCKER_CONFIG' },
+  vsa: bind('--vsa-dir'),
+  'vsa-key': bind('--vsa-key-dir'),
 };
 /** The StepAction's params that carry the Task's workspace paths. */
-export const STEPACTION_WORKSPACE_PARAMS: Readonly<Record<string, string>> = { TRUST_DIR: 'trust', DOCKER_CONFIG: 'dockerconfig' };
+export const STEPACTION_WORKSPACE_PARAMS: Readonly<Record<string, string>> = {
+  TRUST_DIR: 'trust',
+  KEY_DIR: 'keys',
+  POLICY_DIR: 'policy',
+  DOCKER_CONFIG: 'dockerconfig',
+  VSA_DIR: 'vsa',
+  VSA_KEY_DIR: 'vsa-key',
+};
 
-/** Env vars the step sets to fixed values (the root filesystem is read-only: /tmp is an emptyDir). */
+/**
+ * Env vars the step sets to fixed values. The root filesystem is read-only; /tekton/home is the writable emptyDir
+ * Tekton mounts in every step, so neither the Task nor a Task embedding the StepAction declares a volume.
+ */
 export const FIXED_ENV: Readonly<Record<string, Binding & { task: string; stepAction: string }>> = {
   REKOR_GATE_RESULTS_DIR: { ...bind('--results-dir'), task: '/tekton/results', stepAction: '$(step.results.VERIFIED.path)/..' },
-  REKOR_GATE_TUF_CACHE_DIR: { ...bind('--tuf-cache-dir'), task: '/tmp/tuf-cache', stepAction: '/tmp/tuf-cache' },
-  HOME: { env: 'HOME', task: '/tmp', stepAction: '/tmp' },
+  REKOR_GATE_TUF_CACHE_DIR: { ...bind('--tuf-cache-dir'), task: '/tekton/home/tuf-cache', stepAction: '/tekton/home/tuf-cache' },
+  HOME: { env: 'HOME', task: '/tekton/home', stepAction: '/tekton/home' },
 };
+/** Params the user must give (no default): what current Chains needs to be verifiable at all. */
+export const REQUIRED_PARAMS = ['IMAGE_DIGEST', 'IMAGE_URL'] as const;
 
 /** Every CLI flag the packaging relies on (what `rekor-gate verify --help` must list). */
 export const FLAGS_USED: readonly string[] = [
