@@ -1,18 +1,27 @@
 /**
- * Runs catalog.yaml's probes the way a cluster would run their TaskRuns: the Task YAML's step, executed by
- * the step runner on the bundled CLI (the image's entrypoint), against the test Rekor log on loopback.
- * The probes' ${PLACEHOLDERS} are filled with that log, the attestations uploaded to it and the signers.
- * Needs `npm run build` (dist/rekor-gate.js); fails loudly without it.
+ * Runs probes.yaml the way a cluster would run its TaskRuns: the Task YAML's step, executed by the step runner
+ * on the bundled CLI (the image's entrypoint), against the test Rekor log and a real registry on loopback,
+ * holding what Tekton Chains writes: intoto 0.0.1 entries (Chains up to v0.28), a dsse 0.0.1 entry with its
+ * envelope in the `.att` tag (v0.29+), and a Sigstore bundle referrer (`storage.oci.encoding-format:
+ * sigstore-bundle`). The probes' ${PLACEHOLDERS} are filled with those. ConfigMaps and Secrets are laid out as
+ * the kubelet mounts them (`..data` links). Needs `npm run build` (dist/rekor-gate.js) and Debian's
+ * docker-registry (as the registry tests; skipped with a notice without it).
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OciClient } from '../../src/registry/client.ts';
+import { parseImageRef } from '../../src/registry/reference.ts';
 import { readResource, repoRoot } from '../../scripts/tekton-resources.ts';
+import { chainsBundleReferrer, chainsDsseAtt } from '../fixtures/chains-registry.ts';
+import { pushImage } from '../fixtures/oci-content.ts';
+import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { generateSigner } from '../fixtures/signers.ts';
 import { imageSubject, slsaV1Statement } from '../fixtures/statements.ts';
 import { runTask, type TaskRunOutcome } from '../fixtures/step-runner.ts';
-import { IDENTITY, ISSUER, keylessSigner, logIntotoV001, provenance, randomDigest, startWorld, type World } from '../fixtures/world.ts';
+import { IDENTITY, ISSUER, keylessSigner, logIntotoV001, provenance, startWorld, type World } from '../fixtures/world.ts';
 import { RESULT_FILES } from './contract.ts';
 import { imageEmulation } from './dockerfile.ts';
 
@@ -25,49 +34,94 @@ interface Probe {
   assert: { status?: { conditions?: { name: string; type: string; regexp: string }[] }; results?: string[] };
 }
 
-const catalog = parse(readFileSync(path.join(repoRoot, 'catalog.yaml'), 'utf8')) as Any;
-const probes = catalog.catalog.probe.tasks as Probe[];
+const probes = (parse(readFileSync(path.join(repoRoot, 'probes.yaml'), 'utf8')) as { tasks: Probe[] }).tasks;
 const bundle = path.join(repoRoot, 'dist', 'rekor-gate.js');
+const run = registryAvailable() ? describe : describe.skip;
+if (!registryAvailable()) console.warn(`probes: ${REGISTRY_SKIP_REASON}`);
 
 let world: World;
+let reg: RegistryHandle;
+let client: OciClient;
 let dir: string;
 /** Placeholder values, and the host directory behind each ConfigMap/Secret a probe binds. */
 const values: Record<string, string> = {};
 const volumes: Record<string, string> = {};
 let late: { digest: string; statement: ReturnType<typeof provenance> };
 
+/** A ConfigMap or Secret volume as the kubelet lays it out: each key a link through `..data`. */
+function configVolume(name: string, files: Record<string, string>): string {
+  const root = path.join(dir, name);
+  const real = path.join(root, '..2026_12_01_00_00_00.000000001');
+  mkdirSync(real, { recursive: true });
+  for (const [k, v] of Object.entries(files)) writeFileSync(path.join(real, k), v);
+  symlinkSync(path.basename(real), path.join(root, '..data'));
+  for (const k of Object.keys(files)) symlinkSync(path.join('..data', k), path.join(root, k));
+  return root;
+}
+
+/** Pushes an image for scenario X and records X_DIGEST and X_IMAGE (a tag, as buildah's IMAGE_URL). */
+async function image(scenario: string) {
+  const name = `probes/${scenario.toLowerCase().replaceAll('_', '-')}`;
+  const repo = parseImageRef(`${reg.host}/${name}:v1`);
+  const img = await pushImage(client, repo, 'v1', scenario);
+  values[`${scenario}_DIGEST`] = img.digest;
+  values[`${scenario}_IMAGE`] = `${reg.host}/${name}:v1`;
+  return { repo, img };
+}
+
 beforeAll(async () => {
+  if (!registryAvailable()) return;
   if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first (this test never skips)`);
   world = await startWorld();
+  reg = await startRegistry();
+  client = new OciClient({ retries: 0 });
   dir = mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-probes-'));
-  // The `trust` ConfigMap: the log's (and the test Fulcio's) trusted_root.json, nothing else.
-  const trust = path.join(dir, 'configmap-rekor-gate-probe-trust');
-  mkdirSync(trust);
-  copyFileSync(world.trustedRootPath, path.join(trust, 'trusted_root.json'));
-  volumes['configMap:rekor-gate-probe-trust'] = trust;
-
-  const keySigned = randomDigest().value;
-  logIntotoV001(world, provenance(keySigned));
-  const keyless = randomDigest().value;
-  const ks = await keylessSigner(world);
-  const st = slsaV1Statement({ subjects: [imageSubject('registry.local/acme/app', keyless)], builderId: 'https://tekton.dev/chains/v2' });
-  logIntotoV001(world, st, { signer: ks.signer, certificatePem: ks.certificatePem });
-  const lateDigest = randomDigest().value;
-  late = { digest: lateDigest, statement: provenance(lateDigest) };
-
-  Object.assign(values, {
-    REKOR_URL: world.log.url,
-    PUBLIC_KEY: world.signer.publicKeyPem,
-    KEY_SIGNED_DIGEST: keySigned,
-    KEYLESS_DIGEST: keyless,
-    KEYLESS_IDENTITY: IDENTITY,
-    KEYLESS_ISSUER: ISSUER,
-    LATE_SIGNED_DIGEST: lateDigest,
-    UNSIGNED_DIGEST: randomDigest().value,
+  volumes['configMap:rekor-gate-probe-trust'] = configVolume('trust', { 'trusted_root.json': readFileSync(world.trustedRootPath, 'utf8') });
+  // Chains' signing-secrets: the key pair cosign generated, encrypted, and its password; only cosign.pub is read.
+  volumes['secret:signing-secrets'] = configVolume('signing-secrets', {
+    'cosign.pub': world.signer.publicKeyPem,
+    'cosign.key': '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\neyJrZGYiOnt9fQ==\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n',
+    'cosign.password': 'not-read',
   });
+  volumes['configMap:rekor-gate-probe-policy'] = configVolume('policy', {
+    'policy.yaml': [
+      'apiVersion: rekor-gate.dev/v1alpha1',
+      'kind: Policy',
+      'spec:',
+      '  signers:',
+      '    - name: chains-key',
+      '      key: |',
+      ...world.signer.publicKeyPem.trim().split('\n').map((l) => `        ${l}`),
+      '  predicateTypes: [https://slsa.dev/provenance/v1]',
+      '',
+    ].join('\n'),
+  });
+
+  const keySigned = await image('KEY_SIGNED');
+  const logged = logIntotoV001(world, provenance(keySigned.img.digest));
+  values.KEY_SIGNED_UUID = logged.uuid;
+  values.KEY_SIGNED_ENTRY_URL = `${world.log.url}/api/v1/log/entries?logIndex=${logged.logIndex}`;
+
+  const keyless = await image('KEYLESS');
+  const ks = await keylessSigner(world);
+  const st = slsaV1Statement({ subjects: [imageSubject('registry.local/acme/app', keyless.img.digest)], builderId: 'https://tekton.dev/chains/v2' });
+  logIntotoV001(world, st, { signer: ks.signer, certificatePem: ks.certificatePem });
+
+  const lateImage = await image('LATE_SIGNED');
+  late = { digest: lateImage.img.digest, statement: provenance(lateImage.img.digest) };
+  await image('UNSIGNED');
+
+  const dsse = await image('CHAINS_DSSE');
+  await chainsDsseAtt(world, client, dsse.repo, dsse.img, provenance(dsse.img.digest), await keylessSigner(world));
+  const referrer = await image('BUNDLE');
+  await chainsBundleReferrer(world, client, referrer.repo, referrer.img, provenance(referrer.img.digest), await keylessSigner(world));
+
+  Object.assign(values, { REKOR_URL: world.log.url, PUBLIC_KEY: world.signer.publicKeyPem, KEYLESS_IDENTITY: IDENTITY, KEYLESS_ISSUER: ISSUER });
 });
 
 afterAll(async () => {
+  await client?.close();
+  await reg?.stop();
   await world?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -109,13 +163,24 @@ function check(probe: Probe, out: TaskRunOutcome): void {
   for (const s of out.steps) expect(s.terminationMessageBytes).toBeLessThanOrEqual(4096);
 }
 
-describe('catalog.yaml probes, run as TaskRuns of the Task on the bundled CLI', () => {
-  const task = readResource('task/rekor-gate/0.1/rekor-gate.yaml');
-
-  it('there are probes for the Task, covering success, keyless, waiting, audit and enforcing', () => {
-    expect(probes.length).toBeGreaterThanOrEqual(6);
+describe('probes.yaml', () => {
+  it('has probes of the Task covering success, keyless, waiting, audit, enforcing, current Chains and the workspaces', () => {
+    expect(probes.length).toBeGreaterThanOrEqual(11);
     for (const p of probes) expect(p.resourceName).toBe('rekor-gate');
+    // Every probe passes IMAGE_URL, as every TaskRun must.
+    for (const p of probes) expect((p.params ?? []).map((x) => x.name), p.name).toContain('IMAGE_URL');
+    const bound = new Set(probes.flatMap((p) => (p.workspaces ?? []).map((w) => w.name)));
+    for (const ws of ['trust', 'keys', 'policy']) expect(bound).toContain(ws);
   });
+
+  it('asserts every result of the contract in some probe', () => {
+    const asserted = new Set(probes.flatMap((p) => (p.assert.results ?? []).map((r) => r.slice(0, r.indexOf('=')))));
+    expect([...RESULT_FILES].filter((r) => !asserted.has(r))).toEqual([]);
+  });
+});
+
+run('probes, run as TaskRuns of the Task on the bundled CLI', () => {
+  const task = readResource('task/rekor-gate/0.1/rekor-gate.yaml');
 
   it.each(probes.map((p) => [p.name, p]))('%s', async (_n, probe) => {
     const params = Object.fromEntries((probe.params ?? []).map((p) => [p.name, fill(p.value)]));
@@ -132,16 +197,54 @@ describe('catalog.yaml probes, run as TaskRuns of the Task on the bundled CLI', 
       if (timer) clearTimeout(timer);
     }
   });
+
+  it('writes the verification summary to the vsa workspace, signed with the vsa-key workspace', async () => {
+    const vsaOut = mkdtempSync(path.join(dir, 'vsa-'));
+    const vsaSigner = generateSigner('ecdsa-p256');
+    const vsaKey = configVolume('vsa-key', { 'vsa.key': vsaSigner.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() });
+    const out = await runTask(task, {
+      params: { IMAGE_DIGEST: values.KEY_SIGNED_DIGEST!, IMAGE_URL: values.KEY_SIGNED_IMAGE!, REKOR_URL: values.REKOR_URL!, PUBLIC_KEY: values.PUBLIC_KEY! },
+      workspaces: { trust: volumes['configMap:rekor-gate-probe-trust']!, vsa: vsaOut, 'vsa-key': vsaKey },
+      image: imageEmulation(),
+      timeoutMs: 90_000,
+    });
+    expect(out.succeeded, `${out.reason ?? ''}\n${out.steps[0]?.stderr ?? ''}`).toBe('True');
+    const envelope = JSON.parse(readFileSync(path.join(vsaOut, 'vsa.json'), 'utf8'));
+    expect(envelope.payloadType).toBe('application/vnd.in-toto+json');
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'));
+    expect(statement.predicateType).toBe('https://slsa.dev/verification_summary/v1');
+    expect(statement.predicate.verificationResult).toBe('PASSED');
+  });
+
+  it('OFFLINE: nothing is asked of the log; the dsse entry of the .att tag verifies from its SET', async () => {
+    const out = await runTask(task, {
+      params: {
+        IMAGE_DIGEST: values.CHAINS_DSSE_DIGEST!,
+        IMAGE_URL: values.CHAINS_DSSE_IMAGE!,
+        REKOR_URL: 'https://rekor.invalid',
+        CERTIFICATE_IDENTITY: IDENTITY,
+        CERTIFICATE_OIDC_ISSUER: ISSUER,
+        OFFLINE: 'true',
+      },
+      workspaces: { trust: volumes['configMap:rekor-gate-probe-trust']! },
+      image: imageEmulation(),
+      timeoutMs: 90_000,
+    });
+    expect(out.succeeded, `${out.reason ?? ''}\n${out.steps[0]?.stderr ?? ''}`).toBe('True');
+    expect(out.results.VERIFIED).toBe('true');
+  });
 });
 
-describe('the StepAction, embedded in a Task of your own (its sample), runs the same step', () => {
-  it('verifies, writing step results that the Task exposes', async () => {
-    const sample = parseAllDocuments(readFileSync(path.join(repoRoot, 'stepaction/rekor-gate/0.1/samples/task-using-stepaction.yaml'), 'utf8'))[0]!.toJS();
-    const stepAction = readResource('stepaction/rekor-gate/0.1/rekor-gate.yaml');
-    const out = await runTask(sample, {
-      params: { IMAGE_DIGEST: values.KEY_SIGNED_DIGEST!, REKOR_URL: values.REKOR_URL!, PUBLIC_KEY: values.PUBLIC_KEY! },
+run('the StepAction, embedded in a Task of your own (its sample, which declares no volume), runs the same step', () => {
+  const sample = () => parseAllDocuments(readFileSync(path.join(repoRoot, 'stepaction/rekor-gate/0.1/samples/task-using-stepaction.yaml'), 'utf8'))[0]!.toJS();
+  const stepActions = () => ({ 'rekor-gate': readResource('stepaction/rekor-gate/0.1/rekor-gate.yaml') });
+
+  it('verifies a Chains v0.29 dsse entry, writing step results that the Task exposes', async () => {
+    expect(sample().spec.volumes).toBeUndefined();
+    const out = await runTask(sample(), {
+      params: { IMAGE_DIGEST: values.CHAINS_DSSE_DIGEST!, IMAGE_URL: values.CHAINS_DSSE_IMAGE!, REKOR_URL: values.REKOR_URL!, CERTIFICATE_IDENTITY: IDENTITY, CERTIFICATE_OIDC_ISSUER: ISSUER },
       workspaces: { trust: volumes['configMap:rekor-gate-probe-trust']! },
-      stepActions: { 'rekor-gate': stepAction },
+      stepActions: stepActions(),
       image: imageEmulation(),
       timeoutMs: 90_000,
     });
@@ -155,23 +258,25 @@ describe('the StepAction, embedded in a Task of your own (its sample), runs the 
     expect(out.missingResults).toEqual([]);
   });
 
-  it('audit mode through the StepAction: green step, VERIFIED=false', async () => {
-    const sample = parseAllDocuments(readFileSync(path.join(repoRoot, 'stepaction/rekor-gate/0.1/samples/task-using-stepaction.yaml'), 'utf8'))[0]!.toJS();
-    const out = await runTask(sample, {
-      params: { IMAGE_DIGEST: values.UNSIGNED_DIGEST!, REKOR_URL: values.REKOR_URL!, PUBLIC_KEY: values.PUBLIC_KEY!, FAIL_ON_UNVERIFIED: 'false' },
-      workspaces: { trust: volumes['configMap:rekor-gate-probe-trust']! },
-      stepActions: { 'rekor-gate': readResource('stepaction/rekor-gate/0.1/rekor-gate.yaml') },
+  it('keys from the keys workspace; audit mode: green step, VERIFIED=false', async () => {
+    const ok = await runTask(sample(), {
+      params: { IMAGE_DIGEST: values.KEY_SIGNED_DIGEST!, IMAGE_URL: values.KEY_SIGNED_IMAGE!, REKOR_URL: values.REKOR_URL!, RESULTS_BUDGET: '2048' },
+      workspaces: { trust: volumes['configMap:rekor-gate-probe-trust']!, keys: volumes['secret:signing-secrets']! },
+      stepActions: stepActions(),
       image: imageEmulation(),
       timeoutMs: 90_000,
     });
-    expect(out.succeeded, `${out.reason ?? ''}\n${out.steps[0]?.stderr ?? ''}`).toBe('True');
-    expect(out.results.VERIFIED).toBe('false');
-  });
-});
-
-describe('every result of the contract is asserted by some probe', () => {
-  it('covers all result names', () => {
-    const asserted = new Set(probes.flatMap((p) => (p.assert.results ?? []).map((r) => r.slice(0, r.indexOf('=')))));
-    expect([...RESULT_FILES].filter((r) => !asserted.has(r))).toEqual([]);
+    expect(ok.succeeded, `${ok.reason ?? ''}\n${ok.steps[0]?.stderr ?? ''}`).toBe('True');
+    expect(ok.results.VERIFIED).toBe('true');
+    expect(ok.steps[0]!.terminationMessageBytes).toBeLessThanOrEqual(2048);
+    const audit = await runTask(sample(), {
+      params: { IMAGE_DIGEST: values.UNSIGNED_DIGEST!, IMAGE_URL: values.UNSIGNED_IMAGE!, REKOR_URL: values.REKOR_URL!, PUBLIC_KEY: values.PUBLIC_KEY!, FAIL_ON_UNVERIFIED: 'false' },
+      workspaces: { trust: volumes['configMap:rekor-gate-probe-trust']! },
+      stepActions: stepActions(),
+      image: imageEmulation(),
+      timeoutMs: 90_000,
+    });
+    expect(audit.succeeded, `${audit.reason ?? ''}\n${audit.steps[0]?.stderr ?? ''}`).toBe('True');
+    expect(audit.results.VERIFIED).toBe('false');
   });
 });
