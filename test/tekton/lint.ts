@@ -4,7 +4,7 @@
  * `when` expressions read results that exist. Each function returns the problems found ("" = none).
  */
 import { readResource } from '../../scripts/tekton-resources.ts';
-import { CATALOG_REPO, taskInterface, UPSTREAM_TASKS, type TaskInterface } from './upstream.ts';
+import { CATALOG_REPO, CATALOG_REVISION, taskInterface, UPSTREAM_TASKS, type TaskInterface } from './upstream.ts';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -69,6 +69,7 @@ export function resolveTaskRef(taskRef: unknown, ours: Readonly<Record<string, T
   if (taskRef.resolver === 'git') {
     const rp = Object.fromEntries(arr(taskRef.params).map((x) => [str(x.name), str(x.value)]));
     if (rp.url !== CATALOG_REPO) return `git resolver url ${rp.url ?? ''} is not the Tekton catalog`;
+    if (rp.revision !== CATALOG_REVISION) return `git resolver revision ${rp.revision ?? ''} is not the pinned commit ${CATALOG_REVISION} (never a branch)`;
     const t = UPSTREAM_TASKS[rp.pathInRepo ?? ''];
     return t ?? `catalog task ${rp.pathInRepo ?? ''} is not one whose interface the tests know`;
   }

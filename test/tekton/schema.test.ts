@@ -68,8 +68,8 @@ describe('the CRD schemas are permissive, hence the second pass', () => {
   });
 
   it('only the swagger pass catches a misspelt field inside a volume (a preserved region)', () => {
-    const task = readResource('task/rekor-gate/0.1/rekor-gate.yaml') as { spec: { volumes: Record<string, unknown>[] } };
-    task.spec.volumes[0] = { name: 'tmp', emptydir: {} };
+    const task = readResource('task/rekor-gate/0.1/rekor-gate.yaml') as { spec: { volumes?: Record<string, unknown>[] } };
+    task.spec.volumes = [{ name: 'tmp', emptydir: {} }];
     const errors = v.validate(task);
     expect(errors.some((e) => e.startsWith('crd '))).toBe(false);
     expect(errors).toContain('swagger /spec/volumes/0: must NOT have additional properties (emptydir)');
