@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { findResources, readResource, repoRoot } from '../../scripts/tekton-resources.ts';
+import { findResources, KIND_DIRS, readResource, repoRoot } from '../../scripts/tekton-resources.ts';
 import { lintPipeline, lintRun, lintTaskLike, ourTasks } from './lint.ts';
 import { taskInterface, type TaskInterface } from './upstream.ts';
 
@@ -173,4 +173,46 @@ it('every resource directory has the files Artifact Hub shows (README.md, sample
     const dir = path.join(repoRoot, path.dirname(r.filename));
     expect(existsSync(path.join(dir, 'README.md')), dir).toBe(true);
   }
+});
+
+describe('Artifact Hub (Tekton Hub closed on 2026-01-08)', () => {
+  it('each kind directory is an Artifact Hub repository with its artifacthub-repo.yml', () => {
+    for (const dir of Object.values(KIND_DIRS)) {
+      const md = parse(readFileSync(path.join(repoRoot, dir, 'artifacthub-repo.yml'), 'utf8')) as Any;
+      // Artifact Hub refuses a file that is not a mapping, and a repositoryID that is not a UUID.
+      expect(md, dir).toBeTypeOf('object');
+      expect(md.repositoryID === '' || /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/.test(md.repositoryID), dir).toBe(true);
+      for (const o of md.owners ?? []) expect(o.email, dir).toMatch(/@/);
+      expect(Object.keys(md).every((k) => ['repositoryID', 'owners', 'ignore'].includes(k)), dir).toBe(true);
+    }
+  });
+
+  it.each(resources.map((r) => [r.filename]))('%s carries the annotations Artifact Hub reads, well-formed', (f) => {
+    const a = (readResource(f) as Any).metadata.annotations as Record<string, string>;
+    expect(a['artifacthub.io/provider']).toMatch(/\S/);
+    const links = parse(a['artifacthub.io/links']!) as Any[];
+    for (const l of links) expect(l.url).toMatch(/^https:\/\//);
+    expect(links.map((l) => l.name)).toContain('support');
+    for (const c of parse(a['artifacthub.io/changes']!) as Any[]) {
+      expect(['added', 'changed', 'deprecated', 'removed', 'fixed', 'security']).toContain(c.kind);
+      expect(c.description).toMatch(/\S/);
+    }
+    if (a['artifacthub.io/maintainers']) for (const m of parse(a['artifacthub.io/maintainers']) as Any[]) expect(m.email).toMatch(/@/);
+  });
+
+  it('no document sends users to Tekton Hub, and hub resolver examples use type artifact and our catalogs', () => {
+    const docs = ['README.md', 'docs/tekton.md', ...resources.map((r) => path.join(path.dirname(r.filename), 'README.md'))];
+    for (const d of docs) {
+      const text = readFileSync(path.join(repoRoot, d), 'utf8');
+      expect(text, d).not.toMatch(/hub\.tekton\.dev|api\.hub\.tekton/);
+      // Every hub resolver example: type artifact, a catalog of ours, a kind.
+      for (const m of text.matchAll(/resolver: hub\n((?:\s+.*\n){1,14})/g)) {
+        const block = m[1]!;
+        expect(block, d).toMatch(/name: type\s*\n\s*value: artifact/);
+        expect(block, d).toMatch(/name: catalog\s*\n\s*value: rekor-gate-(tasks|pipelines|stepactions)\b/);
+        expect(block, d).toMatch(/name: kind\s*\n\s*value: (task|pipeline|stepaction)\b/);
+      }
+    }
+    expect(readFileSync(path.join(repoRoot, 'docs/tekton.md'), 'utf8')).toMatch(/value: stepaction/);
+  });
 });
