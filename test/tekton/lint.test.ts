@@ -208,9 +208,9 @@ describe('Artifact Hub (Tekton Hub closed on 2026-01-08)', () => {
       // Every hub resolver example: type artifact, a catalog of ours, a kind.
       for (const m of text.matchAll(/resolver: hub\n((?:\s+.*\n){1,14})/g)) {
         const block = m[1]!;
-        expect(block, d).toMatch(/name: type\s*\n\s*value: artifact/);
-        expect(block, d).toMatch(/name: catalog\s*\n\s*value: rekor-gate-(tasks|pipelines|stepactions)\b/);
-        expect(block, d).toMatch(/name: kind\s*\n\s*value: (task|pipeline|stepaction)\b/);
+        expect(block, d).toMatch(/name: type\b[^\n]*\n\s*value: artifact/);
+        expect(block, d).toMatch(/name: catalog\b[^\n]*\n\s*value: rekor-gate-(tasks|pipelines|stepactions)\b/);
+        expect(block, d).toMatch(/name: kind\b[^\n]*\n\s*value: (task|pipeline|stepaction)\b/);
       }
     }
     expect(readFileSync(path.join(repoRoot, 'docs/tekton.md'), 'utf8')).toMatch(/value: stepaction/);
