@@ -2,9 +2,10 @@ import type { KeyObject } from 'node:crypto';
 import { bundleFromJSON, ValidationError, type Bundle, type Envelope, type TransparencyLogEntry } from '@sigstore/bundle';
 import type { X509Certificate } from '@sigstore/core';
 import { PolicyError, toSignedEntity, VerificationError, Verifier, type SignedEntity, type Signer, type TrustMaterial } from '@sigstore/verify';
+import { filterTLogAuthorities } from '@sigstore/verify/dist/trust/index.js';
 import { errorMessage, GateError, type ErrorCode } from '../errors.ts';
 import { certificateErrorCode } from '../key/signer.ts';
-import type { Trust } from '../trust/index.ts';
+import { validityRange, type Trust } from '../trust/index.ts';
 import { bundleSchemaError } from './schema.ts';
 
 /** Who signed the bundle, as @sigstore/verify established it (identity policy is the caller's). */
@@ -125,6 +126,33 @@ function checkTlogEntries(entries: readonly TransparencyLogEntry[], trust: Trust
   }
 }
 
+/**
+ * The log key that proved each entry must be valid when the signature was made, as a Rekor v1 key must be at
+ * its integrated time: @sigstore/verify checks `validFor` for a SET only, and picks a checkpoint's key by log ID
+ * alone, so a retired (say compromised) Rekor v2 key would otherwise still prove inclusion. Judged at the entry's
+ * own SET-signed integrated time, else at every verified signing time (the RFC 3161 times), with the library's
+ * own filter, after the library verified those times.
+ */
+function checkLogKeyValidity(entries: readonly TransparencyLogEntry[], signedAt: readonly Date[], trust: Trust, where: string): void {
+  for (const t of entries) {
+    const logID = Buffer.from(t.logId.keyId);
+    const logs = trust.material.tlogs.filter((log) => log.logID.equals(logID));
+    const times = t.inclusionPromise && t.integratedTime !== '0' ? [new Date(Number(t.integratedTime) * 1000)] : signedAt;
+    const label = `${where}: tlog entry (log index ${t.logIndex})`;
+    if (times.length === 0) {
+      throw new GateError('TLOG_KEY_VALIDITY', `${label}: no verified signing time to judge the validity of the key of log ${logID.toString('hex')} at`);
+    }
+    for (const targetDate of times) {
+      if (filterTLogAuthorities(logs, { logID, targetDate }).length === 0) {
+        throw new GateError(
+          'TLOG_KEY_VALIDITY',
+          `${label}: the key of log ${logID.toString('hex')} is trusted ${logs.map(validityRange).join(', ')} (${trust.source}), not at the signing time ${targetDate.toISOString()}`,
+        );
+      }
+    }
+  }
+}
+
 function signerOf(entity: SignedEntity, signer: Signer): BundleSigner {
   if (entity.key.$case === 'public-key') return { kind: 'key', hint: entity.key.hint, key: signer.key };
   const certificate = entity.key.certificate;
@@ -183,6 +211,7 @@ export function verifySigstoreBundle(bundleJSON: unknown, trust: Trust, opts: Bu
     set: t.inclusionPromise !== undefined,
     inclusionProof: t.inclusionProof !== undefined,
   }));
+  // The library verified every one of these times (it fails the bundle on any that does not verify).
   const signedAt = entity.timestamps.flatMap((t) =>
     t.$case === 'timestamp-authority'
       ? [t.timestamp.signingTime]
@@ -190,6 +219,7 @@ export function verifySigstoreBundle(bundleJSON: unknown, trust: Trust, opts: Bu
         ? [new Date(Number(t.tlogEntry.integratedTime) * 1000)]
         : [],
   );
+  checkLogKeyValidity(entries, signedAt, trust, where);
   return {
     mediaType: bundle.mediaType,
     ...(bundle.content.$case === 'dsseEnvelope' ? { envelope: bundle.content.dsseEnvelope } : {}),

@@ -4,7 +4,7 @@ import { verifyMerkleInclusion } from '@sigstore/verify/dist/tlog/merkle.js';
 import { verifyTLogSET } from '@sigstore/verify/dist/tlog/set.js';
 import { filterTLogAuthorities, type TLogAuthority } from '@sigstore/verify/dist/trust/index.js';
 import { errorMessage, GateError, type ErrorCode } from '../errors.ts';
-import type { Trust } from '../trust/index.ts';
+import { validityRange, type Trust } from '../trust/index.ts';
 import { entryLabel, type DecodedEntry } from './entry.ts';
 import { toInclusionProof, toTransparencyLogEntry } from './tlog-entry.ts';
 
@@ -47,10 +47,6 @@ function namedForCheckpoint(logs: TLogAuthority[], envelope: string): TLogAuthor
   return logs.map((log) => (log.baseURL === '' ? { ...log, baseURL: names } : log));
 }
 
-function dateRange(log: TLogAuthority): string {
-  return `${log.validFor.start.toISOString()} .. ${log.validFor.end.getTime() >= 8.64e15 ? '(no end)' : log.validFor.end.toISOString()}`;
-}
-
 /**
  * Checks that a decoded entry is in a trusted log: the signed entry timestamp (SET), the Merkle inclusion proof
  * and its signed checkpoint, each by @sigstore/verify (the steps of its `verifyTLogInclusion`, called one by one
@@ -74,7 +70,7 @@ export function verifyInLog(e: DecodedEntry, trust: Trust): LogVerification {
   if (!log) {
     fail(
       'TLOG_KEY_VALIDITY',
-      `${label}: key validity check failed: the key of log ${e.logID} is trusted ${logs.map(dateRange).join(', ')} (${trust.source}), ` +
+      `${label}: key validity check failed: the key of log ${e.logID} is trusted ${logs.map(validityRange).join(', ')} (${trust.source}), ` +
         `not at the integrated time ${integratedTime.toISOString()}`,
     );
   }

@@ -31,6 +31,11 @@ export type LoadTrustOptions = {
 const BEGINNING_OF_TIME = new Date(0);
 const END_OF_TIME = new Date(8_640_000_000_000_000);
 
+/** A trusted log key's validity, for messages: `start .. end` (or `(no end)`). */
+export function validityRange(log: TLogAuthority): string {
+  return `${log.validFor.start.toISOString()} .. ${log.validFor.end.getTime() >= END_OF_TIME.getTime() ? '(no end)' : log.validFor.end.toISOString()}`;
+}
+
 /**
  * Trust from a Sigstore trusted_root.json (already parsed JSON). Checked against our schema (which also
  * rejects a transparency log key without `validFor.start`), then read by @sigstore/protobuf-specs and

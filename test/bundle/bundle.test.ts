@@ -57,6 +57,29 @@ describe('verifySigstoreBundle', () => {
     expect(r.envelope?.payloadType).toBe('application/vnd.in-toto+json');
   });
 
+  // A retired (say compromised) Rekor v2 log key must not prove inclusion: it must be valid at the verified
+  // signing time (the RFC 3161 time), as a v1 log key must be at the integrated time.
+  it.each([
+    ['ended in 2021', { start: '2020-01-01T00:00:00Z', end: '2021-01-01T00:00:00Z' }],
+    ['starts in 2099', { start: '2099-01-01T00:00:00Z' }],
+  ])('a Rekor v2 bundle whose log key validity %s: TLOG_KEY_VALIDITY', (_, validFor) => {
+    const name = 'rekor2-dsse-happy-path';
+    const root = readJSON(path.join(caseDir(name), 'trusted_root.json')) as {
+      tlogs: { logId: { keyId: string }; publicKey: { validFor: unknown } }[];
+    };
+    const bundle = caseBundle(name) as { verificationMaterial: { tlogEntries: { logId: { keyId: string } }[] } };
+    const logId = bundle.verificationMaterial.tlogEntries[0]!.logId.keyId;
+    const log = root.tlogs.find((t) => t.logId.keyId === logId)!;
+    log.publicKey.validFor = validFor;
+    const trust = trustFromTrustedRoot(root, 'retired v2 key');
+    expect(() => verifySigstoreBundle(bundle, trust, { where: 'b.json' })).toThrow(
+      expect.objectContaining({
+        code: 'TLOG_KEY_VALIDITY',
+        message: expect.stringMatching(/^b\.json: tlog entry \(log index \d+\): the key of log d3d3a70c.* is trusted .* not at the signing time 2026-05-13T19:23:33.000Z$/),
+      }),
+    );
+  });
+
   it('an SCT from a CT log the trust does not list: CERTIFICATE_SCT', () => {
     const bundle = readJSON(path.join(bundlesDir, 'sigstore-js__bundleV03-dsse.json'));
     const root = trustedRootJSON('production');

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OciClient } from '../../src/registry/client.ts';
@@ -77,5 +78,21 @@ run('Rekor v2 bundles found as referrers', () => {
     const r = await runCli(args);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).candidates[0]).toMatchObject({ check: 'signer', code: 'CERTIFICATE_IDENTITY' });
+  });
+
+  it('rejects a Rekor v2 bundle whose log key was retired before the signing time (TLOG_KEY_VALIDITY)', async () => {
+    const name = 'rekor2-dsse-happy-path';
+    const digest = await attach(name, 'conformance/v2-retired');
+    const root = JSON.parse(readFileSync(path.join(CASES, name, 'trusted_root.json'), 'utf8'));
+    const bundle = JSON.parse(readFileSync(path.join(CASES, name, 'bundle.sigstore.json'), 'utf8'));
+    const logId = bundle.verificationMaterial.tlogEntries[0].logId.keyId;
+    const log = root.tlogs.find((t: { logId: { keyId: string } }) => t.logId.keyId === logId);
+    log.publicKey.validFor = { start: '2020-01-01T00:00:00Z', end: '2021-01-01T00:00:00Z' };
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-v2-')), 'trusted_root.json');
+    writeFileSync(file, JSON.stringify(root));
+    const args = flags(name, 'conformance/v2-retired', digest).map((a) => (a.endsWith('trusted_root.json') ? file : a));
+    const r = await runCli(args);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(JSON.parse(r.stdout).candidates[0]).toMatchObject({ status: 'failed', check: 'log', code: 'TLOG_KEY_VALIDITY' });
   });
 });
