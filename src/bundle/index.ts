@@ -5,6 +5,7 @@ import { PolicyError, toSignedEntity, VerificationError, Verifier, type SignedEn
 import { filterTLogAuthorities } from '@sigstore/verify/dist/trust/index.js';
 import { errorMessage, GateError, type ErrorCode } from '../errors.ts';
 import { certificateErrorCode } from '../key/signer.ts';
+import { checkCodeSigningUsage } from '../key/usage.ts';
 import { validityRange, type Trust } from '../trust/index.ts';
 import { bundleSchemaError } from './schema.ts';
 
@@ -164,7 +165,7 @@ function signerOf(entity: SignedEntity, signer: Signer): BundleSigner {
 /**
  * Verifies a Sigstore bundle (v0.1-v0.3; Rekor v1 entries, and Rekor v2 hashedrekord/dsse 0.0.2 with
  * Ed25519 checkpoints and RFC 3161 timestamps) with @sigstore/bundle + @sigstore/verify: the signature, the
- * signer (certificate chain, validity and SCTs at the verified times, or a managed key from `opts.keys`), the
+ * signer (certificate chain, validity and SCTs at the verified times, code-signing usage; or a managed key from `opts.keys`), the
  * transparency log entries (SET / inclusion proof / checkpoint) and their match with the signed content.
  * Identity policy is not applied: the signer's SAN and issuer are returned for the caller to match.
  */
@@ -201,6 +202,7 @@ export function verifySigstoreBundle(bundleJSON: unknown, trust: Trust, opts: Bu
     }
   }
   if (!signer) throw toGateError(firstError, where);
+  if (entity.key.$case === 'certificate') checkCodeSigningUsage(entity.key.certificate, where);
 
   const tlogEntries = entries.map((t) => ({
     logIndex: t.logIndex,

@@ -6,6 +6,7 @@ import { describe, matches } from '../policy/matcher.ts';
 import type { Policy } from '../policy/policy.ts';
 import type { Trust } from '../trust/index.ts';
 import type { LoggedSigner } from './keys.ts';
+import { checkCodeSigningUsage } from './usage.ts';
 
 /** A signer the policy accepts. */
 export type PolicyMatch = {
@@ -77,7 +78,8 @@ export function acceptIdentity(policy: Policy, san: string | undefined, issuer: 
 /**
  * Decides whether the key or certificate an entry logged is a signer the policy trusts.
  * A certificate is judged at the entry's integrated time (never 'now'): chain to a CA of the trusted root,
- * validity, and SCTs (at least one when the trusted root lists CT logs) — all by @sigstore/verify.
+ * validity, and SCTs (at least one when the trusted root lists CT logs) — all by @sigstore/verify; then the
+ * code-signing usages of the leaf (usage.ts).
  */
 export function checkSigner(logged: LoggedSigner, integratedTime: Date, trust: Trust, policy: Policy, where: string): AcceptedSigner {
   if (logged.kind === 'key') return { ...acceptKey(policy, logged.fingerprint, where), key: logged.key };
@@ -100,6 +102,7 @@ export function checkSigner(logged: LoggedSigner, integratedTime: Date, trust: T
   if (trust.ctlogCount > 0 && result.scts.length < 1) {
     throw new GateError('CERTIFICATE_SCT', `${where}: the certificate carries no SCT, and the trusted root lists ${trust.ctlogCount} CT log(s)`);
   }
+  checkCodeSigningUsage(cert, where);
   const identity = result.signer.identity;
   return { ...acceptIdentity(policy, identity?.subjectAlternativeName, identity?.extensions?.issuer, where), key: result.signer.key };
 }

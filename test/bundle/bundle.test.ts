@@ -6,6 +6,12 @@ import { verifySigstoreBundle } from '../../src/bundle/index.ts';
 import { parseTrustedKeys } from '../../src/key/keys.ts';
 import { trustFromTrustedRoot, type Trust } from '../../src/trust/index.ts';
 import { bundlesDir, conformanceDir, corpusTrust, readJSON, trustedRootJSON } from '../corpus/corpus.ts';
+import { createTestCA, EKU_SERVER_AUTH, type LeafOptions } from '../fixtures/ca.ts';
+import { dsseV001Entry, serializeEnvelope, startTestLog } from '../fixtures/rekor-log/index.ts';
+import { generateSigner, signDsse } from '../fixtures/signers.ts';
+import { imageSubject, slsaV1Statement } from '../fixtures/statements.ts';
+import { buildTrustedRoot } from '../fixtures/trusted-root.ts';
+import type { LogEntryAnon, LogEntryResponse } from '../../src/rekor/types.ts';
 
 const prod = corpusTrust('production');
 const caseDir = (name: string): string => path.join(conformanceDir, name);
@@ -94,5 +100,61 @@ describe('verifySigstoreBundle', () => {
     ['no content', { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', verificationMaterial: { publicKey: { hint: 'x' }, tlogEntries: [] } }],
   ])('%s: BUNDLE_MALFORMED', (_, json) => {
     expect(() => verifySigstoreBundle(json, prod)).toThrow(expect.objectContaining({ code: 'BUNDLE_MALFORMED' }));
+  });
+});
+
+/** A keyless v0.3 DSSE bundle of a dsse 0.0.1 entry in the test log, signed under a test-CA leaf with `usage`. */
+async function keylessBundle(usage: Pick<LeafOptions, 'extKeyUsages' | 'keyUsages'>): Promise<{ bundle: unknown; trust: Trust }> {
+  const log = await startTestLog();
+  try {
+    const ca = await createTestCA();
+    const signer = generateSigner();
+    const leaf = await ca.issueLeaf({ publicKey: signer.publicKey, san: { uri: 'https://github.com/o/r/.github/workflows/b.yml@refs/heads/main' }, ...usage });
+    const env = signDsse(signer, slsaV1Statement({ subjects: [imageSubject('r.test/a', `sha256:${'9a'.repeat(32)}`)], builderId: 'https://b.test' }));
+    const { uuid } = log.add(dsseV001Entry({ envelope: serializeEnvelope(env), verifiers: [leaf.pem] }), {
+      integratedTime: Math.floor(leaf.notBefore.getTime() / 1000) + 30,
+    });
+    const e = Object.values(log.logEntry(uuid) as LogEntryResponse)[0] as LogEntryAnon;
+    const p = e.verification!.inclusionProof!;
+    const b64 = (h: string): string => Buffer.from(h, 'hex').toString('base64');
+    const bundle = {
+      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      verificationMaterial: {
+        certificate: { rawBytes: leaf.der.toString('base64') },
+        tlogEntries: [
+          {
+            logIndex: String(e.logIndex),
+            logId: { keyId: b64(e.logID) },
+            kindVersion: { kind: 'dsse', version: '0.0.1' },
+            integratedTime: String(e.integratedTime),
+            inclusionPromise: { signedEntryTimestamp: e.verification!.signedEntryTimestamp },
+            inclusionProof: { logIndex: String(p.logIndex), rootHash: b64(p.rootHash), treeSize: String(p.treeSize), hashes: p.hashes.map(b64), checkpoint: { envelope: p.checkpoint } },
+            canonicalizedBody: e.body,
+          },
+        ],
+        timestampVerificationData: { rfc3161Timestamps: [] },
+      },
+      dsseEnvelope: env,
+    };
+    return { bundle, trust: trustFromTrustedRoot(buildTrustedRoot({ logs: log, cas: ca }), 'test root') };
+  } finally {
+    await log.close();
+  }
+}
+
+describe('verifySigstoreBundle: the leaf certificate must be for code signing', () => {
+  it('a Fulcio-like leaf (codeSigning, digitalSignature) passes', async () => {
+    const { bundle, trust } = await keylessBundle({});
+    expect(verifySigstoreBundle(bundle, trust).signer.kind).toBe('certificate');
+  });
+
+  it.each([
+    ['only serverAuth', { extKeyUsages: [EKU_SERVER_AUTH] }],
+    ['keyEncipherment only', { keyUsages: 4 }],
+  ])('a leaf with %s: CERTIFICATE_USAGE', async (_, usage) => {
+    const { bundle, trust } = await keylessBundle(usage);
+    expect(() => verifySigstoreBundle(bundle, trust, { where: 'b.json' })).toThrow(
+      expect.objectContaining({ code: 'CERTIFICATE_USAGE', message: expect.stringMatching(/^b\.json: the certificate/) }),
+    );
   });
 });

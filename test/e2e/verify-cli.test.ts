@@ -41,6 +41,15 @@ describe('rekor-gate verify (the bundled CLI against the test log)', () => {
     expect(out.accepted.signer).toBe(IDENTITY);
   });
 
+  it('rejects a keyless signer whose certificate is not for code signing (serverAuth only): exit 1, CERTIFICATE_USAGE', async () => {
+    const d = randomDigest();
+    const k = await keylessSigner(w, { extKeyUsages: ['1.3.6.1.5.5.7.3.1'] });
+    logIntotoV001(w, provenance(d.value), { signer: k.signer, certificatePem: k.certificatePem });
+    const r = await runCli([...worldFlags(w, d.value), '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--output', 'json']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(JSON.parse(r.stdout).candidates[0]).toMatchObject({ status: 'failed', check: 'signer', code: 'CERTIFICATE_USAGE' });
+  });
+
   it('rejects an entry signed by an untrusted key (exit 1)', async () => {
     const d = randomDigest();
     logIntotoV001(w, provenance(d.value));

@@ -8,7 +8,7 @@ import { policyFromFlags } from '../../src/cli/inputs.ts';
 import type { ErrorCode } from '../../src/errors.ts';
 import type { Policy } from '../../src/policy/policy.ts';
 import type { CheckName, Verdict } from '../../src/verify/types.ts';
-import { createTestCA } from '../fixtures/ca.ts';
+import { createTestCA, EKU_ANY, EKU_CODE_SIGNING, EKU_SERVER_AUTH } from '../fixtures/ca.ts';
 import { signDsse, generateSigner } from '../fixtures/signers.ts';
 import { SLSA_PROVENANCE_V1, statementPayload } from '../fixtures/statements.ts';
 import { buildTrustedRoot } from '../fixtures/trusted-root.ts';
@@ -278,6 +278,28 @@ describe('signer check', () => {
     const v = await runPipeline(w, d.value, keylessPolicy);
     expectPassed(v, uuid);
     expect(v.accepted?.signer).toBe(IDENTITY);
+  });
+
+  // Fulcio issues code-signing certificates only; a private CA in the trusted root may issue others too.
+  it.each([
+    ['only the serverAuth extended key usage', { extKeyUsages: [EKU_SERVER_AUTH] }, /extended key usage .*1\.3\.6\.1\.5\.5\.7\.3\.1.* not code signing/],
+    ['no extended key usage extension', { extKeyUsages: null }, /no extended key usage/],
+    ['only anyExtendedKeyUsage', { extKeyUsages: [EKU_ANY] }, /not code signing/],
+    ['a key usage without digitalSignature', { keyUsages: 4 /* keyEncipherment */ }, /key usage .*digitalSignature/],
+    ['no key usage extension', { keyUsages: null }, /no key usage/],
+  ])('CERTIFICATE_USAGE: a leaf certificate with %s', async (_, usage, message) => {
+    const d = randomDigest();
+    const k = await keylessSigner(w, usage);
+    const { uuid } = logIntotoV001(w, provenance(d.value), { signer: k.signer, certificatePem: k.certificatePem });
+    const reason = expectRejected(await runPipeline(w, d.value, keylessPolicy), 'signer', 'CERTIFICATE_USAGE', uuid);
+    expect(reason).toMatch(message);
+  });
+
+  it('a leaf with code signing among other extended key usages passes (control for the rule above)', async () => {
+    const d = randomDigest();
+    const k = await keylessSigner(w, { extKeyUsages: [EKU_SERVER_AUTH, EKU_CODE_SIGNING] });
+    const { uuid } = logIntotoV001(w, provenance(d.value), { signer: k.signer, certificatePem: k.certificatePem });
+    expectPassed(await runPipeline(w, d.value, keylessPolicy), uuid);
   });
 
   it('CERTIFICATE_SCT: no SCT while the trusted root lists a CT log', async () => {
