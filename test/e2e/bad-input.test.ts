@@ -74,7 +74,19 @@ const cases: Case[] = [
   {
     name: 'an invalid identity regexp',
     args: () => [...base(), '--certificate-identity-regexp', '^https://github.com/(acme$', '--certificate-oidc-issuer', ISSUER],
-    message: /\[USAGE\]: --certificate-identity-regexp "\^https:\/\/github\.com\/\(acme\$" is not a valid regular expression/,
+    message: /\[USAGE\]: --certificate-identity-regexp "\^https:\/\/github\.com\/\(acme\$" is not a valid RE2 \(Go\) regular expression/,
+    writesResults: true,
+  },
+  {
+    name: 'an identity regexp with a backreference (JavaScript has them, Go RE2 does not)',
+    args: () => [...base(), '--certificate-identity-regexp', '^https://(github)\\.com/\\1', '--certificate-oidc-issuer', ISSUER],
+    message: /\[USAGE\]: --certificate-identity-regexp .* is not a valid RE2 \(Go\) regular expression: error parsing regexp: invalid escape sequence: `\\1`/,
+    writesResults: true,
+  },
+  {
+    name: 'an issuer regexp with a lookahead',
+    args: () => [...base(), '--certificate-identity', IDENTITY, '--certificate-oidc-issuer-regexp', '^(?=https://token)'],
+    message: /\[USAGE\]: --certificate-oidc-issuer-regexp .* invalid or unsupported Perl syntax: `\(\?=`/,
     writesResults: true,
   },
   {

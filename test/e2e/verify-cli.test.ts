@@ -50,6 +50,30 @@ describe('rekor-gate verify (the bundled CLI against the test log)', () => {
     expect(JSON.parse(r.stdout).candidates[0]).toMatchObject({ status: 'failed', check: 'signer', code: 'CERTIFICATE_USAGE' });
   });
 
+  it('reads --certificate-identity-regexp as Go RE2: \\z ends the text (JavaScript would read a literal z)', async () => {
+    const d = randomDigest();
+    const evil = `${IDENTITY}z-evil`;
+    const good = await keylessSigner(w);
+    const bad = await keylessSigner(w, { identity: evil });
+    const ok = logIntotoV001(w, provenance(d.value), { signer: good.signer, certificatePem: good.certificatePem });
+    const no = logIntotoV001(w, provenance(d.value), { signer: bad.signer, certificatePem: bad.certificatePem });
+    const re = '^https://github\\.com/acme/app/\\.github/workflows/build\\.yml@refs/heads/main\\z';
+    const r = await runCli([...worldFlags(w, d.value), '--certificate-identity-regexp', re, '--certificate-oidc-issuer', ISSUER, '--output', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.accepted.uuid).toBe(ok.uuid);
+    expect(out.candidates.find((c: { uuid: string }) => c.uuid === no.uuid)).toMatchObject({ code: 'CERTIFICATE_IDENTITY' });
+  });
+
+  it('a backtracking-prone identity regexp against a long SAN does not hang the gate (linear-time RE2)', async () => {
+    const d = randomDigest();
+    const k = await keylessSigner(w, { identity: `https://x.test/${'a'.repeat(5000)}!` });
+    logIntotoV001(w, provenance(d.value), { signer: k.signer, certificatePem: k.certificatePem });
+    const r = await runCli([...worldFlags(w, d.value), '--certificate-identity-regexp', '^https://x\\.test/(a+)+$', '--certificate-oidc-issuer', ISSUER, '--output', 'json'], { timeoutMs: 30_000 });
+    expect(r.code, r.stderr).toBe(1);
+    expect(JSON.parse(r.stdout).candidates[0]).toMatchObject({ check: 'signer', code: 'CERTIFICATE_IDENTITY' });
+  });
+
   it('rejects an entry signed by an untrusted key (exit 1)', async () => {
     const d = randomDigest();
     logIntotoV001(w, provenance(d.value));

@@ -142,6 +142,15 @@ describe('loadPolicyFile: valid files', () => {
       expect(p.maxAgeSeconds).toBe(seconds);
     }
   });
+  it('reads identityRegexp and issuerRegexp as Go RE2 (\\z ends the text)', () => {
+    const main = 'https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main';
+    const text = `${HEADER}spec:\n  signers:\n    - keyless:\n        identityRegexp: ^https://github\\.com/acme/app/.*@refs/heads/main\\z\n        issuerRegexp: (?i)^HTTPS://token\\.actions\\.githubusercontent\\.com$\n`;
+    const [k] = loadPolicyFile(write('re2.yaml', text)).keyless;
+    expect(matches(k!.identity, main)).toBe(true);
+    expect(matches(k!.identity, `${main}z-evil`)).toBe(false);
+    expect(matches(k!.issuer, GITHUB)).toBe(true);
+  });
+
   it('loads the example in docs/policy.md', () => {
     const doc = readFileSync(path.join(REPO, 'docs', 'policy.md'), 'utf8');
     const example = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
@@ -203,7 +212,13 @@ describe('loadPolicyFile: every invalid file is BAD_POLICY with the path and the
       file: 'bad-regexp.yaml',
       name: 'an invalid regexp',
       text: () => `${HEADER}spec:\n  signers:\n    - keyless:\n        identity: x\n        issuerRegexp: "^https://(a|b$"\n`,
-      expected: /^bad-regexp\.yaml:7:9: \/spec\/signers\/0\/keyless\/issuerRegexp: issuerRegexp "\^https:\/\/\(a\|b\$" is not a valid regular expression/,
+      expected: /^bad-regexp\.yaml:7:9: \/spec\/signers\/0\/keyless\/issuerRegexp: issuerRegexp "\^https:\/\/\(a\|b\$" is not a valid RE2 \(Go\) regular expression/,
+    },
+    {
+      file: 'bad-lookahead.yaml',
+      name: 'a lookahead (JavaScript has it, RE2 does not)',
+      text: () => `${HEADER}spec:\n  signers:\n    - keyless:\n        identityRegexp: '^(?!https://evil)'\n        issuer: y\n`,
+      expected: /^bad-lookahead\.yaml:6:9: \/spec\/signers\/0\/keyless\/identityRegexp: identityRegexp "\^\(\?!https:\/\/evil\)" is not a valid RE2 \(Go\) regular expression: error parsing regexp: invalid or unsupported Perl syntax: `\(\?!`/,
     },
     {
       file: 'bad-pem.yaml',

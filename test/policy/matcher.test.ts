@@ -37,3 +37,61 @@ describe('anchoring', () => {
     for (const s of anchored) expect(isUnanchored(regexp(s, 'f')), s).toBe(false);
   });
 });
+
+/** Identity regexps are written for Go (cosign, Kyverno, policy-controller): matched with RE2 semantics. */
+describe('regexps are Go RE2, matched in linear time', () => {
+  const main = 'https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main';
+
+  it('\\z is the end of the text, as in Go (JavaScript would read a literal z)', () => {
+    const m = regexp('^https://github\\.com/acme/app/.*@refs/heads/main\\z', 'f');
+    expect(matches(m, main)).toBe(true);
+    expect(matches(m, `${main}z-evil`)).toBe(false);
+    expect(matches(m, `${main}-evil`)).toBe(false);
+    expect(isUnanchored(m)).toBe(false);
+    expect(isUnanchored(regexp('\\A^?https://x\\z', 'f'))).toBe(false);
+  });
+
+  it('$ without (?m) is the end of the text only, as in Go', () => {
+    expect(matches(regexp('^main$', 'f'), 'main\n')).toBe(false);
+  });
+
+  it('Go syntax JavaScript lacks: (?i), (?P<name>), [[:alpha:]], \\x{41}', () => {
+    expect(matches(regexp('(?i)^HTTPS://GITHUB\\.COM/', 'f'), main)).toBe(true);
+    expect(matches(regexp('^(?P<scheme>https)://', 'f'), main)).toBe(true);
+    expect(matches(regexp('^[[:alpha:]]+://', 'f'), main)).toBe(true);
+    expect(matches(regexp('^\\x{68}ttps', 'f'), main)).toBe(true);
+  });
+
+  it('matches unanchored, as cosign (regexp.MatchString)', () => {
+    expect(matches(regexp('acme/app/', 'f'), main)).toBe(true);
+    expect(matches(regexp('acme/other/', 'f'), main)).toBe(false);
+  });
+
+  it('a catastrophic-backtracking pattern against a long SAN answers at once (linear time)', () => {
+    const m = regexp('^(a+)+$', 'f');
+    // A backtracking engine would take about 2^40 steps here; RE2 is linear in the input.
+    expect(matches(m, `${'a'.repeat(40)}!`)).toBe(false);
+    expect(matches(m, `${'a'.repeat(100_000)}!`)).toBe(false);
+    expect(matches(m, 'a'.repeat(100_000))).toBe(true);
+  });
+
+  it.each([
+    ['a backreference', '^(a)\\1$', /invalid escape sequence: `\\1`/],
+    ['a lookahead', '^a(?=b)', /invalid or unsupported Perl syntax: `\(\?=`/],
+    ['a negative lookahead', '^(?!evil)', /invalid or unsupported Perl syntax: `\(\?!`/],
+    ['a lookbehind', '(?<=a)b', /invalid named capture/],
+    ['\\Z (not Go)', 'main\\Z', /invalid escape sequence: `\\Z`/],
+    ['a possessive quantifier', 'a++', /invalid nested repetition operator: `\+\+`/],
+  ])('%s is a usage error naming the construct (RE2 rejects it)', (_, source, construct) => {
+    try {
+      regexp(source, '--certificate-identity-regexp');
+      expect.unreachable();
+    } catch (err) {
+      expect((err as GateError).code).toBe('USAGE');
+      expect((err as Error).message).toContain('--certificate-identity-regexp');
+      expect((err as Error).message).toMatch(construct);
+      expect((err as Error).message).toMatch(/RE2/);
+    }
+  });
+});
+
