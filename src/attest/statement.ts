@@ -1,6 +1,7 @@
 import type { ImageDigest } from '../digest.ts';
 import { GateError } from '../errors.ts';
 import { schemaError } from './schemas.ts';
+import { capped } from '../text.ts';
 
 export type Statement = {
   _type: string;
@@ -29,7 +30,7 @@ export function hasSubject(statement: Statement, digest: ImageDigest): boolean {
 export function checkSubject(statement: Statement, digest: ImageDigest, where: string): void {
   if (!hasSubject(statement, digest)) {
     const seen = statement.subject
-      .map((s) => Object.entries(s.digest).map(([a, v]) => `${a}:${v}`).join(','))
+      .map((s) => capped(Object.entries(s.digest).map(([a, v]) => `${a}:${v}`).join(',')))
       .slice(0, 3)
       .join(' ');
     throw new GateError(
@@ -43,7 +44,7 @@ export function checkPredicateType(statement: Statement, allowed: readonly strin
   if (allowed.length > 0 && !allowed.includes(statement.predicateType)) {
     throw new GateError(
       'PREDICATE_TYPE',
-      `${where}: predicate type ${statement.predicateType} is not one of the allowed ${allowed.join(', ')}`,
+      `${where}: predicate type ${capped(statement.predicateType)} is not one of the allowed ${allowed.join(', ')}`,
     );
   }
 }

@@ -8,6 +8,7 @@ import { certificateErrorCode } from '../key/signer.ts';
 import { checkCodeSigningUsage } from '../key/usage.ts';
 import { validityRange, type Trust } from '../trust/index.ts';
 import { bundleSchemaError } from './schema.ts';
+import { capped } from '../text.ts';
 
 /** Who signed the bundle, as @sigstore/verify established it (identity policy is the caller's). */
 export type BundleSigner =
@@ -83,10 +84,11 @@ function codeFor(err: VerificationError | PolicyError, detail: string): ErrorCod
 function toGateError(err: unknown, where: string): GateError {
   if (err instanceof GateError) return err;
   if (err instanceof VerificationError || err instanceof PolicyError) {
-    const detail = err.cause ? `${err.message}: ${errorMessage(err.cause)}` : err.message;
+    // The library's messages may quote the bundle.
+    const detail = capped(err.cause ? `${err.message}: ${errorMessage(err.cause)}` : err.message, 1024);
     return new GateError(codeFor(err, detail), `${where}: ${err.code} ${detail}`, { cause: err });
   }
-  return new GateError('NOT_VERIFIED', `${where}: verification failed: ${errorMessage(err)}`, { cause: err });
+  return new GateError('NOT_VERIFIED', `${where}: verification failed: ${capped(errorMessage(err), 1024)}`, { cause: err });
 }
 
 /** A Sigstore bundle v0.1-v0.3 from JSON: our schema, then @sigstore/bundle's own checks (BUNDLE_MALFORMED). */
@@ -97,7 +99,7 @@ export function parseBundle(json: unknown, where: string): Bundle {
     return bundleFromJSON(json);
   } catch (err) {
     const fields = err instanceof ValidationError && err.fields ? ` (${err.fields.join(', ')})` : '';
-    throw new GateError('BUNDLE_MALFORMED', `${where}: ${errorMessage(err)}${fields}`, { cause: err });
+    throw new GateError('BUNDLE_MALFORMED', `${where}: ${capped(`${errorMessage(err)}${fields}`, 1024)}`, { cause: err });
   }
 }
 
@@ -182,7 +184,7 @@ export function verifySigstoreBundle(bundleJSON: unknown, trust: Trust, opts: Bu
   try {
     entity = toSignedEntity(bundle, opts.artifact ? Buffer.from(opts.artifact) : undefined);
   } catch (err) {
-    throw new GateError('BUNDLE_MALFORMED', `${where}: ${errorMessage(err)}`, { cause: err });
+    throw new GateError('BUNDLE_MALFORMED', `${where}: ${capped(errorMessage(err), 1024)}`, { cause: err });
   }
 
   const options = { ctlogThreshold: trust.ctlogCount > 0 ? 1 : 0, tlogThreshold: 1 };

@@ -3,9 +3,10 @@ import { describeEntry, renderDescriptions, type EntryDescription } from '../ins
 import { parseLogIndex } from './entry-url.ts';
 import type { GetArgs, SearchArgs } from './main.ts';
 import { openLog, reportError } from './session.ts';
+import { jsonText } from '../text.ts';
 
 function print(list: EntryDescription[], output: 'text' | 'json'): void {
-  process.stdout.write(output === 'json' ? `${JSON.stringify(list)}\n` : renderDescriptions(list));
+  process.stdout.write(output === 'json' ? `${jsonText(list)}\n` : renderDescriptions(list));
 }
 
 /** `rekor-gate search`: every entry indexed under the digest, each with its log-level verification. */

@@ -12,7 +12,7 @@ import { parseEntryUrl, parseLogIndex } from './entry-url.ts';
 import { policyFromFlags, resolveDirFlags } from './inputs.ts';
 import type { VerifyArgs } from './main.ts';
 import { openLog, reportError, seconds, type LogSession } from './session.ts';
-import { printable } from '../text.ts';
+import { jsonText, printable } from '../text.ts';
 import { VERSION } from './version.ts';
 
 const stderr = (line: string): void => {
@@ -136,7 +136,7 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
       }
     }
     if (args.output === 'json') {
-      process.stdout.write(`${JSON.stringify({ tool: 'rekor-gate', version: VERSION, verified: false, error: { code: tag, message: errorMessage(err) } })}\n`);
+      process.stdout.write(`${jsonText({ tool: 'rekor-gate', version: VERSION, verified: false, error: { code: tag, message: errorMessage(err) } })}\n`);
     }
     // Audit mode turns "not verified" and "could not reach" into success (VERIFIED=false); bad input still fails.
     if (!args.failOnUnverified && exitCodeFor(err) !== 2) return 0;

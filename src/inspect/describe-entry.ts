@@ -6,6 +6,7 @@ import { verifyInLog } from '../rekor/log-verify.ts';
 import type { LogEntryAnon } from '../rekor/types.ts';
 import type { Trust } from '../trust/index.ts';
 import { parseStatement } from '../attest/statement.ts';
+import { capped, printable } from '../text.ts';
 
 /** What `rekor-gate search` and `get` print for an entry: what it is, and whether the log vouches for it. */
 export type EntryDescription = {
@@ -21,6 +22,8 @@ export type EntryDescription = {
   readonly attestation: 'in the log' | 'not in the log';
   readonly url: string;
 };
+
+const MAX_SUBJECTS = 16;
 
 const b64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8');
 
@@ -38,7 +41,7 @@ function signerLabel(pem: string, where: string): string {
     const s = parseLoggedSigner(pem, where);
     if (s.kind === 'key') return `key sha256:${s.fingerprint}`;
     const cert = X509Certificate.parse(Buffer.from(s.der));
-    return `certificate ${cert.subjectAltName ?? '(no SAN)'}`;
+    return `certificate ${cert.subjectAltName === undefined ? '(no SAN)' : capped(cert.subjectAltName)}`;
   } catch {
     return '(unreadable)';
   }
@@ -58,29 +61,30 @@ export function describeEntry(uuid: string, raw: LogEntryAnon, trust: Trust, url
   try {
     e = decodeEntry(uuid, raw);
   } catch (err) {
-    return { ...base, log: `not checked: ${errorMessage(err)}`, attestation: 'not in the log' };
+    return { ...base, log: `not checked: ${capped(errorMessage(err), 1024)}`, attestation: 'not in the log' };
   }
   let log: string;
   try {
     const v = verifyInLog(e, trust);
     log = `verified (${v.evidence})`;
   } catch (err) {
-    log = `FAILED [${err instanceof GateError ? err.code : 'ERROR'}] ${errorMessage(err)}`;
+    log = `FAILED [${err instanceof GateError ? err.code : 'ERROR'}] ${capped(errorMessage(err), 1024)}`;
   }
   let predicateType: string | undefined;
   let subjects: string[] = [];
   if (e.attestation) {
     try {
       const st = parseStatement(e.attestation, uuid);
-      predicateType = st.predicateType;
-      subjects = st.subject.map((s) => `${s.name ?? ''}@${Object.entries(s.digest).map(([a, v]) => `${a}:${v}`).join(',')}`);
+      predicateType = capped(st.predicateType);
+      subjects = st.subject.slice(0, MAX_SUBJECTS).map((s) => capped(`${s.name ?? ''}@${Object.entries(s.digest).map(([a, v]) => `${a}:${v}`).join(',')}`));
+      if (st.subject.length > MAX_SUBJECTS) subjects.push(`(and ${st.subject.length - MAX_SUBJECTS} more)`);
     } catch {
       // not a statement: nothing more to show
     }
   }
   return {
     ...base,
-    kind: `${e.kind} ${e.apiVersion}`,
+    kind: capped(`${e.kind} ${e.apiVersion}`),
     log,
     signers: verifierTexts(e).map((p) => signerLabel(p, uuid)),
     ...(predicateType ? { predicateType } : {}),
@@ -89,6 +93,7 @@ export function describeEntry(uuid: string, raw: LogEntryAnon, trust: Trust, url
   };
 }
 
+/** Text for the terminal: every line printable (describeEntry already capped what the log sent). */
 export function renderDescriptions(list: readonly EntryDescription[]): string {
   if (list.length === 0) return 'no entries\n';
   return `${list
@@ -102,7 +107,9 @@ export function renderDescriptions(list: readonly EntryDescription[]): string {
         `  predicate:   ${d.predicateType ?? '-'} (attestation ${d.attestation})`,
         `  subjects:    ${d.subjects.join(' ') || '-'}`,
         `  url:         ${d.url}`,
-      ].join('\n'),
+      ]
+        .map(printable)
+        .join('\n'),
     )
     .join('\n\n')}\n`;
 }

@@ -7,6 +7,7 @@ import type { Policy } from '../policy/policy.ts';
 import type { Trust } from '../trust/index.ts';
 import type { LoggedSigner } from './keys.ts';
 import { checkCodeSigningUsage } from './usage.ts';
+import { capped } from '../text.ts';
 
 /** A signer the policy accepts. */
 export type PolicyMatch = {
@@ -26,7 +27,7 @@ export type AcceptedSigner = PolicyMatch & {
 /** A library error's message with its cause's (@sigstore/verify keeps the real reason of a chain failure there). */
 export function withCause(err: unknown): string {
   const cause = err instanceof Error && err.cause !== undefined ? `: ${errorMessage(err.cause)}` : '';
-  return `${errorMessage(err)}${cause}`;
+  return capped(`${errorMessage(err)}${cause}`, 1024);
 }
 
 /** Sorts a @sigstore/verify certificate failure: SCT, validity at the time judged, or the chain. */
@@ -62,17 +63,17 @@ export function acceptIdentity(policy: Policy, san: string | undefined, issuer: 
   if (byIdentity.length === 0) {
     throw new GateError(
       'CERTIFICATE_IDENTITY',
-      `${where}: certificate identity "${san ?? '(none)'}" does not match ${policy.keyless.map((s) => describe(s.identity)).join(' or ')}`,
+      `${where}: certificate identity "${san === undefined ? '(none)' : capped(san)}" does not match ${policy.keyless.map((s) => describe(s.identity)).join(' or ')}`,
     );
   }
   const both = byIdentity.find((s) => matches(s.issuer, issuer));
   if (!both) {
     throw new GateError(
       'CERTIFICATE_ISSUER',
-      `${where}: certificate OIDC issuer "${issuer ?? '(none)'}" does not match ${byIdentity.map((s) => describe(s.issuer)).join(' or ')} for identity "${san}"`,
+      `${where}: certificate OIDC issuer "${issuer === undefined ? '(none)' : capped(issuer)}" does not match ${byIdentity.map((s) => describe(s.issuer)).join(' or ')} for identity "${capped(san ?? '')}"`,
     );
   }
-  return { label: san as string, kind: 'keyless', ...(issuer ? { issuer } : {}), policySigner: `keyless:${policy.keyless.indexOf(both)}` };
+  return { label: capped(san as string), kind: 'keyless', ...(issuer ? { issuer: capped(issuer) } : {}), policySigner: `keyless:${policy.keyless.indexOf(both)}` };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { X509Certificate } from '@sigstore/core';
 import { GateError, errorMessage } from '../errors.ts';
+import { capped } from '../text.ts';
 
 const OID_EXT_KEY_USAGE = '2.5.29.37';
 /** id-kp-codeSigning (RFC 5280 4.2.1.12): what Fulcio certificates carry. */
@@ -29,7 +30,7 @@ export function checkCodeSigningUsage(cert: X509Certificate, where: string): voi
     ekus = extendedKeyUsages(cert);
     digitalSignature = cert.extKeyUsage?.digitalSignature; // @sigstore/core's name for the key usage extension
   } catch (err) {
-    throw new GateError('CERTIFICATE_USAGE', `${where}: the certificate's key usage extensions do not parse: ${errorMessage(err)}`);
+    throw new GateError('CERTIFICATE_USAGE', `${where}: the certificate's key usage extensions do not parse: ${capped(errorMessage(err))}`);
   }
   if (ekus === undefined) {
     throw new GateError('CERTIFICATE_USAGE', `${where}: the certificate has no extended key usage extension; a signer's certificate must list code signing (${EKU_CODE_SIGNING})`);
@@ -37,7 +38,7 @@ export function checkCodeSigningUsage(cert: X509Certificate, where: string): voi
   if (!ekus.includes(EKU_CODE_SIGNING)) {
     throw new GateError(
       'CERTIFICATE_USAGE',
-      `${where}: the certificate's extended key usage is ${ekus.join(', ') || '(empty)'}, not code signing (${EKU_CODE_SIGNING})`,
+      `${where}: the certificate's extended key usage is ${capped(ekus.join(', ')) || '(empty)'}, not code signing (${EKU_CODE_SIGNING})`,
     );
   }
   if (digitalSignature === undefined) {

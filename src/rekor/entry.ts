@@ -2,6 +2,7 @@ import { crypto } from '@sigstore/core';
 import { GateError } from '../errors.ts';
 import { hasBodySchema, validateBody, validateBodyShape, validateLogEntryAnon } from './schemas.ts';
 import type { InclusionProofJSON, LogEntryAnon } from './types.ts';
+import { capped } from '../text.ts';
 
 /** A Rekor v1 API entry whose encoding, entry ID and body shape have been checked (not yet its log proofs). */
 export type DecodedEntry = {
@@ -110,7 +111,7 @@ export function decodeEntry(uuid: string, raw: LogEntryAnon): DecodedEntry {
     supported,
     ...(supported
       ? {}
-      : { unsupportedReason: `kind ${kind} ${apiVersion} is not one rekor-gate reads (intoto 0.0.1/0.0.2, dsse 0.0.1, hashedrekord 0.0.1)` }),
+      : { unsupportedReason: `kind ${capped(`${kind} ${apiVersion}`)} is not one rekor-gate reads (intoto 0.0.1/0.0.2, dsse 0.0.1, hashedrekord 0.0.1)` }),
     ...(raw.attestation?.data !== undefined ? { attestation: Buffer.from(raw.attestation.data, 'base64') } : {}),
     ...(v?.signedEntryTimestamp ? { signedEntryTimestamp: Buffer.from(v.signedEntryTimestamp, 'base64') } : {}),
     ...(v?.inclusionProof ? { inclusionProof: v.inclusionProof } : {}),

@@ -1,4 +1,4 @@
-import { printable } from '../text.ts';
+import { jsonText, printable } from '../text.ts';
 import type { CandidateOutcome, Verdict } from '../verify/types.ts';
 
 function when(t: number | undefined): string {
@@ -41,5 +41,5 @@ function renderLines(v: Verdict): string[] {
 }
 
 export function renderJson(v: Verdict, version: string): string {
-  return `${JSON.stringify({ tool: 'rekor-gate', version, ...v })}\n`;
+  return `${jsonText({ tool: 'rekor-gate', version, ...v })}\n`;
 }

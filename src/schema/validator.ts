@@ -1,10 +1,12 @@
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import ajvFormats from 'ajv-formats';
+import { capped } from '../text.ts';
 
 /** The first ajv error as "<path> <message>", the path prefixed with `at` (the instance's own location). */
 export function firstAjvError(errors: readonly ErrorObject[] | null | undefined, at = ''): string {
   const e = errors?.[0];
-  return `${`${at}${e?.instancePath ?? ''}` || '/'} ${e?.message ?? 'is invalid'}`;
+  // The path names the data's own keys, which may come from a peer.
+  return `${capped(`${at}${e?.instancePath ?? ''}`) || '/'} ${e?.message ?? 'is invalid'}`;
 }
 
 /**

@@ -102,7 +102,7 @@ export function resultValues(v: Verdict | { error: string; imageDigest?: string 
     REKOR_LOG_INDEX: a?.logIndex !== undefined ? String(a.logIndex) : '',
     REKOR_INTEGRATED_TIME: a?.integratedTime !== undefined ? String(a.integratedTime) : '',
     REKOR_LOG_URL: safeValue(a?.entryUrl ?? '', cap(512)),
-    PREDICATE_TYPE: safeValue(a?.predicateType ?? '', cap(256)),
+    PREDICATE_TYPE: safeValue(a?.predicateType ?? '', cap(512)),
     SIGNER: safeValue(a?.signer ?? '', cap(512)),
     BUILDER_ID: safeValue(a?.builderId ?? '', cap(512)),
   });

@@ -1,11 +1,11 @@
 import { IN_TOTO_PAYLOAD_TYPE } from '../attest/envelope.ts';
-import { builderId } from '../attest/statement.ts';
 import { verifySigstoreBundle } from '../bundle/index.ts';
 import { GateError } from '../errors.ts';
 import { fingerprint } from '../key/keys.ts';
 import { acceptIdentity, acceptKey } from '../key/signer.ts';
-import { checkStatement, failedOutcome, step, type CheckContext } from './steps.ts';
+import { checkStatement, failedOutcome, shownFields, step, type CheckContext } from './steps.ts';
 import type { Candidate, CandidateOutcome } from './types.ts';
+import { capped } from '../text.ts';
 
 /**
  * A Sigstore bundle that only @sigstore/verify can judge whole (a Rekor v2 entry: hashedrekord or dsse 0.0.2,
@@ -37,7 +37,7 @@ function judge(c: Candidate, bundleJson: unknown, ctx: CheckContext, where: stri
     const env = v.envelope;
     if (!env) throw new GateError('STATEMENT_MALFORMED', `${where}: the bundle holds a message signature, not an attestation`);
     if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
-      throw new GateError('STATEMENT_MALFORMED', `${where}: payload type ${env.payloadType} is not ${IN_TOTO_PAYLOAD_TYPE}`);
+      throw new GateError('STATEMENT_MALFORMED', `${where}: payload type ${capped(env.payloadType)} is not ${IN_TOTO_PAYLOAD_TYPE}`);
     }
     return checkStatement(Buffer.from(env.payload), integratedTime ?? 0, ctx, where);
   });
@@ -50,10 +50,8 @@ function judge(c: Candidate, bundleJson: unknown, ctx: CheckContext, where: stri
     ...base,
     status: 'passed',
     entryUrl: '',
-    predicateType: statement.predicateType,
-    signer: signer.label,
+    ...shownFields(statement, signer.label),
     policySigner: signer.policySigner,
-    builderId: builderId(statement),
     attestationFrom: 'registry',
   };
 }

@@ -1,6 +1,5 @@
 import { X509Certificate, crypto as sigcrypto } from '@sigstore/core';
 import { IN_TOTO_PAYLOAD_TYPE } from '../attest/envelope.ts';
-import { builderId } from '../attest/statement.ts';
 import { GateError } from '../errors.ts';
 import type { LoggedSigner } from '../key/keys.ts';
 import { checkSigner, type AcceptedSigner } from '../key/signer.ts';
@@ -9,8 +8,9 @@ import { verifyInLog } from '../rekor/log-verify.ts';
 import { bindAttestation, verifyDsseSignature, type BoundAttestation, type RegistryEnvelope } from './attestation.ts';
 import type { SupportedBody } from './bodies.ts';
 import { checkBundleCandidate } from './check-bundle.ts';
-import { CheckFailure, checkStatement, failedOutcome, step, type CheckContext } from './steps.ts';
+import { CheckFailure, checkStatement, failedOutcome, shownFields, step, type CheckContext } from './steps.ts';
 import type { Candidate, CandidateOutcome } from './types.ts';
+import { capped } from '../text.ts';
 
 export type { CheckContext } from './steps.ts';
 
@@ -40,7 +40,7 @@ export function checkCandidate(c: Candidate, ctx: CheckContext): CandidateOutcom
     if (c.bundleJson !== undefined) return checkBundleCandidate(c, c.bundleJson, ctx);
     if (c.lookupError) throw new CheckFailure('log', c.lookupError);
     const entry = step('entry', () => decodeEntry(c.uuid, c.entry));
-    kind = `${entry.kind} ${entry.apiVersion}`;
+    kind = capped(`${entry.kind} ${entry.apiVersion}`);
     if (!entry.supported || !ATTESTATION_KINDS.has(kind)) {
       const reason = entry.unsupportedReason ?? `kind ${kind} carries no attestation (supported: ${[...ATTESTATION_KINDS].join(', ')})`;
       return { ...base, kind, status: 'skipped', check: 'entry', code: 'ENTRY_UNSUPPORTED_KIND', reason: `${where}: ${reason}` };
@@ -76,7 +76,7 @@ export function checkCandidate(c: Candidate, ctx: CheckContext): CandidateOutcom
     });
     const statement = step('statement', () => {
       if (bound.payloadType !== undefined && bound.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
-        throw new GateError('STATEMENT_MALFORMED', `${where}: payload type ${bound.payloadType} is not ${IN_TOTO_PAYLOAD_TYPE}`);
+        throw new GateError('STATEMENT_MALFORMED', `${where}: payload type ${capped(bound.payloadType)} is not ${IN_TOTO_PAYLOAD_TYPE}`);
       }
       return checkStatement(bound.payload, entry.integratedTime, ctx, where);
     });
@@ -98,10 +98,8 @@ export function checkCandidate(c: Candidate, ctx: CheckContext): CandidateOutcom
       ...base,
       kind,
       status: 'passed',
-      predicateType: statement.predicateType,
-      signer: signer.label,
+      ...shownFields(statement, signer.label),
       policySigner: signer.policySigner,
-      builderId: builderId(statement),
       attestationFrom: bound.from,
     };
   } catch (err) {

@@ -4,6 +4,7 @@ import { GateError, errorMessage } from '../errors.ts';
 import type { Policy } from '../policy/policy.ts';
 import type { Trust } from '../trust/index.ts';
 import type { CandidateOutcome, CheckName } from './types.ts';
+import { capped } from '../text.ts';
 
 export type CheckContext = {
   readonly digest: ImageDigest;
@@ -32,12 +33,21 @@ export function step<T>(check: CheckName, fn: () => T): T {
   }
 }
 
+/** What a passing outcome shows of its statement and signer: peers' strings, capped. */
+export function shownFields(st: Statement, signerLabel: string): { predicateType: string; signer: string; builderId?: string } {
+  const id = builderId(st);
+  return { predicateType: capped(st.predicateType), signer: capped(signerLabel), ...(id !== undefined ? { builderId: capped(id) } : {}) };
+}
+
+/** A candidate's reason is ours, quoting peers' strings capped: at most this long all told. */
+export const MAX_REASON = 1024;
+
 /** The outcome of a candidate whose checks threw. */
 export function failedOutcome(base: Omit<CandidateOutcome, 'status'>, err: unknown): CandidateOutcome {
   const check = err instanceof CheckFailure ? err.check : 'entry';
   const cause = err instanceof CheckFailure ? err.inner : err;
   const code = cause instanceof GateError ? cause.code : 'INTERNAL';
-  return { ...base, status: 'failed', check, code, reason: errorMessage(cause) };
+  return { ...base, status: 'failed', check, code, reason: capped(errorMessage(cause), MAX_REASON) };
 }
 
 /**
@@ -52,12 +62,12 @@ export function checkStatement(payload: Buffer, integratedTime: number, ctx: Che
   if (policy.builderIds && policy.builderIds.length > 0) {
     const id = builderId(st);
     if (!id || !policy.builderIds.includes(id)) {
-      throw new GateError('POLICY', `${where}: builder ID ${id ?? '(none)'} is not one of the allowed ${policy.builderIds.join(', ')}`);
+      throw new GateError('POLICY', `${where}: builder ID ${id === undefined ? '(none)' : capped(id)} is not one of the allowed ${policy.builderIds.join(', ')}`);
     }
   }
   if (policy.predicateSchema) {
     const err = policy.predicateSchema(st.predicate ?? {});
-    if (err) throw new GateError('POLICY', `${where}: the predicate does not satisfy the policy's predicateSchema: ${err}`);
+    if (err) throw new GateError('POLICY', `${where}: the predicate does not satisfy the policy's predicateSchema: ${capped(err, 1024)}`);
   }
   const max = policy.maxAgeSeconds;
   if (max !== undefined && ctx.now - integratedTime > max) {
