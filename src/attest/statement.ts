@@ -62,3 +62,36 @@ function stringAt(obj: unknown, path: readonly string[]): string | undefined {
 export function builderId(statement: Statement): string | undefined {
   return stringAt(statement.predicate, ['runDetails', 'builder', 'id']) ?? stringAt(statement.predicate, ['builder', 'id']);
 }
+
+/** SLSA verification summary attestations (VSA) v1 and v0.2. */
+export const VSA_PREDICATE_TYPES: readonly string[] = ['https://slsa.dev/verification_summary/v1', 'https://slsa.dev/verification_summary/v0.2'];
+
+/** What a policy that asks for VSAs explicitly names: the policy the summary must have been made under. */
+export type VsaAcceptance = { readonly policyUri: string };
+
+/**
+ * A VSA records another verifier's decision, not how the image was built: it is never evidence by itself
+ * (VSA_NOT_EVIDENCE), whatever its result and whoever signed it, so that a gate's own FAILED summary, logged with
+ * --vsa-upload, never passes a later gate. Only a policy that asks for VSAs explicitly (`accept`) takes one, and
+ * then only with verificationResult PASSED, for the policy it names and for this image as its resource.
+ */
+export function checkVsa(statement: Statement, digest: ImageDigest, accept: VsaAcceptance | undefined, where: string): void {
+  if (!VSA_PREDICATE_TYPES.includes(statement.predicateType)) return;
+  const p = statement.predicate;
+  const result = stringAt(p, ['verificationResult']) ?? stringAt(p, ['verification_result']);
+  const policyUri = stringAt(p, ['policy', 'uri']);
+  const resource = stringAt(p, ['resourceUri']) ?? stringAt(p, ['resource_uri']);
+  const what = `${where}: the statement is a verification summary (${capped(statement.predicateType)}, verificationResult ${capped(result ?? '(none)')}, policy ${capped(policyUri ?? '(none)')})`;
+  if (!accept) {
+    throw new GateError(
+      'VSA_NOT_EVIDENCE',
+      `${what}: another verifier's decision is not evidence of how the image was built, so it never counts as the image's attestation`,
+    );
+  }
+  if (result !== 'PASSED') throw new GateError('VSA_NOT_EVIDENCE', `${what}: only a PASSED summary is accepted`);
+  if (policyUri !== accept.policyUri) throw new GateError('VSA_NOT_EVIDENCE', `${what}: not made under the policy ${accept.policyUri}`);
+  if (!resource?.includes(digest.hex)) {
+    throw new GateError('VSA_NOT_EVIDENCE', `${what}: its resource ${capped(resource ?? '(none)')} is not ${digest.value}`);
+  }
+}
+

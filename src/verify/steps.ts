@@ -1,4 +1,4 @@
-import { builderId, checkPredicateType, checkSubject, parseStatement, type Statement } from '../attest/statement.ts';
+import { builderId, checkPredicateType, checkSubject, checkVsa, parseStatement, type Statement } from '../attest/statement.ts';
 import type { ImageDigest } from '../digest.ts';
 import { GateError, errorMessage } from '../errors.ts';
 import type { Policy } from '../policy/policy.ts';
@@ -52,12 +52,14 @@ export function failedOutcome(base: Omit<CandidateOutcome, 'status'>, err: unkno
 
 /**
  * The statement checks: an in-toto statement whose subject includes the image digest, an allowed predicate
- * type, and the policy file's rules (builder IDs, predicate schema, maximum age).
+ * type, not a verification summary, and the policy file's rules (builder IDs, predicate schema, maximum age).
  */
 export function checkStatement(payload: Buffer, integratedTime: number, ctx: CheckContext, where: string): Statement {
   const st = parseStatement(payload, where);
   checkSubject(st, ctx.digest, where);
   checkPredicateType(st, ctx.policy.predicateTypes, where);
+  // No policy asks for VSAs yet: a verification summary is never evidence.
+  checkVsa(st, ctx.digest, undefined, where);
   const policy = ctx.policy;
   if (policy.builderIds && policy.builderIds.length > 0) {
     const id = builderId(st);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { builderId, checkPredicateType, checkSubject, parseStatement } from '../../src/attest/statement.ts';
+import { builderId, checkPredicateType, checkSubject, checkVsa, parseStatement } from '../../src/attest/statement.ts';
 import { parseImageDigest } from '../../src/digest.ts';
 import { codeOf } from '../fixtures/errors.ts';
 
@@ -46,3 +46,41 @@ describe('in-toto statements', () => {
     expect(codeOf(() => checkPredicateType(st, ['https://slsa.dev/provenance/v0.2'], 'e'))).toBe('PREDICATE_TYPE');
   });
 });
+
+describe('verification summaries (VSA) are not evidence', () => {
+  const POLICY = 'https://policies.example.test/release.yaml';
+  const v1 = (result: string, policy = POLICY, resource = `oci://r.test/app@sha256:${hex}`) =>
+    parseStatement(
+      stmt({
+        predicateType: 'https://slsa.dev/verification_summary/v1',
+        predicate: { verifier: { id: 'x' }, verificationResult: result, policy: { uri: policy }, resourceUri: resource },
+      }),
+      'e',
+    );
+  const v02 = (result: string) =>
+    parseStatement(
+      stmt({ predicateType: 'https://slsa.dev/verification_summary/v0.2', predicate: { verification_result: result, policy: { uri: POLICY }, resource_uri: `sha256:${hex}` } }),
+      'e',
+    );
+
+  it('never counts by default, PASSED or FAILED, v1 or v0.2: VSA_NOT_EVIDENCE', () => {
+    for (const st of [v1('FAILED'), v1('PASSED'), v02('FAILED'), v02('PASSED')]) {
+      expect(codeOf(() => checkVsa(st, digest, undefined, 'e'))).toBe('VSA_NOT_EVIDENCE');
+    }
+    expect(() => checkVsa(v1('FAILED'), digest, undefined, 'entry X')).toThrow(/^entry X: the statement is a verification summary \(https:\/\/slsa\.dev\/verification_summary\/v1, verificationResult FAILED, policy https:\/\/policies/);
+  });
+
+  it('a policy that asks for VSAs takes only a PASSED one, for its policy and this image', () => {
+    const accept = { policyUri: POLICY };
+    expect(() => checkVsa(v1('PASSED'), digest, accept, 'e')).not.toThrow();
+    expect(() => checkVsa(v02('PASSED'), digest, accept, 'e')).not.toThrow();
+    expect(() => checkVsa(v1('FAILED'), digest, accept, 'e')).toThrow(/only a PASSED summary/);
+    expect(() => checkVsa(v1('PASSED', 'https://other.test/p'), digest, accept, 'e')).toThrow(/not made under the policy/);
+    expect(() => checkVsa(v1('PASSED', POLICY, `oci://r.test/app@sha256:${'b'.repeat(64)}`), digest, accept, 'e')).toThrow(/its resource .* is not sha256:a{64}/);
+  });
+
+  it('leaves every other predicate type alone', () => {
+    expect(() => checkVsa(parseStatement(stmt(), 'e'), digest, undefined, 'e')).not.toThrow();
+  });
+});
+

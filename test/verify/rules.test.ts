@@ -204,6 +204,23 @@ describe('statement check', () => {
     expect(reason).toContain(SLSA_PROVENANCE_V1);
   });
 
+  it.each([
+    ['the default "any predicate type"', undefined],
+    ['--predicate-type naming the VSA type', 'https://slsa.dev/verification_summary/v1'],
+  ])('VSA_NOT_EVIDENCE: a PASSED verification summary signed by a trusted key, under %s', async (_, predicateType) => {
+    const d = randomDigest();
+    const vsa = {
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: 'registry.local/acme/app', digest: { sha256: d.hex } }],
+      predicateType: 'https://slsa.dev/verification_summary/v1',
+      predicate: { verifier: { id: 'https://verifier.test' }, timeVerified: '2026-01-01T00:00:00Z', resourceUri: d.value, policy: { uri: 'https://p.test' }, verificationResult: 'PASSED', verifiedLevels: [] },
+    };
+    const { uuid } = logIntotoV001(w, vsa as never);
+    const policy = predicateType ? policyFromFlags({ key: [w.keyPath], predicateType: [predicateType] }) : keyPolicy;
+    const reason = expectRejected(await runPipeline(w, d.value, policy), 'statement', 'VSA_NOT_EVIDENCE', uuid);
+    expect(reason).toMatch(/verification summary/);
+  });
+
   it('STATEMENT_MALFORMED: a payload that is not an in-toto statement', async () => {
     const d = randomDigest();
     // indexed under the digest (a subject list) but no _type / predicateType
