@@ -27,7 +27,8 @@ export function hasSubject(statement: Statement, digest: ImageDigest): boolean {
   return statement.subject.some((s) => s.digest[digest.algorithm]?.toLowerCase() === digest.hex);
 }
 
-export function checkSubject(statement: Statement, digest: ImageDigest, where: string): void {
+/** `foundBy` says how the entry was found (the log's search, the registry ...), for the message. */
+export function checkSubject(statement: Statement, digest: ImageDigest, where: string, foundBy?: string): void {
   if (!hasSubject(statement, digest)) {
     const seen = statement.subject
       .map((s) => capped(Object.entries(s.digest).map(([a, v]) => `${a}:${v}`).join(',')))
@@ -35,7 +36,7 @@ export function checkSubject(statement: Statement, digest: ImageDigest, where: s
       .join(' ');
     throw new GateError(
       'SUBJECT_MISMATCH',
-      `${where}: the statement's subject does not include ${digest.value} (subjects: ${seen}); the entry was probably found through a material digest`,
+      `${where}: the statement's subject does not include ${digest.value} (subjects: ${seen})${foundBy ? `; found by ${foundBy}` : ''}`,
     );
   }
 }

@@ -6,7 +6,9 @@ function when(t: number | undefined): string {
 }
 
 function candidateLine(c: CandidateOutcome): string {
-  const head = `${c.uuid} (log index ${c.logIndex ?? '?'}, ${c.kind ?? 'unknown kind'}, via ${c.sources.join('+')})`;
+  // A registry item that names no log entry carries the placeholder index -1.
+  const index = c.logIndex === undefined ? 'log index ?' : c.logIndex < 0 ? 'no log entry' : `log index ${c.logIndex}`;
+  const head = `${c.uuid} (${index}, ${c.kind ?? 'unknown kind'}, via ${c.sources.join('+')})`;
   if (c.status === 'passed') return `  + ${head}: passed, integrated ${when(c.integratedTime)}`;
   if (c.status === 'skipped') return `  - ${head}: skipped: ${c.reason}`;
   return `  x ${head}: ${c.check} check failed [${c.code}]: ${c.reason}`;

@@ -3,7 +3,7 @@ import { verifySigstoreBundle } from '../bundle/index.ts';
 import { GateError } from '../errors.ts';
 import { fingerprint } from '../key/keys.ts';
 import { acceptIdentity, acceptKey } from '../key/signer.ts';
-import { checkStatement, failedOutcome, shownFields, step, type CheckContext } from './steps.ts';
+import { checkStatement, failedOutcome, foundBy, shownFields, step, type CheckContext } from './steps.ts';
 import type { Candidate, CandidateOutcome } from './types.ts';
 import { capped } from '../text.ts';
 
@@ -39,7 +39,7 @@ function judge(c: Candidate, bundleJson: unknown, ctx: CheckContext, where: stri
     if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
       throw new GateError('STATEMENT_MALFORMED', `${where}: payload type ${capped(env.payloadType)} is not ${IN_TOTO_PAYLOAD_TYPE}`);
     }
-    return checkStatement(Buffer.from(env.payload), integratedTime ?? 0, ctx, where);
+    return checkStatement(Buffer.from(env.payload), integratedTime ?? 0, ctx, where, foundBy(c));
   });
   const signer = step('signer', () =>
     v.signer.kind === 'key'

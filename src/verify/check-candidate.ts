@@ -8,7 +8,7 @@ import { verifyInLog } from '../rekor/log-verify.ts';
 import { bindAttestation, verifyDsseSignature, type BoundAttestation, type RegistryEnvelope } from './attestation.ts';
 import type { SupportedBody } from './bodies.ts';
 import { checkBundleCandidate } from './check-bundle.ts';
-import { CheckFailure, checkStatement, failedOutcome, shownFields, step, type CheckContext } from './steps.ts';
+import { CheckFailure, checkStatement, failedOutcome, foundBy, shownFields, step, type CheckContext } from './steps.ts';
 import type { Candidate, CandidateOutcome } from './types.ts';
 import { capped } from '../text.ts';
 
@@ -78,7 +78,7 @@ export function checkCandidate(c: Candidate, ctx: CheckContext): CandidateOutcom
       if (bound.payloadType !== undefined && bound.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
         throw new GateError('STATEMENT_MALFORMED', `${where}: payload type ${capped(bound.payloadType)} is not ${IN_TOTO_PAYLOAD_TYPE}`);
       }
-      return checkStatement(bound.payload, entry.integratedTime, ctx, where);
+      return checkStatement(bound.payload, entry.integratedTime, ctx, where, foundBy(c));
     });
     const signer = step('signer', () => {
       const when = new Date(entry.integratedTime * 1000);

@@ -2,6 +2,7 @@ import { crypto as sigcrypto } from '@sigstore/core';
 import type { ImageDigest } from '../digest.ts';
 import { GateError, errorMessage } from '../errors.ts';
 import { fetchRegistryEvidence, parseImageRef, resolveDigest, type EvidenceOptions } from '../registry/index.ts';
+import { ANNOTATION_BUNDLE } from '../registry/cosign-layout.ts';
 import type { RekorClient } from '../rekor/client.ts';
 import { leafHashHex } from '../rekor/entry.ts';
 import type { LogEntryAnon } from '../rekor/types.ts';
@@ -19,6 +20,17 @@ export type RegistryFinderOptions = {
 };
 
 const leafOf = (bodyB64: string): string => leafHashHex(Buffer.from(bodyB64, 'base64'));
+
+/** Why an .att layer with no readable log pointer, that no entry found in the log records, cannot pass. */
+function noLogProof(location: string, envelopeHash: string, annotationError: GateError | undefined, offline: boolean): string {
+  const why = annotationError
+    ? `its ${ANNOTATION_BUNDLE} annotation cannot be read (${errorMessage(annotationError)})`
+    : `its layer has no ${ANNOTATION_BUNDLE} annotation (the log's signed entry timestamp)`;
+  const then = offline
+    ? 'and with --offline the log is not asked for an entry that records it'
+    : `and no entry the log's search found records it (envelope sha256 ${envelopeHash})`;
+  return `${location}: the registry holds an attestation with no log proof: ${why}, ${then}`;
+}
 
 /**
  * Candidates from the registry beside the image: the cosign `.att` layers (Tekton Chains' default) and
@@ -60,10 +72,12 @@ export async function registryFinder(o: RegistryFinderOptions): Promise<Candidat
     for (const ev of evidence) {
       if (ev.source === 'att-tag') {
         if (!ev.cosignBundle) {
-          // No (readable) log pointer: the envelope may still belong to an entry the search found, by its hash.
+          // No (readable) log pointer: the envelope may still belong to an entry the search found, by its hash;
+          // if none records it, it fails with this (the registry holds an attestation with no log proof).
           const hash = sigcrypto.digest('sha256', ev.envelopeBytes).toString('hex');
           const entry = { body: '', integratedTime: 0, logID: '', logIndex: -1 };
-          out.push({ uuid: `envelope:${hash}`, entry, sources: ['att-tag'], registryEnvelope: ev.envelopeBytes, envelopeExact: true, registryLocation: ev.location, looseEnvelope: true });
+          const lookupError = new GateError('TLOG_ENTRY_NOT_FOUND', noLogProof(ev.location, hash, ev.annotationError, o.rekor === undefined));
+          out.push({ uuid: `envelope:${hash}`, entry, sources: ['att-tag'], registryEnvelope: ev.envelopeBytes, envelopeExact: true, registryLocation: ev.location, looseEnvelope: true, lookupError });
           continue;
         }
         const p = ev.cosignBundle.Payload;

@@ -3,7 +3,7 @@ import type { ImageDigest } from '../digest.ts';
 import { GateError, errorMessage } from '../errors.ts';
 import type { Policy } from '../policy/policy.ts';
 import type { Trust } from '../trust/index.ts';
-import type { CandidateOutcome, CheckName } from './types.ts';
+import type { Candidate, CandidateOutcome, CandidateSource, CheckName } from './types.ts';
 import { capped } from '../text.ts';
 
 export type CheckContext = {
@@ -13,6 +13,27 @@ export type CheckContext = {
   /** Verification time in Unix seconds (only for the policy's maximum age). */
   readonly now: number;
 };
+
+const SOURCE_TEXT: Record<CandidateSource, string> = {
+  'rekor-search': "the log's search",
+  'att-tag': "the registry's .att tag",
+  'referrer-bundle': 'a Sigstore bundle referrer in the registry',
+  'log-index': '--log-index',
+  'entry-url': '--entry-url',
+};
+
+/**
+ * How a candidate was found, for messages: "the registry's .att tag (<location>)", or the log's search, which
+ * also returns entries that name the digest only as a material (so a subject mismatch is no surprise there).
+ */
+export function foundBy(c: Pick<Candidate, 'sources' | 'registryLocation'>): string {
+  const names = c.sources.map((s) => SOURCE_TEXT[s]).join(' and ');
+  if (c.sources.length > 0 && c.sources.every((s) => s === 'rekor-search')) {
+    return `${names}, which also returns entries that list the digest as a material: probably how this one was found`;
+  }
+  const registry = c.sources.some((s) => s === 'att-tag' || s === 'referrer-bundle');
+  return `${names || 'an unknown source'}${registry && c.registryLocation ? ` (${c.registryLocation})` : ''}`;
+}
 
 /** A check that failed, tagged with the step it failed in. */
 export class CheckFailure extends Error {
@@ -54,9 +75,9 @@ export function failedOutcome(base: Omit<CandidateOutcome, 'status'>, err: unkno
  * The statement checks: an in-toto statement whose subject includes the image digest, an allowed predicate
  * type, not a verification summary, and the policy file's rules (builder IDs, predicate schema, maximum age).
  */
-export function checkStatement(payload: Buffer, integratedTime: number, ctx: CheckContext, where: string): Statement {
+export function checkStatement(payload: Buffer, integratedTime: number, ctx: CheckContext, where: string, foundBy?: string): Statement {
   const st = parseStatement(payload, where);
-  checkSubject(st, ctx.digest, where);
+  checkSubject(st, ctx.digest, where, foundBy);
   checkPredicateType(st, ctx.policy.predicateTypes, where);
   // No policy asks for VSAs yet: a verification summary is never evidence.
   checkVsa(st, ctx.digest, undefined, where);

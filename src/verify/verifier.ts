@@ -61,23 +61,27 @@ export function mergeCandidates(found: readonly Candidate[]): Candidate[] {
 
 /**
  * An .att layer without a log pointer stands beside the candidate whose body records its hash (the binding is
- * then checked like any registry envelope); one that matches no candidate is no evidence and is dropped.
+ * then checked like any registry envelope); one that matches no candidate fails with its `lookupError` (the
+ * registry holds an attestation with no log proof), so that the summary says so.
  */
 function attachLooseEnvelopes(candidates: Candidate[]): Candidate[] {
   const loose = candidates.filter((c) => c.looseEnvelope);
   if (loose.length === 0) return candidates;
   const rest = candidates.filter((c) => !c.looseEnvelope);
   const byHash = new Map(loose.map((l) => [l.uuid.slice('envelope:'.length), l]));
+  const attached = new Set<Candidate>();
   for (const c of rest) {
     if (c.registryEnvelope || c.bundleJson !== undefined) continue;
     const l = byHash.get(recordedEnvelopeHash(c.entry.body) ?? '');
     if (!l) continue;
+    attached.add(l);
     c.registryEnvelope = l.registryEnvelope;
     c.envelopeExact = true;
     c.registryLocation = l.registryLocation;
     for (const s of l.sources) if (!c.sources.includes(s)) c.sources.push(s);
   }
-  return rest;
+  const unmatched = loose.filter((l) => !attached.has(l) && l.lookupError).map((l) => ({ ...l, looseEnvelope: false }));
+  return [...rest, ...unmatched];
 }
 
 /**
