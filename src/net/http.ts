@@ -6,6 +6,7 @@ import type { ValidateFunction } from 'ajv';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { GateError } from '../errors.ts';
 import { sharedAjv } from '../schema/validator.ts';
+import type { Budget } from './budget.ts';
 
 /** What `onRetry` is told before each wait. */
 export type RetryInfo = {
@@ -41,6 +42,10 @@ export type HttpOptions = {
   readonly backoffMaxMs?: number;
   /** Largest wait a `Retry-After` header can impose. Default 30 s. */
   readonly maxRetryAfterMs?: number;
+  /** Counts the bytes of every response handed back (a run's total from this peer). */
+  readonly budget?: Pick<Budget, 'takeBytes'>;
+  /** Aborts every request in flight and any later one (the run's deadline); its reason is thrown. */
+  readonly signal?: AbortSignal;
 };
 
 export type HttpRequestOptions = {
@@ -178,6 +183,12 @@ function describe(err: unknown): string {
   return code && !msg.includes(code) ? `${code}: ${msg}` : msg || 'unknown error';
 }
 
+/** The error an aborted run's signal carries (a GateError naming the deadline), or one saying it was aborted. */
+function runAborted(signal: AbortSignal): GateError {
+  const r: unknown = signal.reason;
+  return r instanceof GateError ? r : new GateError('NETWORK', `the run was stopped: ${describe(r)}`);
+}
+
 function isRetryableError(err: unknown): boolean {
   return err instanceof AttemptTimeout || errorCodes(err).some((c) => RETRYABLE_CODES.has(c));
 }
@@ -244,6 +255,7 @@ export function createHttp(opts: HttpOptions): Http {
 
   async function attempt(url: string, ro: HttpRequestOptions, method: string, ms: number, cap: number): Promise<Attempt> {
     const ac = new AbortController();
+    const signal = opts.signal ? AbortSignal.any([ac.signal, opts.signal]) : ac.signal;
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -256,7 +268,7 @@ export function createHttp(opts: HttpOptions): Http {
         method: method as Dispatcher.HttpMethod,
         headers: { 'user-agent': userAgent, ...ro.headers },
         body: ro.body ?? null,
-        signal: ac.signal,
+        signal,
       });
       const status = data.statusCode;
       const wanted = handedBack(status, ro);
@@ -266,6 +278,7 @@ export function createHttp(opts: HttpOptions): Http {
     } catch (err) {
       data?.body.destroy();
       if (err instanceof GateError) throw err;
+      if (opts.signal?.aborted) throw runAborted(opts.signal);
       return { kind: 'failed', err: timedOut ? new AttemptTimeout(ms) : err };
     } finally {
       clearTimeout(timer);
@@ -309,6 +322,7 @@ export function createHttp(opts: HttpOptions): Http {
       );
 
     for (let n = 1; ; n++) {
+      if (opts.signal?.aborted) throw runAborted(opts.signal);
       const remaining = Math.floor(deadline - performance.now());
       const out = await attempt(url, ro, method, Math.max(1, Math.min(timeoutMs, remaining)), cap);
       let reason: string;
@@ -317,7 +331,10 @@ export function createHttp(opts: HttpOptions): Http {
       let cause: unknown;
       if (out.kind === 'response') {
         const { res } = out;
-        if (handedBack(res.status, ro)) return res;
+        if (handedBack(res.status, ro)) {
+          opts.budget?.takeBytes(res.body.length, `${method} ${url}`);
+          return res;
+        }
         const msg = serverMessage(res.body);
         reason = `HTTP ${res.status}${out.statusText ? ` ${out.statusText}` : ''}${msg ? `: ${msg}` : ''}`;
         if (!retryableStatus(res.status)) {
@@ -339,7 +356,9 @@ export function createHttp(opts: HttpOptions): Http {
         throw giveUp(n, reason, `the ${totalBudgetMs} ms time budget does not allow another attempt`, cause);
       }
       opts.onRetry?.({ url, method, attempt: n, delayMs, reason, ...(status === undefined ? {} : { status }) });
-      await sleep(delayMs);
+      await sleep(delayMs, undefined, opts.signal ? { signal: opts.signal } : {}).catch(() => {
+        throw runAborted(opts.signal as AbortSignal);
+      });
     }
   }
 

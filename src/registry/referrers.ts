@@ -2,6 +2,7 @@ import type { ImageDigest } from '../digest.ts';
 import { IMAGE_MANIFEST_TYPES, type OciClient } from './client.ts';
 import type { ReferrerBundleEvidence } from './evidence.ts';
 import { repositoryName, type RepositoryRef } from './reference.ts';
+import type { Descriptor } from './schemas.ts';
 import { GateError } from '../errors.ts';
 
 /**
@@ -20,12 +21,35 @@ export function isSigstoreBundleType(mediaType: string | undefined): boolean {
 /** How many referrer manifests are read at most (a registry could list any number). */
 export const MAX_REFERRERS = 64;
 
-export async function fetchReferrerBundles(client: OciClient, repo: RepositoryRef, digest: ImageDigest): Promise<ReferrerBundleEvidence[]> {
+const CREATED = 'org.opencontainers.image.created';
+
+/**
+ * The newest `max` of `listed`: by their `org.opencontainers.image.created` annotation where they carry one
+ * (newest first), then the rest from the end of the listing (a referrers tag index is appended to).
+ */
+export function newestReferrers(listed: readonly Descriptor[], max: number): Descriptor[] {
+  const created = (d: Descriptor): number => {
+    const t = Date.parse(d.annotations?.[CREATED] ?? '');
+    return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
+  };
+  return listed
+    .map((d, i) => ({ d, i, t: created(d) }))
+    .sort((a, b) => (a.t === b.t ? b.i - a.i : b.t - a.t))
+    .slice(0, max)
+    .map(({ d }) => d);
+}
+
+/**
+ * The Sigstore bundles referring to `digest`. Anyone who can push to the repository can add referrers: over
+ * MAX_REFERRERS, the newest are read and `note` says how many were left out (the log's entries still decide).
+ */
+export async function fetchReferrerBundles(client: OciClient, repo: RepositoryRef, digest: ImageDigest, note?: (m: string) => void): Promise<ReferrerBundleEvidence[]> {
   // No artifactType filter in the request: older bundle media types would be filtered out server side.
   const { via, descriptors } = await client.listReferrers(repo, digest.value);
-  const candidates = descriptors.filter((d) => isSigstoreBundleType(d.artifactType));
+  let candidates = descriptors.filter((d) => isSigstoreBundleType(d.artifactType));
   if (candidates.length > MAX_REFERRERS) {
-    throw new GateError('RESPONSE_TOO_LARGE', `referrers of ${repositoryName(repo)}@${digest.value}: ${candidates.length} Sigstore bundles, more than ${MAX_REFERRERS}`);
+    note?.(`referrers of ${repositoryName(repo)}@${digest.value}: ${candidates.length} Sigstore bundles listed; only the newest ${MAX_REFERRERS} were read, ${candidates.length - MAX_REFERRERS} skipped`);
+    candidates = newestReferrers(candidates, MAX_REFERRERS);
   }
   const out: ReferrerBundleEvidence[] = [];
   for (const desc of candidates) {

@@ -36,8 +36,12 @@ export function step<T>(check: CheckName, fn: () => T): T {
 export function failedOutcome(base: Omit<CandidateOutcome, 'status'>, err: unknown): CandidateOutcome {
   const check = err instanceof CheckFailure ? err.check : 'entry';
   const cause = err instanceof CheckFailure ? err.inner : err;
-  const code = cause instanceof GateError ? cause.code : 'INTERNAL';
-  return { ...base, status: 'failed', check, code, reason: errorMessage(cause) };
+  // Whatever else a check threw came from reading what a peer sent (JSON nested past the stack, say): the
+  // candidate fails alone, as malformed, and never as an internal error of the run.
+  if (!(cause instanceof GateError)) {
+    return { ...base, status: 'failed', check, code: 'ENTRY_MALFORMED', reason: `entry ${base.uuid}: could not be read (${errorMessage(cause).slice(0, 200)})` };
+  }
+  return { ...base, status: 'failed', check, code: cause.code, reason: errorMessage(cause) };
 }
 
 /**
