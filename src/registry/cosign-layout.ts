@@ -2,6 +2,7 @@ import { GateError } from '../errors.ts';
 import type { ImageDigest } from '../digest.ts';
 import { IMAGE_MANIFEST_TYPES, MEDIA_TYPES, type OciClient } from './client.ts';
 import type { AttTagEvidence } from './evidence.ts';
+import { isContentFault } from './referrers.ts';
 import { repositoryName, type RepositoryRef } from './reference.ts';
 import { schemaError, validateCosignBundleAnnotation, type CosignBundleAnnotation } from './schemas.ts';
 
@@ -44,7 +45,15 @@ export async function fetchAttTagEvidence(client: OciClient, repo: RepositoryRef
   const out: AttTagEvidence[] = [];
   for (const layer of layers) {
     const location = `${repositoryName(repo)}@${layer.digest}`;
-    const envelopeBytes = await client.getBlob(repo, layer.digest, { expectedSize: layer.size });
+    let envelopeBytes: Buffer;
+    try {
+      envelopeBytes = await client.getBlob(repo, layer.digest, { expectedSize: layer.size });
+    } catch (err) {
+      // A missing or lying layer is no evidence; the other layers and the log still decide.
+      if (!isContentFault(err)) throw err;
+      note?.(`${tagName}: layer ${layer.digest} skipped: ${(err as GateError).message.slice(0, 300)}`);
+      continue;
+    }
     const annotations = layer.annotations ?? {};
     const item: {
       -readonly [K in keyof AttTagEvidence]: AttTagEvidence[K];

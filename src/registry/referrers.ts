@@ -53,25 +53,43 @@ export async function fetchReferrerBundles(client: OciClient, repo: RepositoryRe
   }
   const out: ReferrerBundleEvidence[] = [];
   for (const desc of candidates) {
-    const fetched = await client.getManifest(repo, desc.digest, IMAGE_MANIFEST_TYPES);
-    const location = `${repositoryName(repo)}@${fetched.digest}`;
-    if (fetched.kind !== 'manifest') throw new GateError('REGISTRY_MALFORMED', `referrer ${location} is an index, not an image manifest`);
-    const m = fetched.manifest;
-    // A listing (notably a referrers tag, which anyone with push access writes) can name manifests that
-    // do not refer to this image: only a manifest whose own subject is the image counts.
-    if (m.subject?.digest !== digest.value) continue;
-    const artifactType = m.artifactType ?? m.config.mediaType;
-    for (const layer of m.layers) {
-      if (!isSigstoreBundleType(layer.mediaType)) continue;
-      const bundleBytes = await client.getBlob(repo, layer.digest, { expectedSize: layer.size });
-      let bundle: unknown;
-      try {
-        bundle = JSON.parse(bundleBytes.toString('utf8'));
-      } catch {
-        throw new GateError('REGISTRY_MALFORMED', `${repositoryName(repo)}@${layer.digest}: Sigstore bundle layer of ${location} is not valid JSON`);
-      }
-      out.push({ source: 'referrer-bundle', location, bundle, bundleBytes, artifactType, via, manifestDigest: fetched.digest, layerDigest: layer.digest });
+    try {
+      out.push(...(await readReferrer(client, repo, digest, desc, via)));
+    } catch (err) {
+      // A referrer that is missing, lies about its digest or is not what it claims is no evidence: it is
+      // skipped with a note (anyone who can push could add one), and the other sources still decide.
+      if (!isContentFault(err)) throw err;
+      note?.(`referrer ${repositoryName(repo)}@${desc.digest} skipped: ${(err as GateError).message.slice(0, 300)}`);
     }
+  }
+  return out;
+}
+
+/** What a registry's content (not its reachability) got wrong. */
+export function isContentFault(err: unknown): boolean {
+  return err instanceof GateError && ['REGISTRY_NOT_FOUND', 'REGISTRY_MALFORMED', 'REGISTRY_DIGEST_MISMATCH', 'RESPONSE_TOO_LARGE', 'HTTP_STATUS'].includes(err.code);
+}
+
+async function readReferrer(client: OciClient, repo: RepositoryRef, digest: ImageDigest, desc: Descriptor, via: 'api' | 'tag-schema'): Promise<ReferrerBundleEvidence[]> {
+  const out: ReferrerBundleEvidence[] = [];
+  const fetched = await client.getManifest(repo, desc.digest, IMAGE_MANIFEST_TYPES);
+  const location = `${repositoryName(repo)}@${fetched.digest}`;
+  if (fetched.kind !== 'manifest') throw new GateError('REGISTRY_MALFORMED', `referrer ${location} is an index, not an image manifest`);
+  const m = fetched.manifest;
+  // A listing (notably a referrers tag, which anyone with push access writes) can name manifests that
+  // do not refer to this image: only a manifest whose own subject is the image counts.
+  if (m.subject?.digest !== digest.value) return [];
+  const artifactType = m.artifactType ?? m.config.mediaType;
+  for (const layer of m.layers) {
+    if (!isSigstoreBundleType(layer.mediaType)) continue;
+    const bundleBytes = await client.getBlob(repo, layer.digest, { expectedSize: layer.size });
+    let bundle: unknown;
+    try {
+      bundle = JSON.parse(bundleBytes.toString('utf8'));
+    } catch {
+      throw new GateError('REGISTRY_MALFORMED', `${repositoryName(repo)}@${layer.digest}: Sigstore bundle layer of ${location} is not valid JSON`);
+    }
+    out.push({ source: 'referrer-bundle', location, bundle, bundleBytes, artifactType, via, manifestDigest: fetched.digest, layerDigest: layer.digest });
   }
   return out;
 }

@@ -192,9 +192,14 @@ describe('hostile registry', () => {
       const created = new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString();
       return { mediaType: OCI_MANIFEST, digest: sha(m), size: m.length, artifactType: BUNDLE_TYPE, annotations: { 'org.opencontainers.image.created': created } };
     });
+    // the two newest are missing, the third newest's bytes are not the ones its digest names
+    const missing = new Set(descriptors.slice(-2).map((x) => x.digest));
+    const lying = descriptors[97]?.digest;
     const reg = await fakeRegistry((p, _req, res) => {
       if (p === `/v2/app/referrers/${d.value}`) return served(res, json({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: descriptors }), OCI_INDEX);
-      const m = manifests.get(p.slice('/v2/app/manifests/'.length));
+      const name = p.slice('/v2/app/manifests/'.length);
+      if (name === lying) return served(res, json({ lie: true }), OCI_MANIFEST);
+      const m = missing.has(name) ? undefined : manifests.get(name);
       if (m) return served(res, m, OCI_MANIFEST);
       const b = blobs.get(p.slice('/v2/app/blobs/'.length));
       if (b) return served(res, b, 'application/octet-stream');
@@ -205,6 +210,8 @@ describe('hostile registry', () => {
     const out = JSON.parse(r.stdout) as { accepted: { uuid: string }; warnings: string[]; candidates: { code?: string }[] };
     expect(out.accepted.uuid).toBe(good.uuid);
     expect(out.warnings.join('\n')).toMatch(/100 Sigstore bundles listed; only the newest 64 were read, 36 skipped/);
+    // one referrer that is missing or lies fails alone: a note, not a failed run
+    for (const m of [...missing, lying]) expect(out.warnings.join('\n')).toContain(`referrer ${reg.host}/app@${m} skipped`);
     const fetched = reg.requests.filter((q) => q.url.startsWith('/v2/app/manifests/sha256:')).map((q) => q.url.slice('/v2/app/manifests/'.length));
     expect(fetched).toHaveLength(64);
     // the newest by their created annotation: the last 64 listed here
