@@ -298,6 +298,15 @@ export function createHttp(opts: HttpOptions): Http {
     let size = 0;
     for await (const chunk of data.body as AsyncIterable<Buffer>) {
       size += chunk.length;
+      // Counted as it arrives, so that answers in flight together stop at the run's cap, not after it.
+      if (strict && opts.budget) {
+        try {
+          opts.budget.takeBytes(chunk.length, `${method} ${url}`);
+        } catch (err) {
+          data.body.destroy();
+          throw err;
+        }
+      }
       if (size > cap) {
         data.body.destroy();
         if (strict) throw tooLarge('read so far');
@@ -331,10 +340,7 @@ export function createHttp(opts: HttpOptions): Http {
       let cause: unknown;
       if (out.kind === 'response') {
         const { res } = out;
-        if (handedBack(res.status, ro)) {
-          opts.budget?.takeBytes(res.body.length, `${method} ${url}`);
-          return res;
-        }
+        if (handedBack(res.status, ro)) return res;
         const msg = serverMessage(res.body);
         reason = `HTTP ${res.status}${out.statusText ? ` ${out.statusText}` : ''}${msg ? `: ${msg}` : ''}`;
         if (!retryableStatus(res.status)) {

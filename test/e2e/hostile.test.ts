@@ -232,7 +232,7 @@ describe('hostile log', () => {
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/\[RESPONSE_TOO_LARGE\].*per-run cap of 67108864 bytes/);
     expect(log.counts.retrieves).toBeLessThan(30);
-    expect(peakRssMiB(r.stderr)).toBeLessThan(400);
+    expect(peakRssMiB(r.stderr)).toBeLessThan(250); // about 160 MiB here; 1.2 GB before the cap
   });
 
   it('a search naming 180,000 entries: only the first 5,000 are fetched, the report says so and how many the log named; the good one still verifies', async () => {
