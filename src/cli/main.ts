@@ -21,7 +21,7 @@ export function logOptions<T>(y: Argv<T>) {
     .option('trust-dir', { type: 'string', describe: 'Directory holding trusted_root.json and/or rekor.pub (and ca.crt)' })
     .option('tuf-cache-dir', { type: 'string', describe: 'Cache directory for the public-good TUF trusted root' })
     .option('ca-cert', { type: 'string', describe: 'Extra CA (PEM) for TLS to a private log or registry' })
-    .option('timeout', { type: 'number', default: 30, describe: 'Seconds per HTTP request' })
+    .option('timeout', { type: 'number', default: 30, describe: 'Seconds per HTTP request, whole (at most 600)' })
     .option('output', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format on stdout' });
 }
 
@@ -43,7 +43,7 @@ export function verifyOptions<T>(y: Argv<T>) {
     .option('policy-dir', { type: 'string', describe: 'Directory (a mounted ConfigMap) holding the policy file: policy.yaml, policy.yml or policy.json' })
     .option('results-dir', { type: 'string', describe: 'Write Tekton result files here (/tekton/results)' })
     .option('results-budget', { type: 'number', default: 4096, describe: 'Bytes all result files may take together (Tekton\'s termination message; lower it in a Task with several steps)' })
-    .option('wait', { type: 'number', default: 0, describe: 'Seconds to keep polling until an acceptable entry appears' })
+    .option('wait', { type: 'number', default: 0, describe: 'Seconds to keep polling until an acceptable entry appears (at most 86400)' })
     .option('fail-on-unverified', { type: 'boolean', default: true, describe: 'Exit 1 when nothing is verified (--no-fail-on-unverified: exit 0, VERIFIED=false)' })
     .option('offline', { type: 'boolean', default: false, describe: 'Send no request to the log: verify registry-held entries from their SET or proof' })
     .option('vsa', { type: 'string', describe: 'Write a SLSA verification summary attestation (in-toto statement) to this file' })

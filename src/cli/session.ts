@@ -1,4 +1,5 @@
 import { GateError, errorMessage, exitCodeFor } from '../errors.ts';
+import { createBudget, LOG_BUDGET, type Budget } from '../net/budget.ts';
 import { createHttp, type Http } from '../net/http.ts';
 import { createRekorClient, type RekorClient } from '../rekor/client.ts';
 import { loadTrust, type Trust } from '../trust/index.ts';
@@ -17,6 +18,11 @@ export type LogArgs = {
   offline?: boolean;
 };
 
+/** The largest --timeout: ten minutes per request is already generous (and Node's timers overflow past 2^31-1 ms). */
+export const MAX_TIMEOUT_SECONDS = 600;
+/** The largest --wait: a day (Chains signs within minutes of the build). */
+export const MAX_WAIT_SECONDS = 86_400;
+
 export type LogNeeds = { readonly certificateAuthorities?: boolean };
 
 /** The log to talk to and what to trust about it, set up once from the flags. */
@@ -27,21 +33,31 @@ export type LogSession = {
   readonly rekor: RekorClient;
   readonly caCertPem?: string;
   readonly timeoutMs: number;
+  /** What the run has taken from the log (bytes, entries), under LOG_BUDGET. */
+  readonly budget: Budget;
   /** A client for another base URL of a trusted log (an --entry-url), sharing the connection pool. */
   clientFor(baseUrl: string): RekorClient;
   close(): Promise<void>;
 };
 
-export function seconds(value: number, flag: string, { positive = false } = {}): number {
+export function seconds(value: number, flag: string, { positive = false, max = Number.POSITIVE_INFINITY } = {}): number {
   if (!Number.isFinite(value) || value < 0 || (positive && value === 0)) {
     throw new GateError('USAGE', `--${flag} must be a number of seconds ${positive ? '> 0' : '>= 0'}, got ${value}`);
+  }
+  if (value > max) {
+    throw new GateError('USAGE', `--${flag} ${value} is more than the maximum of ${max} seconds (it is in seconds, not milliseconds)`);
   }
   return value;
 }
 
-export async function openLog(args: LogArgs, needs: LogNeeds = {}): Promise<LogSession> {
+/** --timeout in milliseconds, checked. */
+export function timeoutMsOf(timeout: number): number {
+  return seconds(timeout, 'timeout', { positive: true, max: MAX_TIMEOUT_SECONDS }) * 1000;
+}
+
+export async function openLog(args: LogArgs, needs: LogNeeds = {}, signal?: AbortSignal): Promise<LogSession> {
   const rekorUrl = parseRekorUrl(args.rekorUrl);
-  const timeoutMs = seconds(args.timeout, 'timeout', { positive: true }) * 1000;
+  const timeoutMs = timeoutMsOf(args.timeout);
   const files = resolveTrustFiles(args);
   const caCertPem = readCaCert(files.caCert);
   const trust = await loadTrust({
@@ -51,15 +67,17 @@ export async function openLog(args: LogArgs, needs: LogNeeds = {}): Promise<LogS
     offline: args.offline ?? false,
     needCertificateAuthorities: needs.certificateAuthorities ?? false,
   });
-  const http = createHttp({ timeoutMs, caCertPem, userAgent: `rekor-gate/${VERSION}` });
+  const budget = createBudget({ peer: `the log ${rekorUrl}`, ...LOG_BUDGET });
+  const http = createHttp({ timeoutMs, caCertPem, userAgent: `rekor-gate/${VERSION}`, budget, ...(signal ? { signal } : {}) });
   return {
     rekorUrl,
     trust,
     http,
-    rekor: createRekorClient(rekorUrl, http),
+    rekor: createRekorClient(rekorUrl, http, { budget }),
     caCertPem,
     timeoutMs,
-    clientFor: (baseUrl) => createRekorClient(baseUrl, http),
+    budget,
+    clientFor: (baseUrl) => createRekorClient(baseUrl, http, { budget }),
     close: () => http.close(),
   };
 }

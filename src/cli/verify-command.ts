@@ -11,7 +11,7 @@ import { verify, type CandidateFinder } from '../verify/verifier.ts';
 import { parseEntryUrl, parseLogIndex } from './entry-url.ts';
 import { policyFromFlags, resolveDirFlags } from './inputs.ts';
 import type { VerifyArgs } from './main.ts';
-import { openLog, reportError, seconds, type LogSession } from './session.ts';
+import { MAX_WAIT_SECONDS, openLog, reportError, seconds, timeoutMsOf, type LogSession } from './session.ts';
 import { jsonText, printable } from '../text.ts';
 import { VERSION } from './version.ts';
 
@@ -57,7 +57,7 @@ async function writeSummary(
 }
 
 /** Where candidates come from: the search, or the one entry named; plus the registry with --image-url. */
-async function findersFor(args: VerifyArgs, s: LogSession, digest: ImageDigest): Promise<{ finders: CandidateFinder[]; entryUrl: (uuid: string) => string }> {
+async function findersFor(args: VerifyArgs, s: LogSession, digest: ImageDigest, signal: AbortSignal): Promise<{ finders: CandidateFinder[]; entryUrl: (uuid: string) => string }> {
   if (args.offline && (args.logIndex !== undefined || args.entryUrl !== undefined)) {
     throw new GateError('USAGE', '--offline cannot fetch --log-index or --entry-url from the log');
   }
@@ -80,7 +80,7 @@ async function findersFor(args: VerifyArgs, s: LogSession, digest: ImageDigest):
         imageUrl: args.imageUrl,
         digest,
         rekor: args.offline ? undefined : rekor,
-        registry: { dockerConfig: await loadDockerConfigFromEnv(process.env), timeoutMs: s.timeoutMs, ca: s.caCertPem, userAgent: `rekor-gate/${VERSION}` },
+        registry: { dockerConfig: await loadDockerConfigFromEnv(process.env), timeoutMs: s.timeoutMs, signal, ca: s.caCertPem, userAgent: `rekor-gate/${VERSION}` },
       }),
     );
   }
@@ -91,39 +91,74 @@ async function findersFor(args: VerifyArgs, s: LogSession, digest: ImageDigest):
   return { finders, entryUrl };
 }
 
+/**
+ * The run's own deadline beyond --wait: time for the last poll's requests, each bounded by --timeout
+ * (10 s + 4 x --timeout: 130 s by default, at most 2410 s).
+ */
+export function runMarginSeconds(timeoutSeconds: number): number {
+  return 10 + 4 * timeoutSeconds;
+}
+
+/** Rejects with `signal`'s reason once it aborts (never resolves). */
+function abortedBy(signal: AbortSignal): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    if (signal.aborted) reject(signal.reason as Error);
+    else signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+  });
+}
+
 /** `rekor-gate verify`: inputs are parsed and checked here once, then handed down as typed values. */
 export async function runVerify(args: VerifyArgs): Promise<number> {
   let digest: ImageDigest | undefined;
   // Resolved lexically first: the StepAction passes `$(step.results.VERIFIED.path)/..`.
   const resultsDir = args.resultsDir === undefined ? undefined : path.resolve(args.resultsDir);
+  const run = new AbortController();
+  let deadline: NodeJS.Timeout | undefined;
   try {
-    if (resultsDir) checkResultsDir(resultsDir);
+    if (resultsDir) {
+      checkResultsDir(resultsDir);
+      // Fail closed from the start, and find out now (before any request) whether the directory takes a write.
+      writeResults(resultsDir, { VERIFIED: 'false' });
+    }
     digest = parseImageDigest(args.imageDigest);
     const files = resolveDirFlags(args);
     // The policy file's loader (yaml, the policy schema) is imported only when a file is given.
     const file = files.policy ? (await import('../policy/file.ts')).loadPolicyFile(files.policy) : undefined;
     const policy = policyFromFlags(args, file);
-    const wait = seconds(args.wait, 'wait');
+    const wait = seconds(args.wait, 'wait', { max: MAX_WAIT_SECONDS });
+    const timeoutS = timeoutMsOf(args.timeout) / 1000;
     const budget = resultsBudget(args.resultsBudget);
     const vsaKeyPem = files.vsaKey ? (await import('../vsa/index.ts')).readSigningKeyFile(files.vsaKey) : undefined;
     if (files.vsaKey && !files.vsa) throw new GateError('USAGE', '--vsa-key needs --vsa FILE (or --vsa-dir)');
     if (args.vsaUpload && !files.vsaKey) throw new GateError('USAGE', '--vsa-upload needs --vsa-key: only a signed VSA can be logged');
     if (args.vsaUpload && args.offline) throw new GateError('USAGE', '--vsa-upload sends to the log: not with --offline');
-    const s = await openLog(args, { certificateAuthorities: policy.keyless.length > 0 });
-    try {
-      const { finders, entryUrl } = await findersFor(args, s, digest);
-      const verdict = await verify(
-        { digest, imageUrl: args.imageUrl, rekorUrl: s.rekorUrl, policy, trust: s.trust, waitSeconds: wait },
-        { finders, entryUrl, progress: stderr, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: () => Date.now() },
-      );
-      process.stdout.write(args.output === 'json' ? renderJson(verdict, VERSION) : renderText(verdict));
-      if (resultsDir) writeResults(resultsDir, resultValues(verdict, budget));
-      if (files.vsa) await writeSummary(files.vsa, verdict, policy, args.vsaVerifierId, vsaKeyPem, args.vsaUpload ? s : undefined);
-      if (verdict.verified) return 0;
-      return args.failOnUnverified ? 1 : 0;
-    } finally {
-      await s.close();
-    }
+    const margin = runMarginSeconds(timeoutS);
+    deadline = setTimeout(() => {
+      run.abort(new GateError('NETWORK', `the run did not finish within its deadline of ${wait + margin} s (--wait ${wait} s + ${margin} s for the last requests, 10 s + 4 x --timeout): the log or the registry is too slow`));
+    }, (wait + margin) * 1000);
+    const work = async (): Promise<Verdict> => {
+      const s = await openLog(args, { certificateAuthorities: policy.keyless.length > 0 }, run.signal);
+      try {
+        const { finders, entryUrl } = await findersFor(args, s, digest as ImageDigest, run.signal);
+        return await verify(
+          { digest: digest as ImageDigest, imageUrl: args.imageUrl, rekorUrl: s.rekorUrl, policy, trust: s.trust, waitSeconds: wait },
+          { finders, entryUrl, progress: stderr, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: () => Date.now() },
+        ).then(async (verdict) => {
+          // Results first: a gate must not print VERIFIED and then fail to record it.
+          if (resultsDir) writeResults(resultsDir, resultValues(verdict, budget));
+          process.stdout.write(args.output === 'json' ? renderJson(verdict, VERSION) : renderText(verdict));
+          if (files.vsa) await writeSummary(files.vsa, verdict, policy, args.vsaVerifierId, vsaKeyPem, args.vsaUpload ? s : undefined);
+          return verdict;
+        });
+      } finally {
+        await s.close();
+      }
+    };
+    const running = work();
+    running.catch(() => {}); // after the deadline its rejection is no longer awaited
+    const verdict = await Promise.race([running, abortedBy(run.signal)]);
+    if (verdict.verified) return 0;
+    return args.failOnUnverified ? 1 : 0;
   } catch (err) {
     const code = reportError(err);
     const tag = err instanceof GateError ? err.code : 'INTERNAL';
@@ -141,5 +176,8 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
     // Audit mode turns "not verified" and "could not reach" into success (VERIFIED=false); bad input still fails.
     if (!args.failOnUnverified && exitCodeFor(err) !== 2) return 0;
     return code;
+  } finally {
+    clearTimeout(deadline);
+    run.abort(new GateError('NETWORK', 'the run has ended'));
   }
 }

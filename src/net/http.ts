@@ -6,6 +6,7 @@ import type { ValidateFunction } from 'ajv';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { GateError } from '../errors.ts';
 import { sharedAjv } from '../schema/validator.ts';
+import type { Budget } from './budget.ts';
 
 /** What `onRetry` is told before each wait. */
 export type RetryInfo = {
@@ -41,6 +42,10 @@ export type HttpOptions = {
   readonly backoffMaxMs?: number;
   /** Largest wait a `Retry-After` header can impose. Default 30 s. */
   readonly maxRetryAfterMs?: number;
+  /** Counts the bytes of every response handed back (a run's total from this peer). */
+  readonly budget?: Pick<Budget, 'takeBytes'>;
+  /** Aborts every request in flight and any later one (the run's deadline); its reason is thrown. */
+  readonly signal?: AbortSignal;
 };
 
 export type HttpRequestOptions = {
@@ -178,6 +183,12 @@ function describe(err: unknown): string {
   return code && !msg.includes(code) ? `${code}: ${msg}` : msg || 'unknown error';
 }
 
+/** The error an aborted run's signal carries (a GateError naming the deadline), or one saying it was aborted. */
+function runAborted(signal: AbortSignal): GateError {
+  const r: unknown = signal.reason;
+  return r instanceof GateError ? r : new GateError('NETWORK', `the run was stopped: ${describe(r)}`);
+}
+
 function isRetryableError(err: unknown): boolean {
   return err instanceof AttemptTimeout || errorCodes(err).some((c) => RETRYABLE_CODES.has(c));
 }
@@ -244,6 +255,7 @@ export function createHttp(opts: HttpOptions): Http {
 
   async function attempt(url: string, ro: HttpRequestOptions, method: string, ms: number, cap: number): Promise<Attempt> {
     const ac = new AbortController();
+    const signal = opts.signal ? AbortSignal.any([ac.signal, opts.signal]) : ac.signal;
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -256,7 +268,7 @@ export function createHttp(opts: HttpOptions): Http {
         method: method as Dispatcher.HttpMethod,
         headers: { 'user-agent': userAgent, ...ro.headers },
         body: ro.body ?? null,
-        signal: ac.signal,
+        signal,
       });
       const status = data.statusCode;
       const wanted = handedBack(status, ro);
@@ -266,6 +278,7 @@ export function createHttp(opts: HttpOptions): Http {
     } catch (err) {
       data?.body.destroy();
       if (err instanceof GateError) throw err;
+      if (opts.signal?.aborted) throw runAborted(opts.signal);
       return { kind: 'failed', err: timedOut ? new AttemptTimeout(ms) : err };
     } finally {
       clearTimeout(timer);
@@ -285,6 +298,15 @@ export function createHttp(opts: HttpOptions): Http {
     let size = 0;
     for await (const chunk of data.body as AsyncIterable<Buffer>) {
       size += chunk.length;
+      // Counted as it arrives, so that answers in flight together stop at the run's cap, not after it.
+      if (strict && opts.budget) {
+        try {
+          opts.budget.takeBytes(chunk.length, `${method} ${url}`);
+        } catch (err) {
+          data.body.destroy();
+          throw err;
+        }
+      }
       if (size > cap) {
         data.body.destroy();
         if (strict) throw tooLarge('read so far');
@@ -309,6 +331,7 @@ export function createHttp(opts: HttpOptions): Http {
       );
 
     for (let n = 1; ; n++) {
+      if (opts.signal?.aborted) throw runAborted(opts.signal);
       const remaining = Math.floor(deadline - performance.now());
       const out = await attempt(url, ro, method, Math.max(1, Math.min(timeoutMs, remaining)), cap);
       let reason: string;
@@ -339,7 +362,9 @@ export function createHttp(opts: HttpOptions): Http {
         throw giveUp(n, reason, `the ${totalBudgetMs} ms time budget does not allow another attempt`, cause);
       }
       opts.onRetry?.({ url, method, attempt: n, delayMs, reason, ...(status === undefined ? {} : { status }) });
-      await sleep(delayMs);
+      await sleep(delayMs, undefined, opts.signal ? { signal: opts.signal } : {}).catch(() => {
+        throw runAborted(opts.signal as AbortSignal);
+      });
     }
   }
 

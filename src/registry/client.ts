@@ -62,8 +62,10 @@ export type RegistryOptions = {
   readonly dockerConfig?: DockerConfig | undefined;
   /** Explicit credentials per registry host (`host[:port]`), taking precedence over the Docker config. */
   readonly credentials?: Readonly<Record<string, Credentials>> | undefined;
-  /** Per request (connect, headers, body); default 30 s. */
+  /** Per request attempt, whole (connect, headers and the entire body); default 30 s. */
   readonly timeoutMs?: number | undefined;
+  /** Aborts every request in flight and any later one (the run's deadline). */
+  readonly signal?: AbortSignal | undefined;
   readonly maxManifestBytes?: number | undefined;
   readonly maxBlobBytes?: number | undefined;
   /** Extra attempts for idempotent requests on transient failures; default 2. */
@@ -150,6 +152,7 @@ export class OciClient {
     this.#http = {
       dispatcher: opts.dispatcher ?? defaultAgent({ timeoutMs, ca: opts.ca }),
       timeoutMs,
+      signal: opts.signal,
       retries: opts.retries ?? 2,
       userAgent: opts.userAgent ?? 'rekor-gate',
     };

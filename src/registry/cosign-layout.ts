@@ -2,6 +2,7 @@ import { GateError } from '../errors.ts';
 import type { ImageDigest } from '../digest.ts';
 import { IMAGE_MANIFEST_TYPES, MEDIA_TYPES, type OciClient } from './client.ts';
 import type { AttTagEvidence } from './evidence.ts';
+import { isContentFault } from './referrers.ts';
 import { repositoryName, type RepositoryRef } from './reference.ts';
 import { schemaError, validateCosignBundleAnnotation, type CosignBundleAnnotation } from './schemas.ts';
 
@@ -22,19 +23,37 @@ export function attTag(digest: ImageDigest): string {
   return `${digest.algorithm}-${digest.hex}.att`;
 }
 
-/** Reads the `.att` manifest for `digest` and its DSSE layers; [] when there is no such tag. */
-export async function fetchAttTagEvidence(client: OciClient, repo: RepositoryRef, digest: ImageDigest): Promise<AttTagEvidence[]> {
+/** How many DSSE layers of the `.att` manifest are read at most (one per attestation; anyone who can push adds more). */
+export const MAX_ATT_LAYERS = 64;
+
+/**
+ * Reads the `.att` manifest for `digest` and its DSSE layers; [] when there is no such tag. Over MAX_ATT_LAYERS,
+ * the last ones are read (cosign appends each new attestation as a layer) and `note` says how many were skipped.
+ */
+export async function fetchAttTagEvidence(client: OciClient, repo: RepositoryRef, digest: ImageDigest, note?: (m: string) => void): Promise<AttTagEvidence[]> {
   const tag = attTag(digest);
   const tagName = `${repositoryName(repo)}:${tag}`;
   const fetched = await client.tryGetManifest(repo, tag, IMAGE_MANIFEST_TYPES);
   if (!fetched) return [];
   if (fetched.kind !== 'manifest') throw new GateError('REGISTRY_MALFORMED', `${tagName} is an index, not an image manifest`);
 
+  let layers = fetched.manifest.layers.filter((l) => l.mediaType === MEDIA_TYPES.dsseEnvelope);
+  if (layers.length > MAX_ATT_LAYERS) {
+    note?.(`${tagName}: ${layers.length} attestation layers; only the last ${MAX_ATT_LAYERS} were read, ${layers.length - MAX_ATT_LAYERS} skipped`);
+    layers = layers.slice(-MAX_ATT_LAYERS);
+  }
   const out: AttTagEvidence[] = [];
-  for (const layer of fetched.manifest.layers) {
-    if (layer.mediaType !== MEDIA_TYPES.dsseEnvelope) continue;
+  for (const layer of layers) {
     const location = `${repositoryName(repo)}@${layer.digest}`;
-    const envelopeBytes = await client.getBlob(repo, layer.digest, { expectedSize: layer.size });
+    let envelopeBytes: Buffer;
+    try {
+      envelopeBytes = await client.getBlob(repo, layer.digest, { expectedSize: layer.size });
+    } catch (err) {
+      // A missing or lying layer is no evidence; the other layers and the log still decide.
+      if (!isContentFault(err)) throw err;
+      note?.(`${tagName}: layer ${layer.digest} skipped: ${(err as GateError).message.slice(0, 300)}`);
+      continue;
+    }
     const annotations = layer.annotations ?? {};
     const item: {
       -readonly [K in keyof AttTagEvidence]: AttTagEvidence[K];

@@ -80,11 +80,12 @@ export async function resolveDigest(ref: ImageRef, opts: EvidenceOptions = {}): 
  * layers of the cosign `.att` tag, then the Sigstore bundles attached as referrers. Only `ref`'s registry
  * and repository are used. An absent tag or no referrers is no evidence ([]); a registry that denies
  * access, is unreachable, or serves content that does not match its digest or size cap fails the call.
+ * `note` hears what was left out (layers or referrers over their caps).
  */
-export async function fetchRegistryEvidence(ref: ImageRef, digest: ImageDigest, opts: EvidenceOptions = {}): Promise<RegistryEvidence[]> {
+export async function fetchRegistryEvidence(ref: ImageRef, digest: ImageDigest, opts: EvidenceOptions = {}, note?: (m: string) => void): Promise<RegistryEvidence[]> {
   return withClient(opts, async (client) => {
-    const att = await fetchAttTagEvidence(client, ref, digest);
-    const referrers = await fetchReferrerBundles(client, ref, digest);
+    const att = await fetchAttTagEvidence(client, ref, digest, note);
+    const referrers = await fetchReferrerBundles(client, ref, digest, note);
     return [...att, ...referrers];
   });
 }

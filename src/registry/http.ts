@@ -14,7 +14,10 @@ import { isLoopbackHostname } from './reference.ts';
 
 export type HttpConfig = {
   readonly dispatcher: Dispatcher;
+  /** Per attempt, whole: connect, headers and the entire body (a body dripped slowly still ends here). */
   readonly timeoutMs: number;
+  /** Aborts every request in flight and any later one (the run's deadline); its reason is thrown. */
+  readonly signal?: AbortSignal | undefined;
   /** Extra attempts for GET/HEAD after a connection failure, 429 or 502/503/504. */
   readonly retries: number;
   readonly userAgent: string;
@@ -115,7 +118,37 @@ async function readCapped(body: Dispatcher.ResponseData['body'], cap: number, on
   return Buffer.concat(chunks, total);
 }
 
+/** The error an aborted run's signal carries (a GateError naming the deadline). */
+function runAborted(signal: AbortSignal): GateError {
+  const r: unknown = signal.reason;
+  return r instanceof GateError ? r : new GateError('REGISTRY_UNREACHABLE', `the run was stopped: ${errorMessage(r)}`);
+}
+
+/** Thrown into an attempt whose whole-request deadline passed. */
+class AttemptTimeout extends Error {
+  readonly code = 'UND_ERR_REQUEST_TIMEOUT';
+  constructor(ms: number) {
+    super(`the whole request (connect, headers and body) did not finish within ${ms} ms`);
+    this.name = 'AttemptTimeout';
+  }
+}
+
 async function once(cfg: HttpConfig, req: HttpRequest, url: URL, sendAuth: boolean): Promise<HttpResponse> {
+  if (cfg.signal?.aborted) throw runAborted(cfg.signal);
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(new AttemptTimeout(cfg.timeoutMs)), cfg.timeoutMs);
+  try {
+    return await onceWithin(cfg, req, url, sendAuth, cfg.signal ? AbortSignal.any([ac.signal, cfg.signal]) : ac.signal);
+  } catch (err) {
+    if (cfg.signal?.aborted) throw runAborted(cfg.signal);
+    if (ac.signal.aborted && !(err instanceof GateError)) throw unreachable(req, url, ac.signal.reason);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function onceWithin(cfg: HttpConfig, req: HttpRequest, url: URL, sendAuth: boolean, signal: AbortSignal): Promise<HttpResponse> {
   assertTransportAllowed(url, req.what);
   const headers: Record<string, string> = { 'user-agent': cfg.userAgent, ...req.headers };
   if (sendAuth && req.authorization !== undefined) headers['authorization'] = req.authorization;
@@ -128,9 +161,10 @@ async function once(cfg: HttpConfig, req: HttpRequest, url: URL, sendAuth: boole
       ...(req.body !== undefined ? { body: req.body } : {}),
       headersTimeout: cfg.timeoutMs,
       bodyTimeout: cfg.timeoutMs,
+      signal,
     });
   } catch (err) {
-    throw unreachable(req, url, err);
+    throw unreachable(req, url, signal.aborted ? signal.reason : err);
   }
   const ok = res.statusCode >= 200 && res.statusCode < 300;
   const tooLarge = (): never => {
@@ -150,7 +184,7 @@ async function once(cfg: HttpConfig, req: HttpRequest, url: URL, sendAuth: boole
     return { status: res.statusCode, headers: res.headers, body, url };
   } catch (err) {
     if (err instanceof GateError) throw err;
-    throw unreachable(req, url, err);
+    throw unreachable(req, url, signal.aborted ? signal.reason : err);
   }
 }
 
@@ -160,7 +194,11 @@ export async function httpRequest(cfg: HttpConfig, req: HttpRequest): Promise<Ht
   const attempts = idempotent ? 1 + Math.max(0, cfg.retries) : 1;
   let last: unknown;
   for (let attempt = 0; attempt < attempts; attempt++) {
-    if (attempt > 0) await sleep(Math.min(200 * 2 ** (attempt - 1), 2000));
+    if (attempt > 0) {
+      await sleep(Math.min(200 * 2 ** (attempt - 1), 2000), undefined, cfg.signal ? { signal: cfg.signal } : {}).catch(() => {
+        throw runAborted(cfg.signal as AbortSignal);
+      });
+    }
     try {
       const res = await follow(cfg, req);
       if (idempotent && RETRY_STATUSES.has(res.status) && attempt + 1 < attempts) {
@@ -169,7 +207,7 @@ export async function httpRequest(cfg: HttpConfig, req: HttpRequest): Promise<Ht
       }
       return res;
     } catch (err) {
-      if (!(err instanceof GateError) || err.code !== 'REGISTRY_UNREACHABLE') throw err;
+      if (!(err instanceof GateError) || err.code !== 'REGISTRY_UNREACHABLE' || cfg.signal?.aborted) throw err;
       last = err;
     }
   }

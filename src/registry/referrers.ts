@@ -2,6 +2,7 @@ import type { ImageDigest } from '../digest.ts';
 import { IMAGE_MANIFEST_TYPES, type OciClient } from './client.ts';
 import type { ReferrerBundleEvidence } from './evidence.ts';
 import { repositoryName, type RepositoryRef } from './reference.ts';
+import type { Descriptor } from './schemas.ts';
 import { GateError } from '../errors.ts';
 
 /**
@@ -20,34 +21,75 @@ export function isSigstoreBundleType(mediaType: string | undefined): boolean {
 /** How many referrer manifests are read at most (a registry could list any number). */
 export const MAX_REFERRERS = 64;
 
-export async function fetchReferrerBundles(client: OciClient, repo: RepositoryRef, digest: ImageDigest): Promise<ReferrerBundleEvidence[]> {
+const CREATED = 'org.opencontainers.image.created';
+
+/**
+ * The newest `max` of `listed`: by their `org.opencontainers.image.created` annotation where they carry one
+ * (newest first), then the rest from the end of the listing (a referrers tag index is appended to).
+ */
+export function newestReferrers(listed: readonly Descriptor[], max: number): Descriptor[] {
+  const created = (d: Descriptor): number => {
+    const t = Date.parse(d.annotations?.[CREATED] ?? '');
+    return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
+  };
+  return listed
+    .map((d, i) => ({ d, i, t: created(d) }))
+    .sort((a, b) => (a.t === b.t ? b.i - a.i : b.t - a.t))
+    .slice(0, max)
+    .map(({ d }) => d);
+}
+
+/**
+ * The Sigstore bundles referring to `digest`. Anyone who can push to the repository can add referrers: over
+ * MAX_REFERRERS, the newest are read and `note` says how many were left out (the log's entries still decide).
+ */
+export async function fetchReferrerBundles(client: OciClient, repo: RepositoryRef, digest: ImageDigest, note?: (m: string) => void): Promise<ReferrerBundleEvidence[]> {
   // No artifactType filter in the request: older bundle media types would be filtered out server side.
   const { via, descriptors } = await client.listReferrers(repo, digest.value);
-  const candidates = descriptors.filter((d) => isSigstoreBundleType(d.artifactType));
+  let candidates = descriptors.filter((d) => isSigstoreBundleType(d.artifactType));
   if (candidates.length > MAX_REFERRERS) {
-    throw new GateError('RESPONSE_TOO_LARGE', `referrers of ${repositoryName(repo)}@${digest.value}: ${candidates.length} Sigstore bundles, more than ${MAX_REFERRERS}`);
+    note?.(`referrers of ${repositoryName(repo)}@${digest.value}: ${candidates.length} Sigstore bundles listed; only the newest ${MAX_REFERRERS} were read, ${candidates.length - MAX_REFERRERS} skipped`);
+    candidates = newestReferrers(candidates, MAX_REFERRERS);
   }
   const out: ReferrerBundleEvidence[] = [];
   for (const desc of candidates) {
-    const fetched = await client.getManifest(repo, desc.digest, IMAGE_MANIFEST_TYPES);
-    const location = `${repositoryName(repo)}@${fetched.digest}`;
-    if (fetched.kind !== 'manifest') throw new GateError('REGISTRY_MALFORMED', `referrer ${location} is an index, not an image manifest`);
-    const m = fetched.manifest;
-    // A listing (notably a referrers tag, which anyone with push access writes) can name manifests that
-    // do not refer to this image: only a manifest whose own subject is the image counts.
-    if (m.subject?.digest !== digest.value) continue;
-    const artifactType = m.artifactType ?? m.config.mediaType;
-    for (const layer of m.layers) {
-      if (!isSigstoreBundleType(layer.mediaType)) continue;
-      const bundleBytes = await client.getBlob(repo, layer.digest, { expectedSize: layer.size });
-      let bundle: unknown;
-      try {
-        bundle = JSON.parse(bundleBytes.toString('utf8'));
-      } catch {
-        throw new GateError('REGISTRY_MALFORMED', `${repositoryName(repo)}@${layer.digest}: Sigstore bundle layer of ${location} is not valid JSON`);
-      }
-      out.push({ source: 'referrer-bundle', location, bundle, bundleBytes, artifactType, via, manifestDigest: fetched.digest, layerDigest: layer.digest });
+    try {
+      out.push(...(await readReferrer(client, repo, digest, desc, via)));
+    } catch (err) {
+      // A referrer that is missing, lies about its digest or is not what it claims is no evidence: it is
+      // skipped with a note (anyone who can push could add one), and the other sources still decide.
+      if (!isContentFault(err)) throw err;
+      note?.(`referrer ${repositoryName(repo)}@${desc.digest} skipped: ${(err as GateError).message.slice(0, 300)}`);
     }
+  }
+  return out;
+}
+
+/** What a registry's content (not its reachability) got wrong. */
+export function isContentFault(err: unknown): boolean {
+  return err instanceof GateError && ['REGISTRY_NOT_FOUND', 'REGISTRY_MALFORMED', 'REGISTRY_DIGEST_MISMATCH', 'RESPONSE_TOO_LARGE', 'HTTP_STATUS'].includes(err.code);
+}
+
+async function readReferrer(client: OciClient, repo: RepositoryRef, digest: ImageDigest, desc: Descriptor, via: 'api' | 'tag-schema'): Promise<ReferrerBundleEvidence[]> {
+  const out: ReferrerBundleEvidence[] = [];
+  const fetched = await client.getManifest(repo, desc.digest, IMAGE_MANIFEST_TYPES);
+  const location = `${repositoryName(repo)}@${fetched.digest}`;
+  if (fetched.kind !== 'manifest') throw new GateError('REGISTRY_MALFORMED', `referrer ${location} is an index, not an image manifest`);
+  const m = fetched.manifest;
+  // A listing (notably a referrers tag, which anyone with push access writes) can name manifests that
+  // do not refer to this image: only a manifest whose own subject is the image counts.
+  if (m.subject?.digest !== digest.value) return [];
+  const artifactType = m.artifactType ?? m.config.mediaType;
+  for (const layer of m.layers) {
+    if (!isSigstoreBundleType(layer.mediaType)) continue;
+    const bundleBytes = await client.getBlob(repo, layer.digest, { expectedSize: layer.size });
+    let bundle: unknown;
+    try {
+      bundle = JSON.parse(bundleBytes.toString('utf8'));
+    } catch {
+      throw new GateError('REGISTRY_MALFORMED', `${repositoryName(repo)}@${layer.digest}: Sigstore bundle layer of ${location} is not valid JSON`);
+    }
+    out.push({ source: 'referrer-bundle', location, bundle, bundleBytes, artifactType, via, manifestDigest: fetched.digest, layerDigest: layer.digest });
   }
   return out;
 }

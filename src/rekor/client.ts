@@ -3,6 +3,7 @@ import type { ImageDigest } from '../digest.ts';
 import { GateError } from '../errors.ts';
 import { firstAjvError, newAjv } from '../schema/validator.ts';
 import { mapLimit } from '../net/concurrency.ts';
+import type { Budget } from '../net/budget.ts';
 import type { Http } from '../net/http.ts';
 import type { LogEntryAnon, LogEntryResponse } from './types.ts';
 // definitions.LogEntry and definitions.InclusionProof of Rekor's openapi.yaml, verbatim (a test keeps them so).
@@ -14,9 +15,8 @@ export type RetrievedEntry = {
   readonly uuid: string;
   /**
    * The UUID the client asked for that this entry answers: the one equal to `uuid`, or whose 64-hex leaf hash
-   * `uuid` ends with (Rekor answers a 64-hex UUID under its 80-hex entry ID). For a key that matches nothing
-   * asked, the one UUID of its batch left unanswered, when there is exactly one; otherwise undefined.
-   * Undefined for `getByLogIndex`.
+   * `uuid` ends with (Rekor answers a 64-hex UUID under its 80-hex entry ID). An answer under a key that matches
+   * nothing asked is dropped: only answers to the questions asked are used. Undefined for `getByLogIndex`.
    */
   readonly requestedUuid: string | undefined;
   readonly entry: LogEntryAnon;
@@ -138,7 +138,12 @@ function baseOf(baseUrl: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
-export function createRekorClient(baseUrl: string, http: Http): RekorClient {
+export type RekorClientOptions = {
+  /** Counts the entries the log sends (a run's total); the Http counts the bytes. */
+  readonly budget?: Pick<Budget, 'takeEntries'>;
+};
+
+export function createRekorClient(baseUrl: string, http: Http, copts: RekorClientOptions = {}): RekorClient {
   const base = baseOf(baseUrl);
   const entryUrl = (uuid: string) => `${base}/api/v1/log/entries/${normalizeUuid(uuid)}`;
 
@@ -155,6 +160,7 @@ export function createRekorClient(baseUrl: string, http: Http): RekorClient {
     if (!first || entries.length !== 1) {
       throw new GateError('ENTRY_MALFORMED', `${what}: expected exactly one entry in the response, got ${entries.length}`);
     }
+    copts.budget?.takeEntries(1, what);
     return { uuid: first[0].toLowerCase(), requestedUuid, entry: first[1] };
   }
 
@@ -168,16 +174,14 @@ export function createRekorClient(baseUrl: string, http: Http): RekorClient {
         `POST ${url} for ${batch.join(', ')}: the response is not an array of Rekor LogEntry: ${describeAjvError(logEntries.errors)}`,
       );
     }
-    const got = body.flatMap((item) => Object.entries(item)).map(([key, entry]) => ({ uuid: key.toLowerCase(), entry }));
-    const answered = new Set<string>();
-    const matched = got.map(({ uuid }) => {
-      const req = batch.find((r) => sameEntry(r, uuid));
-      if (req) answered.add(req);
-      return req;
+    const got = body.flatMap((item) => Object.entries(item));
+    copts.budget?.takeEntries(got.length, `POST ${url}`);
+    // Only answers to the UUIDs asked: an entry under any other key is not what was asked for, and is dropped.
+    return got.flatMap(([key, entry]): RetrievedEntry[] => {
+      const uuid = key.toLowerCase();
+      const requestedUuid = batch.find((r) => sameEntry(r, uuid));
+      return requestedUuid === undefined ? [] : [{ uuid, requestedUuid, entry }];
     });
-    const unanswered = batch.filter((r) => !answered.has(r));
-    const fallback = unanswered.length === 1 ? unanswered[0] : undefined;
-    return got.map(({ uuid, entry }, i) => ({ uuid, requestedUuid: matched[i] ?? fallback, entry }));
   }
 
   return {

@@ -129,12 +129,20 @@ export function checkResultsDir(dir: string): void {
   }
 }
 
-/** Writes every result file; each is written whole (temp file, then rename). */
-export function writeResults(dir: string, values: Readonly<Record<ResultName, string>>): void {
-  for (const name of RESULT_NAMES) {
+/**
+ * Writes every result file; each is written whole (temp file, then rename), VERIFIED last, so that a write that
+ * fails half-way never leaves VERIFIED=true beside missing results. A failure (a full disk) is BAD_RESULTS_DIR.
+ */
+export function writeResults(dir: string, values: Readonly<Partial<Record<ResultName, string>>>): void {
+  const names = [...RESULT_NAMES.filter((n) => n !== 'VERIFIED'), 'VERIFIED' as const].filter((n) => values[n] !== undefined);
+  for (const name of names) {
     const file = path.join(dir, name);
     const tmp = path.join(dir, `.${name}.tmp`);
-    writeFileSync(tmp, values[name]);
-    renameSync(tmp, file);
+    try {
+      writeFileSync(tmp, values[name] ?? '');
+      renameSync(tmp, file);
+    } catch (err) {
+      throw new GateError('BAD_RESULTS_DIR', `--results-dir ${dir}: could not write the ${name} result: ${(err as Error).message}`);
+    }
   }
 }

@@ -6,15 +6,28 @@ import type { Candidate } from './types.ts';
 import type { CandidateFinder } from './verifier.ts';
 
 /**
+ * At most this many entries named by one search are fetched and checked: a search can name any number (a
+ * popular base image is a material of thousands of builds). Rekor's index lists the newest first.
+ */
+export const MAX_SEARCH_CANDIDATES = 5000;
+
+/**
  * Candidates from the log's search index (`rekor-cli search --sha`). A hit proves nothing by itself:
  * Rekor indexes intoto entries by subject and by material digests. Entries never change, so each is
- * fetched once across polls; only new IDs are retrieved (batched, concurrent).
+ * fetched once across polls; only new IDs are retrieved (batched, concurrent). Over MAX_SEARCH_CANDIDATES,
+ * the first ones in the log's order are kept (those seen in an earlier poll first), and the report says so.
  */
-export function rekorSearchFinder(rekor: RekorClient, digest: ImageDigest): CandidateFinder {
+export function rekorSearchFinder(rekor: RekorClient, digest: ImageDigest, maxCandidates = MAX_SEARCH_CANDIDATES): CandidateFinder {
   const fetched = new Map<string, { uuid: string; entry: LogEntryAnon }>();
   const asCandidate = (got: { uuid: string; entry: LogEntryAnon }): Candidate => ({ uuid: got.uuid, entry: got.entry, sources: ['rekor-search'] });
-  return async (early) => {
-    const uuids = await rekor.searchByDigest(digest);
+  return async (early, note) => {
+    const named = await rekor.searchByDigest(digest);
+    let uuids = named;
+    if (named.length > maxCandidates) {
+      const known = named.filter((u) => fetched.has(u));
+      uuids = [...known, ...named.filter((u) => !fetched.has(u))].slice(0, maxCandidates);
+      note?.(`the log's search named ${named.length} entries under ${digest.value}; only ${maxCandidates} were checked (the first in the log's order, which lists the newest first)`);
+    }
     const missing = uuids.filter((u) => !fetched.has(u));
     if (missing.length > 0) {
       const onBatch = (batch: readonly RetrievedEntry[]) => {

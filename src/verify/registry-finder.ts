@@ -66,8 +66,8 @@ export async function registryFinder(o: RegistryFinderOptions): Promise<Candidat
     return { ...found, ...extra, sources: [...extra.sources] };
   }
 
-  return async () => {
-    const evidence = await fetchRegistryEvidence(ref, o.digest, o.registry);
+  return async (_early, note) => {
+    const evidence = await fetchRegistryEvidence(ref, o.digest, o.registry, note);
     const out: Candidate[] = [];
     for (const ev of evidence) {
       if (ev.source === 'att-tag') {

@@ -67,8 +67,12 @@ export const MAX_REASON = 1024;
 export function failedOutcome(base: Omit<CandidateOutcome, 'status'>, err: unknown): CandidateOutcome {
   const check = err instanceof CheckFailure ? err.check : 'entry';
   const cause = err instanceof CheckFailure ? err.inner : err;
-  const code = cause instanceof GateError ? cause.code : 'INTERNAL';
-  return { ...base, status: 'failed', check, code, reason: capped(errorMessage(cause), MAX_REASON) };
+  // Whatever else a check threw came from reading what a peer sent (JSON nested past the stack, say): the
+  // candidate fails alone, as malformed, and never as an internal error of the run.
+  if (!(cause instanceof GateError)) {
+    return { ...base, status: 'failed', check, code: 'ENTRY_MALFORMED', reason: `entry ${base.uuid}: could not be read (${capped(errorMessage(cause), 200)})` };
+  }
+  return { ...base, status: 'failed', check, code: cause.code, reason: capped(errorMessage(cause), MAX_REASON) };
 }
 
 /**

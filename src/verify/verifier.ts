@@ -11,8 +11,9 @@ import type { Candidate, CandidateOutcome, Verdict } from './types.ts';
 /**
  * Finds candidates; called once per poll. Implementations cache what cannot change (log entries), and may
  * hand each candidate to `early` as soon as it is fetched, so that checking overlaps the requests in flight.
+ * `note` tells the report what a source left out (a bound it hit, content it skipped).
  */
-export type CandidateFinder = (early?: (c: Candidate) => void) => Promise<Candidate[]>;
+export type CandidateFinder = (early?: (c: Candidate) => void, note?: (message: string) => void) => Promise<Candidate[]>;
 
 export type VerifyRequest = {
   readonly digest: ImageDigest;
@@ -91,16 +92,29 @@ function attachLooseEnvelopes(candidates: Candidate[]): Candidate[] {
 function memoized(check: (c: Candidate) => CandidateOutcome): (c: Candidate) => CandidateOutcome {
   const seen = new Map<string, CandidateOutcome>();
   return (c) => {
-    const envelope = c.registryEnvelope ? sigcrypto.digest('sha256', c.registryEnvelope).toString('hex') : '';
-    const bundle = c.bundleJson === undefined ? '' : JSON.stringify(c.bundleJson);
-    const key = [c.uuid, JSON.stringify(c.entry), envelope, c.envelopeExact ?? '', c.lookupError?.message ?? '', bundle].join('|');
-    let outcome = seen.get(key);
+    const key = memoKey(c);
+    let outcome = key === undefined ? undefined : seen.get(key);
     if (!outcome) {
       outcome = check(c);
-      seen.set(key, outcome);
+      if (key !== undefined) seen.set(key, outcome);
     }
     return { ...outcome, sources: [...c.sources], registryLocation: c.registryLocation };
   };
+}
+
+/**
+ * A short digest of what decides a candidate's outcome. Undefined when the peer's JSON cannot be serialized
+ * (nested too deep for the stack): the candidate is then checked without memo, and fails on its own.
+ */
+function memoKey(c: Candidate): string | undefined {
+  try {
+    const envelope = c.registryEnvelope ? sigcrypto.digest('sha256', c.registryEnvelope).toString('hex') : '';
+    const bundle = c.bundleJson === undefined ? '' : JSON.stringify(c.bundleJson);
+    const text = [c.uuid, JSON.stringify(c.entry), envelope, c.envelopeExact ?? '', c.lookupError?.message ?? '', bundle].join('|');
+    return sigcrypto.digest('sha256', Buffer.from(text)).toString('hex');
+  } catch {
+    return undefined;
+  }
 }
 
 function policyWarnings(policy: Policy): string[] {
@@ -124,11 +138,15 @@ export async function verify(req: VerifyRequest, deps: VerifyDeps): Promise<Verd
   let outcomes: CandidateOutcome[] = [];
   let polls = 0;
   let interval = 2000;
+  const notes = new Set<string>();
+  const note = (m: string): void => {
+    notes.add(m);
+  };
   for (;;) {
     polls++;
     const ctx = { digest: req.digest, trust: req.trust, policy: req.policy, now: Math.floor(deps.now() / 1000) };
     const judge = memoized((c) => checkCandidate(c, ctx));
-    const found = (await Promise.all(deps.finders.map((f) => f(judge)))).flat();
+    const found = (await Promise.all(deps.finders.map((f) => f(judge, note)))).flat();
     outcomes = mergeCandidates(found).map(judge);
     const { accepted: best, reason } = decide(outcomes, minSigners);
     const remaining = deadline - deps.now();
@@ -142,7 +160,7 @@ export async function verify(req: VerifyRequest, deps: VerifyDeps): Promise<Verd
         candidates: outcomes,
         reason,
         polls,
-        warnings: policyWarnings(req.policy),
+        warnings: [...policyWarnings(req.policy), ...notes],
       };
     }
     const pause = Math.min(interval, remaining);

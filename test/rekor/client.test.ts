@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseImageDigest } from '../../src/digest.ts';
+import { createBudget } from '../../src/net/budget.ts';
 import { createHttp, type Http } from '../../src/net/http.ts';
 import { createRekorClient, type RekorClient } from '../../src/rekor/client.ts';
 import type { LogEntryAnon } from '../../src/rekor/types.ts';
@@ -145,12 +146,17 @@ describe('retrieveByUUIDs', () => {
     expect(state.batches).toHaveLength(0);
   });
 
-  it('keeps an entry returned under an unexpected key, noting which UUID was asked', async () => {
+  it('drops an entry returned under a key that was not asked (only answers to the questions asked are used)', async () => {
     const asked = uuidN(7);
     const other = uuidN(8);
     const { handler } = retrieveServer(0, () => other);
     const { rekor } = await setup(handler);
-    expect(await rekor.retrieveByUUIDs([asked])).toEqual([{ uuid: other, requestedUuid: asked, entry: expect.any(Object) }]);
+    expect(await rekor.retrieveByUUIDs([asked])).toEqual([]);
+    // also when other UUIDs of the same batch are answered properly
+    const { handler: h2 } = retrieveServer(0, (u) => (u === asked ? other : u));
+    const { rekor: r2 } = await setup(h2);
+    const got = await r2.retrieveByUUIDs([uuidN(1), asked]);
+    expect(got.map((g) => [g.uuid, g.requestedUuid])).toEqual([[uuidN(1), uuidN(1)]]);
   });
 
   it('matches a 64-hex UUID answered under its 80-hex entry ID', async () => {
@@ -283,5 +289,32 @@ describe('getByUUID, getByLogIndex, entryUrl', () => {
       expect(typeof got.entry.body).toBe('string');
     }
     expect(byUuid.size).toBeGreaterThanOrEqual(17);
+  });
+});
+
+describe('the per-run budget of what the log may send', () => {
+  it('stops with RESPONSE_TOO_LARGE naming the entry cap once the log has sent more entries than it allows', async () => {
+    const server = await startServer(retrieveServer(0).handler);
+    const http = createHttp({ timeoutMs: 5000 });
+    cleanups.push(() => server.close(), () => http.close());
+    const budget = createBudget({ peer: `the log ${server.url}`, maxBytes: 1 << 30, maxEntries: 25 });
+    const rekor = createRekorClient(server.url, http, { budget });
+    await rekor.retrieveByUUIDs(Array.from({ length: 20 }, (_, i) => uuidN(i)), { concurrency: 1 });
+    const err = await rejection(rekor.retrieveByUUIDs(Array.from({ length: 20 }, (_, i) => uuidN(100 + i)), { concurrency: 1 }));
+    expect(err.code).toBe('RESPONSE_TOO_LARGE');
+    expect(err.message).toMatch(/per-run cap of 25 entries/);
+    expect(err.message).toContain(server.url);
+  });
+
+  it('stops with RESPONSE_TOO_LARGE naming the byte cap once the answers together pass it, each under the per-response cap', async () => {
+    const server = await startServer(retrieveServer(0).handler);
+    const budget = createBudget({ peer: `the log ${server.url}`, maxBytes: 20_000, maxEntries: 1000 });
+    const http = createHttp({ timeoutMs: 5000, budget });
+    cleanups.push(() => server.close(), () => http.close());
+    const rekor = createRekorClient(server.url, http, { budget });
+    const err = await rejection(rekor.retrieveByUUIDs(Array.from({ length: 200 }, (_, i) => uuidN(i)), { concurrency: 1 }));
+    expect(err.code).toBe('RESPONSE_TOO_LARGE');
+    expect(err.message).toMatch(/per-run cap of 20000 bytes/);
+    expect(budget.bytes).toBeLessThan(40_000);
   });
 });
