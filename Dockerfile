@@ -1,33 +1,33 @@
 # syntax=docker/dockerfile:1
 #
-# The rekor-gate step image: the CLI bundled by esbuild into one file, run by a distroless Node 24
-# (no shell, no package manager) as the non-root user 65532.
+# The rekor-gate step image: Node 24 and the bundled CLI on `scratch`, with only the Debian libraries Node loads,
+# CA roots and time zones; no shell, no package manager; user 65532 (nonroot). Built the way distroless builds
+# its images, by one script: scripts/image-rootfs.ts (apt-get download + dpkg-deb -x, then only what Node needs).
 #
-# Pin both base images by digest for a release, e.g.
-#   docker buildx build \
-#     --build-arg BUILD_IMAGE=node:24-bookworm@sha256:<digest> \
-#     --build-arg RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot@sha256:<digest> \
-#     -t <registry>/rekor-gate:<version> --push .
-# (docs/tekton.md, "Building and pinning the image").
+#   docker build -t rekor-gate .        or        buildah bud -t rekor-gate .
+#
+# `npm run image` (scripts/image.ts) runs that same script on a Debian 12 host and gives its output to this file
+# in place of the build stage (`buildah bud --build-context build=<dir>`): the final stage below is then built
+# exactly as here, from the same files. For a release, pin the build image by digest:
+#   --build-arg BUILD_IMAGE=node:24-bookworm@sha256:<digest>
 ARG BUILD_IMAGE=node:24-bookworm
-ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
 
 FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
+# The apt lists that `apt-get download` reads (the packages come from this image's Debian release).
+RUN apt-get update -qq
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
-COPY scripts/build.ts scripts/build.ts
+COPY scripts/build.ts scripts/image-rootfs.ts scripts/
 COPY schemas/ schemas/
 COPY src/ src/
-RUN npm run build && rm -f dist/cli.js
-# The bundle must run on its own: no node_modules beside it in the final image.
-RUN cd /tmp && cp /src/dist/rekor-gate.js /tmp/rekor-gate.js && node /tmp/rekor-gate.js --help > /dev/null
+RUN npm run build && node scripts/image-rootfs.ts /rootfs --debs /tmp/debs
 
-FROM ${RUNTIME_IMAGE}
-COPY --from=build /src/dist/ /app/
+FROM scratch
+COPY --from=build /rootfs/ /
 USER 65532:65532
-ENV NODE_ENV=production \
-    HOME=/tmp
+ENV HOME=/tekton/home \
+    NODE_ENV=production
 ENTRYPOINT ["/nodejs/bin/node", "/app/rekor-gate.js"]
 CMD ["--help"]
