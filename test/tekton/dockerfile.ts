@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ImageEmulation } from '../fixtures/step-runner.ts';
 import { repoRoot } from '../fixtures/paths.ts';
+import { APP_IN_IMAGE, NODE_IN_IMAGE } from '../../scripts/image-rootfs.ts';
 
 export interface Instruction {
   cmd: string;
@@ -97,27 +98,21 @@ export function stageEnv(stage: Stage): Record<string, string> {
 }
 
 /**
- * Where the final image's files come from on this machine: each `COPY --from=<build stage> <src> <dest>`
- * maps dest to the build stage's path, which is the repository (the build stage's WORKDIR is the
- * repository root); and the distroless node binary is this process's node.
+ * Where the final image's files come from on this machine, for the step runner's emulation: the image is
+ * scripts/image-rootfs.ts's tree, whose /app is dist/ and whose /nodejs/bin/node is the npm `node` package's
+ * binary (this process's node); ENTRYPOINT and ENV are the Dockerfile's final stage. (test/container/ runs the
+ * real image.)
  */
 export function imageEmulation(df: ParsedDockerfile = readDockerfile()): ImageEmulation {
   const fin = finalStage(df);
-  const files: Array<[string, string]> = [];
-  for (const c of fin.instructions.filter((x) => x.cmd === 'COPY' && x.flags.from)) {
-    const build = df.stages.find((s) => s.name === c.flags.from);
-    if (!build) throw new Error(`COPY --from=${c.flags.from}: no such stage`);
-    const workdir = build.instructions.filter((x) => x.cmd === 'WORKDIR').at(-1)?.args[0] ?? '/';
-    const [src, dest] = c.args as [string, string];
-    const rel = path.posix.relative(workdir, src);
-    if (rel.startsWith('..')) throw new Error(`COPY ${src}: outside the build stage's WORKDIR ${workdir}`);
-    files.push([dest.replace(/\/$/, ''), path.join(repoRoot, rel)]);
-  }
-  files.push([NODE_IN_DISTROLESS, process.execPath]);
   const entry = fin.instructions.filter((x) => x.cmd === 'ENTRYPOINT').at(-1);
   if (!entry?.execForm) throw new Error('the final stage needs an exec-form ENTRYPOINT (there is no shell)');
-  return { entrypoint: entry.args, env: stageEnv(fin), files };
+  return {
+    entrypoint: entry.args,
+    env: stageEnv(fin),
+    files: [
+      [APP_IN_IMAGE, path.join(repoRoot, 'dist')],
+      [NODE_IN_IMAGE, process.execPath],
+    ],
+  };
 }
-
-/** Where distroless' nodejs images keep node (their own ENTRYPOINT). */
-export const NODE_IN_DISTROLESS = '/nodejs/bin/node';
