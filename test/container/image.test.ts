@@ -5,15 +5,14 @@
  * /tmp emptyDir mounted, against the test Rekor log on 127.0.0.1 (host network).
  * Skipped, saying why, where buildah/podman/runc are missing; `.ci/run` installs them.
  */
-import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage, type BuiltImage } from '../../scripts/image.ts';
 import { APP_IN_IMAGE, NODE_IN_IMAGE } from '../../scripts/image-rootfs.ts';
 import { readResource, repoRoot } from '../../scripts/tekton-resources.ts';
-import { container, CONTAINER_SKIP_REASON, containerToolsAvailable, imageTree, podman, type ImageEntry } from '../fixtures/container.ts';
+import { container, CONTAINER_SKIP_REASON, containerToolsAvailable, imageTree, podman, trustWorkspace, type ImageEntry } from '../fixtures/container.ts';
 import { generateSigner } from '../fixtures/signers.ts';
 import { runTask, type TaskRunOutcome } from '../fixtures/step-runner.ts';
 import { logIntotoV001, provenance, randomDigest, startWorld, type World } from '../fixtures/world.ts';
@@ -42,11 +41,7 @@ suite('the step image', () => {
     image = await buildImage({ log: (l) => console.log(l) });
     tree = await imageTree(image.ref);
     world = await startWorld();
-    // The `trust` workspace: a ConfigMap with the log's trusted_root.json (readable by any uid, as a ConfigMap is).
-    trust = mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-image-trust-'));
-    chmodSync(trust, 0o755);
-    copyFileSync(world.trustedRootPath, path.join(trust, 'trusted_root.json'));
-    chmodSync(path.join(trust, 'trusted_root.json'), 0o644);
+    trust = trustWorkspace(world.trustedRootPath);
     logIntotoV001(world, provenance(signed));
     // A forgery: provenance for another digest, signed by someone else's key, logged all the same.
     logIntotoV001(world, provenance(forged), { signer: generateSigner('ecdsa-p256') });
