@@ -21,7 +21,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -108,7 +108,7 @@ export function fetchPackages(cache: string): DebPackage[] {
         run('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', `${name}=${pkg.version}`], tmp);
         const got = readdirSync(tmp).filter((f) => f.endsWith('.deb'));
         if (got.length !== 1) throw new Error(`apt-get download ${name}=${pkg.version} gave ${got.join(', ') || 'nothing'}`);
-        copyFileSync(path.join(tmp, got[0]!), file);
+        renameSync(path.join(tmp, got[0]!), file); // atomic: a concurrent run sees the whole file or none
       } finally {
         rmSync(tmp, { recursive: true, force: true });
       }
