@@ -5,14 +5,13 @@
  *      (plain HTTP only to a loopback registry) as REGISTRY/NAMESPACE/rekor-gate:VERSION;
  *   2. its digest pinned into the Task and the StepAction (scripts/release-pin.ts; catalog.yaml's sums follow);
  *   3. the Tekton bundle of those pinned files pushed as REGISTRY/NAMESPACE/rekor-gate-bundle:VERSION;
- *   4. the catalog release assets written to OUT;
+ *   4. the catalog-cd release assets of those pinned files written to OUT (scripts/catalog-release.ts);
  *   5. OUT/release.json: the pinned image and bundle references.
  *
  * The working tree changes only with --write (then steps 2 and 3 use the repository's own files); otherwise
  * the files are pinned in a copy. Credentials for the registry: DOCKER_CONFIG / ~/.docker/config.json
  * (buildah reads them too, with REGISTRY_AUTH_FILE).
  */
-import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +21,7 @@ import { hideBin } from 'yargs/helpers';
 import { loadDockerConfigFromEnv } from '../src/registry/auth.ts';
 import { OciClient } from '../src/registry/client.ts';
 import { isLoopbackHostname, parseImageRef } from '../src/registry/reference.ts';
+import { writeCatalogRelease } from './catalog-release.ts';
 import { buildah, buildImage, DEV_IMAGE } from './image.ts';
 import { pinImage } from './release-pin.ts';
 import { buildBundle, pushBundle, readResource } from './release/tekton-bundle.ts';
@@ -72,10 +72,10 @@ function pushImage(local: string, target: string, registry: string): string {
   }
 }
 
-/** catalog assets: see scripts/catalog.ts (the catalog-cd release assets of the pinned tree go to `out`). */
-function catalogAssets(root: string, out: string, log: (l: string) => void): void {
-  execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'catalog.ts'), '--check'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
-  log(`catalog assets: ${path.relative(repoRoot, root) || '.'} checked; written to ${out}`);
+/** The catalog-cd release assets (catalog.yaml, resources.tar.gz and the files) of the pinned tree, into `out`. */
+function catalogAssets(root: string, out: string, version: string, log: (l: string) => void): void {
+  const r = writeCatalogRelease(out, { version, root });
+  log(`catalog assets: ${path.relative(process.cwd(), r.catalogFile)}, ${path.relative(process.cwd(), r.tarball)} (${r.members.length} files)`);
 }
 
 export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
@@ -114,7 +114,7 @@ export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
     log(`pushed ${bundleTag} = ${bundle}`);
 
     // 4. The catalog release assets.
-    catalogAssets(root, o.out, log);
+    catalogAssets(root, o.out, o.version, log);
 
     const result: ReleaseResult = { version: o.version, image, bundle, tags: { image: imageTag, bundle: bundleTag }, pinned, out: o.out };
     writeFileSync(path.join(o.out, 'release.json'), `${JSON.stringify({ ...result, out: undefined, rootfs: img.rootfs }, null, 2)}\n`);

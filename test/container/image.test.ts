@@ -2,7 +2,7 @@
  * The step image, built for real (`npm run image`'s code: scripts/image.ts, reused when its inputs are unchanged)
  * and run as Tekton runs the Task's step: the Task YAML's command, args, env (only its REKOR_GATE_* variables
  * configure the CLI), securityContext and limits, on a read-only root, with /tekton/results, /tekton/home and the
- * /tmp emptyDir mounted, against the test Rekor log on 127.0.0.1 (host network).
+ * Task's volumes mounted, against the test Rekor log and a local registry (IMAGE_URL) on 127.0.0.1 (host network).
  * Skipped, saying why, where buildah/podman/runc are missing; `.ci/run` installs them.
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -15,13 +15,18 @@ import { readResource, repoRoot } from '../../scripts/tekton-resources.ts';
 import { container, CONTAINER_SKIP_REASON, containerToolsAvailable, imageTree, podman, trustWorkspace, type ImageEntry } from '../fixtures/container.ts';
 import { generateSigner } from '../fixtures/signers.ts';
 import { runTask, type TaskRunOutcome } from '../fixtures/step-runner.ts';
-import { logIntotoV001, provenance, randomDigest, startWorld, type World } from '../fixtures/world.ts';
+import { logIntotoV001, provenance, startWorld, type World } from '../fixtures/world.ts';
+import { pushImage } from '../fixtures/oci-content.ts';
+import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { OciClient } from '../../src/registry/client.ts';
+import { parseImageRef } from '../../src/registry/reference.ts';
 import { RESULT_FILES } from '../tekton/contract.ts';
 
 type Any = Record<string, any>;
 const tools = containerToolsAvailable();
-if (!tools) console.warn(`test/container/image.test.ts skipped: ${CONTAINER_SKIP_REASON}`);
-const suite = tools ? describe : describe.skip;
+const ready = tools && registryAvailable();
+if (!ready) console.warn(`test/container/image.test.ts skipped: ${tools ? REGISTRY_SKIP_REASON : CONTAINER_SKIP_REASON}`);
+const suite = ready ? describe : describe.skip;
 
 /** OpenShift's restricted SCC: a uid from the namespace's range, group 0. */
 export const OPENSHIFT_USER = '1000680000:0';
@@ -34,21 +39,34 @@ suite('the step image', () => {
   let world: World;
   let trust: string;
   let tree: ImageEntry[];
-  const signed = randomDigest().value;
-  const forged = randomDigest().value;
+  let reg: RegistryHandle;
+  /** Images in the local registry (IMAGE_URL, as buildah's result gives it) with their digests. */
+  const signed = { url: '', digest: '' };
+  const forged = { url: '', digest: '' };
 
   beforeAll(async () => {
     image = await buildImage({ log: (l) => console.log(l) });
     tree = await imageTree(image.ref);
     world = await startWorld();
     trust = trustWorkspace(world.trustedRootPath);
-    logIntotoV001(world, provenance(signed));
-    // A forgery: provenance for another digest, signed by someone else's key, logged all the same.
-    logIntotoV001(world, provenance(forged), { signer: generateSigner('ecdsa-p256') });
+    reg = await startRegistry();
+    const client = new OciClient({ retries: 0 });
+    try {
+      for (const [img, name] of [[signed, 'signed'], [forged, 'forged']] as const) {
+        img.url = `${reg.host}/acme/${name}:v1`;
+        img.digest = (await pushImage(client, parseImageRef(img.url), 'v1', name)).digest;
+      }
+    } finally {
+      await client.close();
+    }
+    logIntotoV001(world, provenance(signed.digest));
+    // A forgery: provenance for the other image, signed by someone else's key, logged all the same.
+    logIntotoV001(world, provenance(forged.digest), { signer: generateSigner('ecdsa-p256') });
   }, 900_000);
 
   afterAll(async () => {
     await world?.close();
+    await reg?.stop();
     if (trust) rmSync(trust, { recursive: true, force: true });
   });
 
@@ -113,7 +131,7 @@ suite('the step image', () => {
       ['the Task securityContext / image user (65532)', undefined],
       ["OpenShift's restricted SCC (an arbitrary uid, gid 0)", OPENSHIFT_USER],
     ])('a verified entry, as %s: exit 0 and every result file', async (_n, user) => {
-      const out = await runStep({ IMAGE_DIGEST: signed }, user);
+      const out = await runStep({ IMAGE_DIGEST: signed.digest, IMAGE_URL: signed.url }, user);
       expect(out.steps[0]?.exitCode, log(out)).toBe(0);
       expect(out.succeeded).toBe('True');
       expect(out.results.VERIFIED).toBe('true');
@@ -124,14 +142,14 @@ suite('the step image', () => {
     });
 
     it('a forged entry (signed by a key that is not trusted): exit 1, VERIFIED=false', async () => {
-      const out = await runStep({ IMAGE_DIGEST: forged });
+      const out = await runStep({ IMAGE_DIGEST: forged.digest, IMAGE_URL: forged.url });
       expect(out.steps[0]?.exitCode, log(out)).toBe(1);
       expect(out.results.VERIFIED).toBe('false');
       expect(out.results.REPORT).toMatch(/"verified":false/);
     });
 
     it('bad input (a digest that is not sha256:<64 hex>): exit 2', async () => {
-      const out = await runStep({ IMAGE_DIGEST: 'sha256:not-a-digest' });
+      const out = await runStep({ IMAGE_DIGEST: 'sha256:not-a-digest', IMAGE_URL: signed.url });
       expect(out.steps[0]?.exitCode, log(out)).toBe(2);
       expect(out.steps[0]?.stderr).toMatch(/digest/i);
     });
@@ -139,7 +157,7 @@ suite('the step image', () => {
     it('the StepAction, inside its sample Task, in the same image', async () => {
       const sample = parseAllDocuments(readFileSync(path.join(repoRoot, 'stepaction/rekor-gate/0.1/samples/task-using-stepaction.yaml'), 'utf8'))[0]!.toJS();
       const out = await runTask(sample, {
-        params: { IMAGE_DIGEST: signed, REKOR_URL: world.log.url, PUBLIC_KEY: world.signer.publicKeyPem },
+        params: { IMAGE_DIGEST: signed.digest, IMAGE_URL: signed.url, REKOR_URL: world.log.url, PUBLIC_KEY: world.signer.publicKeyPem },
         workspaces: { trust },
         stepActions: { 'rekor-gate': stepAction },
         container: container(image.ref, { user: OPENSHIFT_USER }),

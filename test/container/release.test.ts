@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -18,7 +18,8 @@ import { repoRoot } from '../../scripts/tekton-resources.ts';
 import { container, CONTAINER_SKIP_REASON, containerToolsAvailable, podman, trustWorkspace } from '../fixtures/container.ts';
 import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
 import { runTask } from '../fixtures/step-runner.ts';
-import { logIntotoV001, provenance, randomDigest, startWorld, type World } from '../fixtures/world.ts';
+import { logIntotoV001, provenance, startWorld, type World } from '../fixtures/world.ts';
+import { pushImage } from '../fixtures/oci-content.ts';
 
 type Any = Record<string, any>;
 const ready = containerToolsAvailable() && registryAvailable();
@@ -75,6 +76,12 @@ suite('npm run release against a local registry', () => {
     expect(sums()).toEqual(before);
   });
 
+  it('writes the catalog-cd assets of the pinned files: the released Task names the pushed image', () => {
+    for (const f of ['catalog.yaml', 'resources.tar.gz']) expect(existsSync(path.join(out, f)), f).toBe(true);
+    const releasedTask = parse(readFileSync(path.join(out, 'tasks', 'rekor-gate', 'rekor-gate.yaml'), 'utf8')) as Any;
+    expect(releasedTask.spec.steps[0].image).toBe(released.image);
+  });
+
   it("a cluster's view: the Task from the bundle names the pushed image; pulled from the registry, its step verifies", async () => {
     const client = new OciClient({ retries: 0 });
     let taskYaml: string;
@@ -98,10 +105,17 @@ suite('npm run release against a local registry', () => {
     expect(pull.code, pull.stderr).toBe(0);
     pulled = released.image;
 
-    const signed = randomDigest().value;
+    const c = new OciClient({ retries: 0 });
+    const url = `${reg.host}/acme/app:v1`;
+    let signed: string;
+    try {
+      signed = (await pushImage(c, parseImageRef(url), 'v1', 'release-rehearsal')).digest;
+    } finally {
+      await c.close();
+    }
     logIntotoV001(world, provenance(signed));
     const run = await runTask(task, {
-      params: { IMAGE_DIGEST: signed, REKOR_URL: world.log.url, PUBLIC_KEY: world.signer.publicKeyPem },
+      params: { IMAGE_DIGEST: signed, IMAGE_URL: url, REKOR_URL: world.log.url, PUBLIC_KEY: world.signer.publicKeyPem },
       workspaces: { trust },
       container: container(task.spec.steps[0].image),
       timeoutMs: 120_000,
