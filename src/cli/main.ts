@@ -19,7 +19,10 @@ export function logOptions<T>(y: Argv<T>) {
     .option('trusted-root', { type: 'string', describe: 'Sigstore trusted_root.json (log keys, CAs, CT logs)' })
     .option('rekor-public-key', { type: 'string', describe: 'A private log\'s public key, PEM file' })
     .option('trust-dir', { type: 'string', describe: 'Directory holding trusted_root.json and/or rekor.pub (and ca.crt)' })
-    .option('tuf-cache-dir', { type: 'string', describe: 'Cache directory for the public-good TUF trusted root' })
+    .option('tuf-cache-dir', { type: 'string', describe: 'Cache directory for the TUF metadata and trusted root' })
+    .option('tuf-mirror', { type: 'string', describe: 'A private or mirrored Sigstore TUF repository to take trusted_root.json from (default the public-good one)' })
+    .option('tuf-root', { type: 'string', describe: 'The TUF repository\'s initial root.json (needed with --tuf-mirror)' })
+    .option('trusted-root-digest', { type: 'string', describe: 'Pin the trusted root: sha256:<64 hex> of trusted_root.json (a file, in --trust-dir, or from TUF)' })
     .option('ca-cert', { type: 'string', describe: 'Extra CA (PEM) for TLS to a private log or registry' })
     .option('timeout', { type: 'number', default: 30, describe: 'Seconds per HTTP request, whole (at most 600)' })
     .option('output', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format on stdout' });

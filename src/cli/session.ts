@@ -3,7 +3,7 @@ import { createBudget, LOG_BUDGET, type Budget } from '../net/budget.ts';
 import { createHttp, type Http } from '../net/http.ts';
 import { createRekorClient, type RekorClient } from '../rekor/client.ts';
 import { loadTrust, type Trust } from '../trust/index.ts';
-import { parseRekorUrl, readCaCert, resolveTrustFiles } from './inputs.ts';
+import { parseLogUrl, parseRekorUrl, readCaCert, resolveTrustFiles } from './inputs.ts';
 import { printable } from '../text.ts';
 import { VERSION } from './version.ts';
 
@@ -13,6 +13,9 @@ export type LogArgs = {
   rekorPublicKey?: string;
   trustDir?: string;
   tufCacheDir?: string;
+  tufMirror?: string;
+  tufRoot?: string;
+  trustedRootDigest?: string;
   caCert?: string;
   timeout: number;
   offline?: boolean;
@@ -64,6 +67,11 @@ export async function openLog(args: LogArgs, needs: LogNeeds = {}, signal?: Abor
     trustedRootPath: files.trustedRoot,
     rekorPublicKeyPath: files.rekorPublicKey,
     tufCacheDir: args.tufCacheDir,
+    // The same rule as the log's URL: https, or plain http to a loopback host only.
+    tufMirror: args.tufMirror === undefined ? undefined : parseLogUrl(args.tufMirror, '--tuf-mirror').toString().replace(/\/+$/, ''),
+    tufRoot: args.tufRoot,
+    trustedRootDigest: args.trustedRootDigest,
+    timeoutMs,
     offline: args.offline ?? false,
     needCertificateAuthorities: needs.certificateAuthorities ?? false,
   });

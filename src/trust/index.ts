@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
@@ -20,6 +21,14 @@ export type LoadTrustOptions = {
   trustedRootPath?: string;
   rekorPublicKeyPath?: string;
   tufCacheDir?: string;
+  /** A private or mirrored Sigstore TUF repository (checked: https, or http to loopback); default the public-good one. */
+  tufMirror?: string;
+  /** The TUF repository's initial root.json; needed for a mirror @sigstore/tuf has no root for. */
+  tufRoot?: string;
+  /** `sha256:<64 hex>`: the trusted_root.json loaded (file or TUF target) must have exactly this digest. */
+  trustedRootDigest?: string;
+  /** Per TUF request. */
+  timeoutMs?: number;
   offline?: boolean;
   /**
    * Keyless signers must be verified: with `--rekor-public-key` alone, the Fulcio CAs and CT logs then come
@@ -103,44 +112,88 @@ async function readText(file: string, code: 'BAD_TRUST_ROOT' | 'BAD_KEY', what: 
   }
 }
 
-async function trustedRootFile(file: string): Promise<Trust> {
-  const source = `--trusted-root ${file}`;
-  const text = await readText(file, 'BAD_TRUST_ROOT', '--trusted-root');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    // JSON.parse's message quotes the file: never echo it (it could hold anything, over several lines).
-    throw new GateError('BAD_TRUST_ROOT', `${source}: the file is not JSON (a Sigstore trusted_root.json is expected)`, { cause: err });
-  }
-  return trustFromTrustedRoot(json, source);
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** `--trusted-root-digest`, lower-cased; anything but `sha256:<64 hex>` is a usage error. */
+export function parseTrustedRootDigest(input: string): string {
+  const digest = input.trim().toLowerCase();
+  if (!DIGEST.test(digest)) throw new GateError('USAGE', `--trusted-root-digest must be sha256:<64 hex>, got ${JSON.stringify(input.slice(0, 80))}`);
+  return digest;
 }
 
-/** The public-good trusted root, through TUF (loaded on demand). */
-async function publicGoodTrust(tufCacheDir: string | undefined, offline: boolean): Promise<Trust> {
-  const { fetchPublicGoodRoot } = await import('./tuf.ts');
-  const { json, source } = await fetchPublicGoodRoot(tufCacheDir, offline);
-  return trustFromTrustedRoot(json, source);
+/** A pinned trusted root: the bytes loaded must hash to the digest given, or nothing is trusted. */
+function checkPinned(bytes: Buffer, source: string, pinned: string | undefined): void {
+  if (pinned === undefined) return;
+  const expected = parseTrustedRootDigest(pinned);
+  const actual = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  if (actual !== expected) {
+    throw new GateError('BAD_TRUST_ROOT', `${source}: the trusted root's digest is ${actual}, but --trusted-root-digest pins ${expected}`);
+  }
+}
+
+function parseRootJson(bytes: Buffer, source: string, what: string): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    // JSON.parse's message quotes the file: never echo it (it could hold anything, over several lines).
+    throw new GateError('BAD_TRUST_ROOT', `${source}: ${what} is not JSON (a Sigstore trusted_root.json is expected)`, { cause: err });
+  }
+}
+
+async function trustedRootFile(file: string, pinned: string | undefined): Promise<Trust> {
+  const source = `--trusted-root ${file}`;
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    throw new GateError('BAD_TRUST_ROOT', `${source}: cannot be read: ${errorMessage(err)}`, { cause: err });
+  }
+  checkPinned(bytes, source, pinned);
+  return trustFromTrustedRoot(parseRootJson(bytes, source, 'the file'), source);
+}
+
+/** The trusted root through TUF (the public-good repository, or --tuf-mirror / --tuf-root), loaded on demand. */
+async function tufTrust(opts: LoadTrustOptions): Promise<Trust> {
+  const { fetchTufTrustedRoot } = await import('./tuf.ts');
+  const { text, source } = await fetchTufTrustedRoot({
+    mirrorUrl: opts.tufMirror,
+    rootPath: opts.tufRoot,
+    cacheDir: opts.tufCacheDir,
+    offline: opts.offline ?? false,
+    timeoutMs: opts.timeoutMs,
+  });
+  const bytes = Buffer.from(text, 'utf8');
+  checkPinned(bytes, `${source}: target trusted_root.json`, opts.trustedRootDigest);
+  return trustFromTrustedRoot(parseRootJson(bytes, source, 'the target trusted_root.json'), source);
 }
 
 async function load(opts: LoadTrustOptions): Promise<Trust> {
+  if (opts.trustedRootPath && (opts.tufMirror || opts.tufRoot)) {
+    throw new GateError('USAGE', `--trusted-root ${opts.trustedRootPath} and --tuf-mirror / --tuf-root both name the trusted root: give one`);
+  }
+  const needRoot = !opts.rekorPublicKeyPath || opts.needCertificateAuthorities;
+  if (opts.trustedRootDigest !== undefined && !opts.trustedRootPath && !needRoot) {
+    throw new GateError('USAGE', `--trusted-root-digest pins a trusted root, but this run loads none (--rekor-public-key ${opts.rekorPublicKeyPath} alone)`);
+  }
+  if (opts.trustedRootDigest !== undefined) parseTrustedRootDigest(opts.trustedRootDigest);
   const caTrust = opts.trustedRootPath
-    ? await trustedRootFile(opts.trustedRootPath)
+    ? await trustedRootFile(opts.trustedRootPath, opts.trustedRootDigest)
     : opts.rekorPublicKeyPath && opts.needCertificateAuthorities
-      ? await publicGoodTrust(opts.tufCacheDir, opts.offline ?? false)
+      ? await tufTrust(opts)
       : undefined;
   if (opts.rekorPublicKeyPath) {
     const pem = await readText(opts.rekorPublicKeyPath, 'BAD_KEY', '--rekor-public-key');
     return trustFromRekorPublicKey(pem, caTrust, `--rekor-public-key ${opts.rekorPublicKeyPath}`);
   }
-  return caTrust ?? publicGoodTrust(opts.tufCacheDir, opts.offline ?? false);
+  return caTrust ?? tufTrust(opts);
 }
 
 const loaded = new Map<string, Promise<Trust>>();
 
 /**
  * The trust for a run, loaded once per set of options: `--rekor-public-key` (a private log; CAs from
- * `--trusted-root` when also given), else `--trusted-root`, else the public-good root via TUF.
+ * `--trusted-root` when also given), else `--trusted-root`, else the trusted root via TUF (--tuf-mirror and
+ * --tuf-root, or the public-good repository); pinned by `--trusted-root-digest` when given.
  * Bad files fail with BAD_TRUST_ROOT / BAD_KEY (exit 2), an unreachable TUF repository with NETWORK (exit 3).
  */
 export function loadTrust(opts: LoadTrustOptions): Promise<Trust> {
@@ -148,6 +201,10 @@ export function loadTrust(opts: LoadTrustOptions): Promise<Trust> {
     opts.trustedRootPath && path.resolve(opts.trustedRootPath),
     opts.rekorPublicKeyPath && path.resolve(opts.rekorPublicKeyPath),
     opts.tufCacheDir && path.resolve(opts.tufCacheDir),
+    opts.tufMirror,
+    opts.tufRoot && path.resolve(opts.tufRoot),
+    opts.trustedRootDigest,
+    opts.timeoutMs,
     opts.offline ?? false,
     opts.needCertificateAuthorities ?? false,
   ]);

@@ -1,5 +1,6 @@
-// The public-good trusted root through TUF, imported only when it is needed: a run given --trusted-root
-// never loads @sigstore/tuf.
+// The trusted root through a Sigstore TUF repository (the public-good one, or a private mirror given by
+// --tuf-mirror and --tuf-root), imported only when it is needed: a run given --trusted-root never loads @sigstore/tuf.
+import { accessSync, constants } from 'node:fs';
 import { DEFAULT_MIRROR_URL, initTUF, TUFError } from '@sigstore/tuf';
 import { errorMessage, GateError } from '../errors.ts';
 
@@ -7,15 +8,36 @@ const TRUSTED_ROOT_TARGET = 'trusted_root.json';
 
 const DOWNLOAD_ERRORS = new Set(['DownloadError', 'DownloadHTTPError', 'DownloadLengthMismatchError']);
 
+export type TufOptions = {
+  /** The TUF repository; default the public-good one (DEFAULT_MIRROR_URL). Already checked (https, or http to loopback). */
+  readonly mirrorUrl?: string;
+  /** The repository's initial root.json (its TUF root of trust); default @sigstore/tuf's embedded public-good root. */
+  readonly rootPath?: string;
+  readonly cacheDir?: string;
+  /** Use cached metadata while it is fresh (forceCache). */
+  readonly offline: boolean;
+  /** Per request. Default @sigstore/tuf's (5 s). */
+  readonly timeoutMs?: number;
+};
+
+/** What to pass instead, for messages. */
+const INSTEAD = 'pass --trusted-root PATH';
+
 /** Sorts a @sigstore/tuf / tuf-js failure: the cache (BAD_TRUST_ROOT), the network (NETWORK), or the metadata (BAD_TRUST_ROOT). */
-function tufFailure(err: unknown, source: string, tufCacheDir: string | undefined, offline: boolean): GateError {
+function tufFailure(err: unknown, source: string, mirror: string, o: TufOptions): GateError {
   const root = err instanceof TUFError && err.cause ? err.cause : err;
   const messages: string[] = [];
   for (let e: unknown = err; e !== undefined && messages.length < 4; e = e instanceof Error ? e.cause : undefined) {
     messages.push(errorMessage(e));
   }
   const detail = messages.join(': ');
-  const cache = tufCacheDir ? ` (cache ${tufCacheDir})` : '';
+  const cache = o.cacheDir ? ` (cache ${o.cacheDir})` : '';
+  if (err instanceof TUFError && err.code === 'TUF_INIT_CACHE_ERROR' && !o.rootPath && mirror !== DEFAULT_MIRROR_URL) {
+    // @sigstore/tuf has an initial root only for the public-good repository.
+    return new GateError('USAGE', `--tuf-mirror ${mirror}: no TUF root is known for this repository${cache}; pass its initial root.json with --tuf-root FILE`, {
+      cause: err,
+    });
+  }
   const fsError = root instanceof Error && typeof (root as { path?: unknown }).path === 'string';
   if (fsError || (err instanceof TUFError && (err.code === 'TUF_INIT_CACHE_ERROR' || err.code === 'TUF_READ_TARGET_ERROR'))) {
     return new GateError('BAD_TRUST_ROOT', `${source}: the TUF cache${cache} is unusable: ${detail}; pass --tuf-cache-dir DIR or --trusted-root PATH`, {
@@ -26,28 +48,42 @@ function tufFailure(err: unknown, source: string, tufCacheDir: string | undefine
   if (root instanceof TypeError || DOWNLOAD_ERRORS.has(name)) {
     return new GateError(
       'NETWORK',
-      offline
-        ? `--offline: the TUF repository ${DEFAULT_MIRROR_URL} could not be reached and no fresh TUF metadata is cached${cache} (${detail}); pass --trusted-root PATH`
-        : `the TUF repository ${DEFAULT_MIRROR_URL} could not be reached for the public-good trusted root${cache} (${detail}); pass --trusted-root PATH to verify without it`,
+      o.offline
+        ? `--offline: the TUF repository ${mirror} could not be reached and no fresh TUF metadata is cached${cache} (${detail}); ${INSTEAD}`
+        : `the TUF repository ${mirror} could not be reached for the trusted root${cache} (${detail}); ${INSTEAD} to verify without it`,
       { cause: err },
     );
   }
-  return new GateError('BAD_TRUST_ROOT', `${source}${cache}: the TUF metadata does not verify: ${detail}; pass --trusted-root PATH`, { cause: err });
+  return new GateError('BAD_TRUST_ROOT', `${source}${cache}: the TUF metadata does not verify: ${detail}; ${INSTEAD}`, { cause: err });
 }
 
-/** The public-good trusted_root.json through Sigstore's TUF repository (@sigstore/tuf verifies the TUF metadata). */
-export async function fetchPublicGoodRoot(tufCacheDir: string | undefined, offline: boolean): Promise<{ json: unknown; source: string }> {
-  const source = `TUF ${DEFAULT_MIRROR_URL}`;
-  let text: string;
-  try {
-    const tuf = await initTUF({ ...(tufCacheDir ? { cachePath: tufCacheDir } : {}), forceCache: offline });
-    text = await tuf.getTarget(TRUSTED_ROOT_TARGET);
-  } catch (err) {
-    throw tufFailure(err, source, tufCacheDir, offline);
+/**
+ * trusted_root.json from a Sigstore TUF repository (@sigstore/tuf verifies the TUF metadata from the root of
+ * trust onwards), as its text. With `rootPath`, every run starts again from that root (forceInit): a root cached
+ * by an earlier run is never trusted more than the file the user names.
+ */
+export async function fetchTufTrustedRoot(o: TufOptions): Promise<{ text: string; source: string }> {
+  const mirror = o.mirrorUrl ?? DEFAULT_MIRROR_URL;
+  const source = `TUF ${mirror}${o.rootPath ? ` (--tuf-root ${o.rootPath})` : ''}`;
+  if (o.rootPath) {
+    try {
+      accessSync(o.rootPath, constants.R_OK);
+    } catch (err) {
+      throw new GateError('BAD_TRUST_ROOT', `--tuf-root ${o.rootPath} cannot be read: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`, {
+        cause: err,
+      });
+    }
   }
   try {
-    return { json: JSON.parse(text), source };
+    const tuf = await initTUF({
+      mirrorURL: mirror,
+      ...(o.rootPath ? { rootPath: o.rootPath, forceInit: true } : {}),
+      ...(o.cacheDir ? { cachePath: o.cacheDir } : {}),
+      ...(o.timeoutMs ? { timeout: o.timeoutMs } : {}),
+      forceCache: o.offline,
+    });
+    return { text: await tuf.getTarget(TRUSTED_ROOT_TARGET), source };
   } catch (err) {
-    throw new GateError('BAD_TRUST_ROOT', `${source}: ${TRUSTED_ROOT_TARGET} is not JSON`, { cause: err });
+    throw tufFailure(err, source, mirror, o);
   }
 }
