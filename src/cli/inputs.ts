@@ -106,13 +106,13 @@ export function policyFromFlags(f: PolicyFlags, file?: Policy): Policy {
   return combinePolicies(fromFlags, file);
 }
 
-export type TrustFlags = { trustedRoot?: string; rekorPublicKey?: string; trustDir?: string; caCert?: string };
+export type TrustFlags = { trustedRoot?: string; rekorPublicKey?: string; trustDir?: string; caCert?: string; tufRoot?: string };
 
 /**
- * `--trust-dir` (a mounted Secret or ConfigMap) stands for the files it holds:
- * trusted_root.json, rekor.pub and ca.crt. Explicit flags win.
+ * `--trust-dir` (a mounted Secret or ConfigMap) stands for the files it holds: trusted_root.json, rekor.pub,
+ * ca.crt, and root.json (a TUF repository's initial root, for --tuf-mirror). Explicit flags win.
  */
-export function resolveTrustFiles(f: TrustFlags): { trustedRoot?: string; rekorPublicKey?: string; caCert?: string } {
+export function resolveTrustFiles(f: TrustFlags): { trustedRoot?: string; rekorPublicKey?: string; caCert?: string; tufRoot?: string } {
   const inDir = (name: string): string | undefined => {
     if (!f.trustDir) return undefined;
     const p = path.join(f.trustDir, name);
@@ -123,9 +123,10 @@ export function resolveTrustFiles(f: TrustFlags): { trustedRoot?: string; rekorP
     trustedRoot: f.trustedRoot ?? inDir('trusted_root.json'),
     rekorPublicKey: f.rekorPublicKey ?? inDir('rekor.pub'),
     caCert: f.caCert ?? inDir('ca.crt'),
+    tufRoot: f.tufRoot ?? inDir('root.json'),
   };
-  if (f.trustDir && !out.trustedRoot && !out.rekorPublicKey && !f.trustedRoot && !f.rekorPublicKey) {
-    throw new GateError('USAGE', `--trust-dir ${f.trustDir} holds neither trusted_root.json nor rekor.pub`);
+  if (f.trustDir && !out.trustedRoot && !out.rekorPublicKey && !out.tufRoot && !f.trustedRoot && !f.rekorPublicKey) {
+    throw new GateError('USAGE', `--trust-dir ${f.trustDir} holds none of trusted_root.json, rekor.pub, root.json`);
   }
   return out;
 }

@@ -69,7 +69,7 @@ export async function openLog(args: LogArgs, needs: LogNeeds = {}, signal?: Abor
     tufCacheDir: args.tufCacheDir,
     // The same rule as the log's URL: https, or plain http to a loopback host only.
     tufMirror: args.tufMirror === undefined ? undefined : parseLogUrl(args.tufMirror, '--tuf-mirror').toString().replace(/\/+$/, ''),
-    tufRoot: args.tufRoot,
+    tufRoot: files.tufRoot,
     trustedRootDigest: args.trustedRootDigest,
     timeoutMs,
     offline: args.offline ?? false,

@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readResource } from '../../scripts/tekton-resources.ts';
 import { OciClient } from '../../src/registry/client.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { pushAtt, pushImage } from '../fixtures/oci-content.ts';
 import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { runTask } from '../fixtures/step-runner.ts';
 import { startTufMirror, writeTufRepo, type TufMirror, type TufRepo } from '../fixtures/tuf-repo.ts';
+import { imageEmulation } from '../tekton/dockerfile.ts';
 import {
   cosignBundleAnnotation,
   keylessSigner,
@@ -216,7 +219,7 @@ describe('--trusted-root-digest', () => {
 const withRegistry = registryAvailable() ? describe : describe.skip;
 if (!registryAvailable()) console.warn(REGISTRY_SKIP_REASON);
 
-withRegistry('air-gapped: no network but loopback (the TUF mirror and the registry), nothing sent to the log', () => {
+withRegistry('with a registry on loopback', () => {
   let reg: RegistryHandle;
   let client: OciClient;
   beforeAll(async () => {
@@ -228,7 +231,7 @@ withRegistry('air-gapped: no network but loopback (the TUF mirror and the regist
     await reg?.stop();
   });
 
-  it('verifies a keyless Chains attestation offline, its CAs, CT log and log key from the mirror', async () => {
+  it('air-gapped: a keyless Chains attestation verified offline (nothing sent to the log), its CAs, CT log and log key from the loopback mirror', async () => {
     const ref = parseImageRef(`${reg.host}/acme/airgap:latest`);
     const image = await pushImage(client, ref, 'latest', 'airgap');
     const k = await keylessSigner(w);
@@ -257,5 +260,36 @@ withRegistry('air-gapped: no network but loopback (the TUF mirror and the regist
     expect(logged.uuid.endsWith(out.accepted.uuid)).toBe(true);
     expect(w.log.requests.length).toBe(logBefore);
     expect(mirror.requests.length).toBeGreaterThan(mirrorBefore);
+  });
+
+  it('the Task: TUF_MIRROR, TRUSTED_ROOT_DIGEST, and the TUF root as root.json in the trust workspace (a ConfigMap)', async () => {
+    const ref = parseImageRef(`${reg.host}/acme/airgap-task:v1`);
+    const image = await pushImage(client, ref, 'v1', 'airgap-task');
+    const logged = logIntotoV001(w, provenance(image.digest));
+    // A ConfigMap volume as the kubelet lays it out: the key a link through `..data`.
+    const trust = path.join(w.dir, 'trust-configmap');
+    const data = path.join(trust, '..2026_12_02_00_00_00.000000001');
+    mkdirSync(data, { recursive: true });
+    writeFileSync(path.join(data, 'root.json'), readFileSync(repo.rootPath));
+    symlinkSync(path.basename(data), path.join(trust, '..data'));
+    symlinkSync(path.join('..data', 'root.json'), path.join(trust, 'root.json'));
+    const mirrorBefore = mirror.requests.length;
+    const params = {
+      IMAGE_DIGEST: image.digest,
+      IMAGE_URL: `${reg.host}/acme/airgap-task:v1`,
+      REKOR_URL: w.log.url,
+      PUBLIC_KEY: w.signer.publicKeyPem,
+      TUF_MIRROR: mirror.url,
+      TRUSTED_ROOT_DIGEST: digestOf(rootBytes),
+    };
+    const task = readResource('task/rekor-gate/0.1/rekor-gate.yaml');
+    const out = await runTask(task, { params, workspaces: { trust }, image: imageEmulation() });
+    expect(out.succeeded, out.steps.map((s) => s.stderr).join('\n')).toBe('True');
+    expect(out.results['VERIFIED']).toBe('true');
+    expect(out.results['REKOR_UUID']).toBe(logged.uuid);
+    expect(mirror.requests.length).toBeGreaterThan(mirrorBefore);
+    const pinnedWrong = await runTask(task, { params: { ...params, TRUSTED_ROOT_DIGEST: `sha256:${'0'.repeat(64)}` }, workspaces: { trust }, image: imageEmulation() });
+    expect(pinnedWrong.succeeded).toBe('False');
+    expect(pinnedWrong.steps[0]?.stderr).toContain('[BAD_TRUST_ROOT]');
   });
 });

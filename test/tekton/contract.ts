@@ -58,6 +58,8 @@ export const PARAM_BINDINGS: Readonly<Record<string, Binding>> = {
   WAIT_SECONDS: bind('--wait'),
   TIMEOUT_SECONDS: bind('--timeout'),
   OFFLINE: bind('--offline'),
+  TUF_MIRROR: bind('--tuf-mirror'),
+  TRUSTED_ROOT_DIGEST: bind('--trusted-root-digest'),
   FAIL_ON_UNVERIFIED: bind('--fail-on-unverified'),
   VSA_UPLOAD: bind('--vsa-upload'),
   RESULTS_BUDGET: bind('--results-budget'),
