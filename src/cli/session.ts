@@ -72,6 +72,7 @@ export async function openLog(args: LogArgs, needs: LogNeeds = {}, signal?: Abor
     tufRoot: files.tufRoot,
     trustedRootDigest: args.trustedRootDigest,
     timeoutMs,
+    caCertPem,
     offline: args.offline ?? false,
     needCertificateAuthorities: needs.certificateAuthorities ?? false,
   });

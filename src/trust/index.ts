@@ -29,6 +29,8 @@ export type LoadTrustOptions = {
   trustedRootDigest?: string;
   /** Per TUF request. */
   timeoutMs?: number;
+  /** An extra CA (PEM) for TLS to the TUF repository. */
+  caCertPem?: string;
   offline?: boolean;
   /**
    * Keyless signers must be verified: with `--rekor-public-key` alone, the Fulcio CAs and CT logs then come
@@ -161,6 +163,7 @@ async function tufTrust(opts: LoadTrustOptions): Promise<Trust> {
     cacheDir: opts.tufCacheDir,
     offline: opts.offline ?? false,
     timeoutMs: opts.timeoutMs,
+    caCertPem: opts.caCertPem,
   });
   const bytes = Buffer.from(text, 'utf8');
   checkPinned(bytes, `${source}: target trusted_root.json`, opts.trustedRootDigest);

@@ -1,8 +1,11 @@
 // The trusted root through a Sigstore TUF repository (the public-good one, or a private mirror given by
 // --tuf-mirror and --tuf-root), imported only when it is needed: a run given --trusted-root never loads @sigstore/tuf.
-import { accessSync, constants } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { DEFAULT_MIRROR_URL, initTUF, TUFError } from '@sigstore/tuf';
+import { Metadata, MetadataKind } from '@tufjs/models';
+import { Agent, setGlobalDispatcher } from 'undici';
 import { errorMessage, GateError } from '../errors.ts';
+import { tlsCaList } from '../net/http.ts';
 
 const TRUSTED_ROOT_TARGET = 'trusted_root.json';
 
@@ -18,6 +21,8 @@ export type TufOptions = {
   readonly offline: boolean;
   /** Per request. Default @sigstore/tuf's (5 s). */
   readonly timeoutMs?: number;
+  /** An extra CA (PEM) for TLS to the repository (--ca-cert, the trust directory's ca.crt), besides the default store. */
+  readonly caCertPem?: string;
 };
 
 /** What to pass instead, for messages. */
@@ -45,7 +50,11 @@ function tufFailure(err: unknown, source: string, mirror: string, o: TufOptions)
     });
   }
   const name = root instanceof Error ? root.constructor.name : '';
-  if (root instanceof TypeError || DOWNLOAD_ERRORS.has(name)) {
+  // The global fetch fails with TypeError('fetch failed') (the cause says why), and times out with a DOMException
+  // named TimeoutError; other TypeErrors come from reading the metadata.
+  const fetchFailed = root instanceof TypeError && root.message === 'fetch failed';
+  const timedOut = root instanceof Error && (root.name === 'TimeoutError' || root.name === 'AbortError');
+  if (fetchFailed || timedOut || DOWNLOAD_ERRORS.has(name)) {
     return new GateError(
       'NETWORK',
       o.offline
@@ -57,6 +66,29 @@ function tufFailure(err: unknown, source: string, mirror: string, o: TufOptions)
   return new GateError('BAD_TRUST_ROOT', `${source}${cache}: the TUF metadata does not verify: ${detail}; ${INSTEAD}`, { cause: err });
 }
 
+/** --tuf-root must be TUF root metadata (read by @tufjs/models); its signatures are tuf-js's to check. */
+function checkTufRoot(file: string): void {
+  const what = `--tuf-root ${file}`;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new GateError('BAD_TRUST_ROOT', `${what} cannot be read: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`, { cause: err });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    // JSON.parse's message quotes the file: never echo it.
+    throw new GateError('BAD_TRUST_ROOT', `${what} is not JSON (a TUF root.json is expected)`, { cause: err });
+  }
+  try {
+    Metadata.fromJSON(MetadataKind.Root, json as Parameters<typeof Metadata.fromJSON>[1]);
+  } catch (err) {
+    throw new GateError('BAD_TRUST_ROOT', `${what} is not TUF root metadata: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
 /**
  * trusted_root.json from a Sigstore TUF repository (@sigstore/tuf verifies the TUF metadata from the root of
  * trust onwards), as its text. With `rootPath`, every run starts again from that root (forceInit): a root cached
@@ -65,14 +97,11 @@ function tufFailure(err: unknown, source: string, mirror: string, o: TufOptions)
 export async function fetchTufTrustedRoot(o: TufOptions): Promise<{ text: string; source: string }> {
   const mirror = o.mirrorUrl ?? DEFAULT_MIRROR_URL;
   const source = `TUF ${mirror}${o.rootPath ? ` (--tuf-root ${o.rootPath})` : ''}`;
-  if (o.rootPath) {
-    try {
-      accessSync(o.rootPath, constants.R_OK);
-    } catch (err) {
-      throw new GateError('BAD_TRUST_ROOT', `--tuf-root ${o.rootPath} cannot be read: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`, {
-        cause: err,
-      });
-    }
+  if (o.rootPath) checkTufRoot(o.rootPath);
+  if (o.caCertPem !== undefined) {
+    // tuf-js downloads with the global fetch, which takes no CA option: its dispatcher is the only way in. No other
+    // request of rekor-gate uses the global fetch (src/net has its own agents).
+    setGlobalDispatcher(new Agent({ connect: { ca: tlsCaList(o.caCertPem), rejectUnauthorized: true } }));
   }
   try {
     const tuf = await initTUF({

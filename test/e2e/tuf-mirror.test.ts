@@ -9,6 +9,7 @@ import { pushAtt, pushImage } from '../fixtures/oci-content.ts';
 import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
 import { runTask } from '../fixtures/step-runner.ts';
 import { startTufMirror, writeTufRepo, type TufMirror, type TufRepo } from '../fixtures/tuf-repo.ts';
+import { makeTestPki } from '../net/tls-certs.ts';
 import { imageEmulation } from '../tekton/dockerfile.ts';
 import {
   cosignBundleAnnotation,
@@ -131,6 +132,25 @@ describe('--tuf-mirror and --tuf-root', () => {
     expect(r.stderr).toContain(`the TUF repository ${down.url} could not be reached`);
   });
 
+  it('an https mirror with a private CA: trusted with --ca-cert, refused without (exit 3)', async () => {
+    const pki = await makeTestPki('tuf mirror CA');
+    const secure = await startTufMirror(repo.dir, { tls: pki });
+    try {
+      const caFile = path.join(w.dir, 'tuf-mirror-ca.crt');
+      writeFileSync(caFile, pki.caPem);
+      const d = randomDigest();
+      logIntotoV001(w, provenance(d.value));
+      const ok = await runCli(verifyArgs(d.value, [...viaMirror(secure.url), '--ca-cert', caFile]));
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(secure.requests).toContain('/timestamp.json');
+      const refused = await runCli(verifyArgs(d.value, viaMirror(secure.url)));
+      expect(refused.code).toBe(3);
+      expect(refused.stderr).toContain(`the TUF repository ${secure.url} could not be reached`);
+    } finally {
+      await secure.close();
+    }
+  });
+
   it('--tuf-mirror without --tuf-root: a usage error asking for the repository\'s root', async () => {
     const r = await runCli(verifyArgs(randomDigest().value, ['--tuf-mirror', mirror.url, '--tuf-cache-dir', freshCache()]));
     expect(r.code).toBe(2);
@@ -144,6 +164,18 @@ describe('--tuf-mirror and --tuf-root', () => {
     const r = await runCli(verifyArgs(randomDigest().value, viaMirror(mirror.url, missing)));
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`[BAD_TRUST_ROOT]: --tuf-root ${missing} cannot be read`);
+  });
+
+  it.each([
+    ['not JSON (a key file passed by mistake), never echoed', '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49\n', /is not JSON \(a TUF root\.json is expected\)$/],
+    ['JSON but not TUF root metadata', '{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1"}', /is not TUF root metadata: /],
+  ])('a --tuf-root that is %s: exit 2 (not a network failure)', async (_name, text, message) => {
+    const file = path.join(w.dir, `bad-tuf-root-${++cacheCount}.json`);
+    writeFileSync(file, text);
+    const r = await runCli(verifyArgs(randomDigest().value, viaMirror(mirror.url, file)));
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(message);
+    expect(r.stderr).not.toContain('MIGHAgEA');
   });
 
   it('plain http only to a loopback host', async () => {
