@@ -208,6 +208,7 @@ export function loadTrust(opts: LoadTrustOptions): Promise<Trust> {
     opts.tufRoot && path.resolve(opts.tufRoot),
     opts.trustedRootDigest,
     opts.timeoutMs,
+    opts.caCertPem,
     opts.offline ?? false,
     opts.needCertificateAuthorities ?? false,
   ]);
