@@ -7,7 +7,6 @@ import { loadTrust, parseTrustedRootDigest } from '../../src/trust/index.ts';
 import { corpus, trustedRootPath } from '../corpus/corpus.ts';
 import { gateError, rejection } from '../fixtures/errors.ts';
 
-
 const file = trustedRootPath('staging');
 const digest = `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
 
