@@ -108,4 +108,4 @@ export const BUNDLE_SCHEMA = {
 } as const;
 
 /** `undefined` when `value` has the shape of a Sigstore bundle, else the first schema error as "<path> <message>". */
-export const bundleSchemaError: (value: unknown) => string | undefined = lazyValidator(BUNDLE_SCHEMA);
+export const bundleSchemaError: (value: unknown) => string | undefined = lazyValidator('bundle', BUNDLE_SCHEMA);

@@ -1,5 +1,4 @@
 import yargs, { type Argv } from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { VERSION } from './version.ts';
 
 const ENV_PREFIX = 'REKOR_GATE_';
@@ -171,14 +170,3 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   }
   return exitCode;
 }
-
-// Entry point (also the bundle's): the only place that sets the exit code.
-main(hideBin(process.argv), process.env).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`rekor-gate: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);

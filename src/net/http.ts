@@ -2,10 +2,9 @@ import { X509Certificate } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
-import type { ValidateFunction } from 'ajv';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { GateError } from '../errors.ts';
-import { sharedAjv } from '../schema/validator.ts';
+import { lazyGuard } from '../schema/validator.ts';
 import type { Budget } from './budget.ts';
 
 /** What `onRetry` is told before each wait. */
@@ -142,7 +141,7 @@ const ERROR_BODY_SCHEMA = {
   },
 } as const;
 type ErrorBody = { message?: string; errors?: Array<{ message?: string }> };
-let errorBodyValidator: ValidateFunction<ErrorBody> | undefined;
+const errorBodyValidator = lazyGuard<ErrorBody>('http.error-body', ERROR_BODY_SCHEMA, { options: { strict: true } });
 
 /** The server's own `message` (Rekor `{code, message}`, OCI `{errors:[{message}]}`) when the body is such JSON. */
 function serverMessage(body: Buffer): string | undefined {
@@ -152,7 +151,6 @@ function serverMessage(body: Buffer): string | undefined {
   } catch {
     return undefined;
   }
-  errorBodyValidator ??= sharedAjv({ strict: true }).compile<ErrorBody>(ERROR_BODY_SCHEMA);
   if (!errorBodyValidator(parsed)) return undefined;
   const messages = [parsed.message, ...(parsed.errors ?? []).map((e) => e.message)].filter(
     (m): m is string => typeof m === 'string' && m.length > 0,

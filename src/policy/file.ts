@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject } from 'ajv';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import schema from '../../schemas/policy.schema.json' with { type: 'json' };
 import { GateError } from '../errors.ts';
+import { lazyGuard } from '../schema/validator.ts';
 import { parseTrustedKeys } from '../key/keys.ts';
 import { exact, regexp, type Matcher } from './matcher.ts';
 import type { KeylessSigner, Policy, PredicateCheck, TrustedKey } from './policy.ts';
@@ -34,17 +35,9 @@ export function policySchema(): object {
   return structuredClone(schema) as object;
 }
 
-let policyValidator: ValidateFunction<PolicyDoc> | undefined;
-
-function validator(): ValidateFunction<PolicyDoc> {
-  if (!policyValidator) {
-    // verbose: errors carry their parentSchema and data, which the messages below use.
-    const ajv = new Ajv({ allErrors: true, verbose: true });
-    addFormats.default(ajv, ['uri']);
-    policyValidator = ajv.compile<PolicyDoc>(schema);
-  }
-  return policyValidator;
-}
+// verbose: errors carry their parentSchema and data, which the messages below use.
+const policyValidator = lazyGuard<PolicyDoc>('policy', schema, { options: { allErrors: true, verbose: true } });
+const validator = (): typeof policyValidator => policyValidator;
 
 /** Where a thing sits in the file, for messages: `file:line:col`. */
 type Locator = (pointer: string) => string;

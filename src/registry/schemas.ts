@@ -163,12 +163,12 @@ export const COSIGN_BUNDLE_ANNOTATION_SCHEMA = {
 } as const;
 
 // Compiled on first use: a run without --image-url never compiles them.
-const STRICT = { strict: true } as const;
-export const validateImageManifest: LazyGuard<ImageManifest> = lazyGuard<ImageManifest>(IMAGE_MANIFEST_SCHEMA, STRICT);
-export const validateImageIndex: LazyGuard<ImageIndex> = lazyGuard<ImageIndex>(IMAGE_INDEX_SCHEMA, STRICT);
-export const validateDockerConfig: LazyGuard<DockerConfigFile> = lazyGuard<DockerConfigFile>(DOCKER_CONFIG_SCHEMA, STRICT);
-export const validateTokenResponse: LazyGuard<TokenResponse> = lazyGuard<TokenResponse>(TOKEN_RESPONSE_SCHEMA, STRICT);
-export const validateCosignBundleAnnotation: LazyGuard<CosignBundleAnnotation> = lazyGuard<CosignBundleAnnotation>(COSIGN_BUNDLE_ANNOTATION_SCHEMA, STRICT);
+const STRICT = { options: { strict: true } } as const;
+export const validateImageManifest: LazyGuard<ImageManifest> = lazyGuard<ImageManifest>('registry.image-manifest', IMAGE_MANIFEST_SCHEMA, STRICT);
+export const validateImageIndex: LazyGuard<ImageIndex> = lazyGuard<ImageIndex>('registry.image-index', IMAGE_INDEX_SCHEMA, STRICT);
+export const validateDockerConfig: LazyGuard<DockerConfigFile> = lazyGuard<DockerConfigFile>('registry.docker-config', DOCKER_CONFIG_SCHEMA, STRICT);
+export const validateTokenResponse: LazyGuard<TokenResponse> = lazyGuard<TokenResponse>('registry.token-response', TOKEN_RESPONSE_SCHEMA, STRICT);
+export const validateCosignBundleAnnotation: LazyGuard<CosignBundleAnnotation> = lazyGuard<CosignBundleAnnotation>('registry.cosign-bundle-annotation', COSIGN_BUNDLE_ANNOTATION_SCHEMA, STRICT);
 
 /** The first ajv error of a guard's last call, as `path message`, for error messages. */
 export function schemaError(validate: { errors?: ErrorObject[] | null }): string {

@@ -1,7 +1,7 @@
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import type { ImageDigest } from '../digest.ts';
 import { GateError } from '../errors.ts';
-import { firstAjvError, newAjv } from '../schema/validator.ts';
+import { firstAjvError, lazyGuard } from '../schema/validator.ts';
 import { mapLimit } from '../net/concurrency.ts';
 import type { Budget } from '../net/budget.ts';
 import type { Http } from '../net/http.ts';
@@ -80,30 +80,20 @@ export function runtimeLogEntrySchema(): object {
   return schema;
 }
 
-type Validators = {
-  logEntry: ValidateFunction<LogEntryResponse>;
-  logEntries: ValidateFunction<LogEntryResponse[]>;
-  searchResponse: ValidateFunction<string[]>;
+// strictTypes off: the definition puts `format: byte` on an object (`attestation`), as Rekor's go-swagger
+// accepts; ajv applies a format to strings only. The checkpoint is a signed note, parsed and verified with the
+// log's key by the log verification.
+const LOG_ENTRY = {
+  options: { strict: true, strictTypes: false },
+  anyFormats: ['signedCheckpoint'],
+  refs: () => [runtimeLogEntrySchema()],
+} as const;
+const validators = {
+  logEntry: lazyGuard<LogEntryResponse>('rekor.api.log-entry', { $ref: logEntrySchemaAsShipped.$id }, LOG_ENTRY),
+  logEntries: lazyGuard<LogEntryResponse[]>('rekor.api.log-entries', { type: 'array', items: { $ref: logEntrySchemaAsShipped.$id } }, LOG_ENTRY),
+  searchResponse: lazyGuard<string[]>('rekor.api.search-response', SEARCH_INDEX_RESPONSE_SCHEMA, { options: { strict: true, strictTypes: false } }),
 };
-let validators: Validators | undefined;
-
-function getValidators(): Validators {
-  if (validators) return validators;
-  // strictTypes off: the definition puts `format: byte` on an object (`attestation`), as Rekor's go-swagger
-  // accepts; ajv applies a format to strings only.
-  const ajv = newAjv({ strict: true, strictTypes: false });
-  // The checkpoint is a signed note, parsed and verified with the log's key by the log verification.
-  ajv.addFormat('signedCheckpoint', true);
-  const schema = runtimeLogEntrySchema();
-  ajv.addSchema(schema);
-  const id = logEntrySchemaAsShipped.$id;
-  validators = {
-    logEntry: ajv.compile<LogEntryResponse>({ $ref: id }),
-    logEntries: ajv.compile<LogEntryResponse[]>({ type: 'array', items: { $ref: id } }),
-    searchResponse: ajv.compile<string[]>(SEARCH_INDEX_RESPONSE_SCHEMA),
-  };
-  return validators;
-}
+const getValidators = (): typeof validators => validators;
 
 const describeAjvError = (errors: ErrorObject[] | null | undefined): string => firstAjvError(errors);
 

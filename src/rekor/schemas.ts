@@ -1,5 +1,4 @@
-import type { Ajv, ValidateFunction } from 'ajv';
-import { firstAjvError, sharedAjv } from '../schema/validator.ts';
+import { firstAjvError, lazyGuard, type LazyGuard } from '../schema/validator.ts';
 // Rekor's own entry schemas, copied verbatim from sigstore/rekor (test/data/spec/rekor) into schemas/rekor.
 // Imported as JSON modules so that an esbuild bundle carries them inline.
 import dsseV001 from '../../schemas/rekor/dsse_v0_0_1_schema.json' with { type: 'json' };
@@ -66,45 +65,32 @@ export const ENTRY_BODY_SCHEMA = {
 } as const;
 
 /** The kinds whose `spec` rekor-gate validates, keyed `kind/apiVersion`, with Rekor's schema for that version. */
-const SPEC_SCHEMAS: Readonly<Record<string, object>> = {
-  'intoto/0.0.1': intotoV001,
-  'intoto/0.0.2': intotoV002,
-  'dsse/0.0.1': dsseV001,
-  'hashedrekord/0.0.1': hashedrekordV001,
+const SPEC_VALIDATORS: Readonly<Record<string, LazyGuard<unknown>>> = {
+  'intoto/0.0.1': lazyGuard('rekor.intoto-0.0.1', intotoV001),
+  'intoto/0.0.2': lazyGuard('rekor.intoto-0.0.2', intotoV002),
+  'dsse/0.0.1': lazyGuard('rekor.dsse-0.0.1', dsseV001),
+  'hashedrekord/0.0.1': lazyGuard('rekor.hashedrekord-0.0.1', hashedrekordV001),
 };
+const logEntryAnon = lazyGuard<unknown>('rekor.log-entry-anon', LOG_ENTRY_ANON_SCHEMA);
+const entryBody = lazyGuard<unknown>('rekor.entry-body', ENTRY_BODY_SCHEMA);
 
-let ajv: Ajv | undefined;
-const compiled = new Map<string, ValidateFunction>();
-
-function validator(key: string, schema: object): ValidateFunction {
-  let fn = compiled.get(key);
-  if (!fn) {
-    ajv ??= sharedAjv();
-    fn = ajv.compile(schema);
-    compiled.set(key, fn);
-  }
-  return fn;
-}
-
-function firstError(fn: ValidateFunction, at = ''): string {
+function firstError(fn: LazyGuard<unknown>, at = ''): string {
   return firstAjvError(fn.errors, at);
 }
 
 /** `undefined` when `value` is a well-formed Rekor API entry, else the first schema error. */
 export function validateLogEntryAnon(value: unknown): string | undefined {
-  const fn = validator('log-entry-anon', LOG_ENTRY_ANON_SCHEMA);
-  return fn(value) ? undefined : firstError(fn);
+  return logEntryAnon(value) ? undefined : firstError(logEntryAnon);
 }
 
 /** `undefined` when `value` has the `{kind, apiVersion, spec}` shape of every entry body, else the first error. */
 export function validateBodyShape(value: unknown): string | undefined {
-  const fn = validator('entry-body', ENTRY_BODY_SCHEMA);
-  return fn(value) ? undefined : firstError(fn);
+  return entryBody(value) ? undefined : firstError(entryBody);
 }
 
 /** Whether rekor-gate has Rekor's schema for this kind and version (and so can decode its spec). */
 export function hasBodySchema(kind: string, apiVersion: string): boolean {
-  return Object.hasOwn(SPEC_SCHEMAS, `${kind}/${apiVersion}`);
+  return Object.hasOwn(SPEC_VALIDATORS, `${kind}/${apiVersion}`);
 }
 
 /**
@@ -116,12 +102,11 @@ export function validateBody(kind: string, apiVersion: string, body: unknown): s
   const shape = validateBodyShape(body);
   if (shape) return shape;
   const key = `${kind}/${apiVersion}`;
-  const schema = SPEC_SCHEMAS[key];
-  if (!schema) return `no schema for kind ${key}`;
+  const fn = SPEC_VALIDATORS[key];
+  if (!fn) return `no schema for kind ${key}`;
   const b = body as { kind: string; apiVersion: string; spec: unknown };
   if (b.kind !== kind || b.apiVersion !== apiVersion) {
     return `body is ${b.kind}/${b.apiVersion}, expected ${key}`;
   }
-  const fn = validator(key, schema);
   return fn(b.spec) ? undefined : firstError(fn, '/spec');
 }

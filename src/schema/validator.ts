@@ -1,6 +1,9 @@
-import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
-import ajvFormats from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { capped } from '../text.ts';
+import { compile } from './compile.ts';
+import type { ValidatorSpec } from './spec.ts';
+
+export type { ValidatorSpec } from './spec.ts';
 
 /** The first ajv error as "<path> <message>", the path prefixed with `at` (the instance's own location). */
 export function firstAjvError(errors: readonly ErrorObject[] | null | undefined, at = ''): string {
@@ -9,55 +12,36 @@ export function firstAjvError(errors: readonly ErrorObject[] | null | undefined,
   return `${capped(`${at}${e?.instancePath ?? ''}`) || '/'} ${e?.message ?? 'is invalid'}`;
 }
 
-/**
- * A fresh ajv with the standard formats (uri, date-time, byte, ...). The schemas rekor-gate ships are not
- * checked against the JSON Schema meta-schema at run time (compiling the meta-schema is most of a first
- * compile's cost); test/schema/shipped-schemas.test.ts checks them all once.
- */
-export function newAjv(opts: Options = {}): Ajv {
-  const ajv = new Ajv({ allErrors: false, validateSchema: false, ...opts });
-  ajvFormats.default(ajv);
-  return ajv;
+const specs = new Map<string, ValidatorSpec>();
+
+/** Every validator declared so far (by the modules loaded): what scripts/build.ts generates code for. */
+export function declaredValidators(): readonly ValidatorSpec[] {
+  return [...specs.values()];
 }
 
-const shared = new Map<string, Ajv>();
-
-/**
- * One ajv per set of options for the whole process: each instance compiles the JSON Schema meta-schema
- * once, which is most of what a first compile costs. Schemas compiled on it must have distinct $ids.
- */
-export function sharedAjv(opts: Options = {}): Ajv {
-  const key = JSON.stringify(opts);
-  let ajv = shared.get(key);
-  if (!ajv) {
-    ajv = newAjv(opts);
-    shared.set(key, ajv);
-  }
-  return ajv;
+function declare(spec: ValidatorSpec): ValidatorSpec {
+  if (specs.has(spec.name)) throw new Error(`validator ${spec.name} declared twice`);
+  specs.set(spec.name, spec);
+  return spec;
 }
 
-/**
- * A validator compiled on first use (so a command that never needs a schema never compiles it):
- * returns undefined when `value` is valid, else the first error as "<path> <message>".
- */
-export function lazyValidator(schema: object, opts: Options = {}): (value: unknown) => string | undefined {
-  let fn: ValidateFunction | undefined;
-  return (value) => {
-    fn ??= sharedAjv(opts).compile(schema);
-    return fn(value) ? undefined : firstAjvError(fn.errors);
-  };
-}
-
-/** A type guard compiled on first use; `errors` holds the last call's ajv errors. */
+/** A type guard, compiled (or, in the bundle, looked up) on first use; `errors` holds the last call's ajv errors. */
 export type LazyGuard<T> = ((value: unknown) => value is T) & { errors?: ErrorObject[] | null };
 
-export function lazyGuard<T>(schema: object, opts: Options = {}): LazyGuard<T> {
-  let fn: ValidateFunction<T> | undefined;
+export function lazyGuard<T>(name: string, schema: ValidatorSpec['schema'], more: Omit<ValidatorSpec, 'name' | 'schema'> = {}): LazyGuard<T> {
+  const spec = declare({ name, schema, ...more });
+  let fn: ValidateFunction | undefined;
   const guard = ((value: unknown): value is T => {
-    fn ??= sharedAjv(opts).compile<T>(schema);
+    fn ??= compile(spec);
     const ok = fn(value);
     guard.errors = fn.errors;
     return ok;
   }) as LazyGuard<T>;
   return guard;
+}
+
+/** Returns undefined when `value` is valid, else the first error as "<path> <message>". */
+export function lazyValidator(name: string, schema: ValidatorSpec['schema'], more: Omit<ValidatorSpec, 'name' | 'schema'> = {}): (value: unknown) => string | undefined {
+  const guard = lazyGuard<unknown>(name, schema, more);
+  return (value) => (guard(value) ? undefined : firstAjvError(guard.errors));
 }

@@ -98,4 +98,4 @@ export const TRUSTED_ROOT_SCHEMA = {
 } as const;
 
 /** `undefined` when `value` is an acceptable trusted root, else the first schema error as "<path> <message>". */
-export const trustedRootSchemaError: (value: unknown) => string | undefined = lazyValidator(TRUSTED_ROOT_SCHEMA);
+export const trustedRootSchemaError: (value: unknown) => string | undefined = lazyValidator('trusted-root', TRUSTED_ROOT_SCHEMA);
