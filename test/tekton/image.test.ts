@@ -94,6 +94,10 @@ describe('the dist/ folder the image copies', () => {
         expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(0);
         expect(r.stdout).toMatch(/verify/);
       }
+      // A command's own chunks (dist/chunks) load too: a bad digest is refused by the verify command, not by a missing file.
+      const r = spawnSync(process.execPath, [path.join(dir, 'app', 'rekor-gate.js'), 'verify', '--image-digest', 'sha256:0'], { cwd: dir, encoding: 'utf8', timeout: 30_000, env: { PATH: '/usr/bin:/bin', HOME: dir } });
+      expect(r.stderr).toMatch(/sha256:0/);
+      expect(r.stderr).not.toMatch(/internal error|Cannot find module/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

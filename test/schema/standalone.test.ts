@@ -1,0 +1,91 @@
+// The bundle checks every JSON shape with validators ajv generated at build time (scripts/build.ts); the sources
+// compile the same specs at run time (src/schema/compile.ts). This test generates them as the build does and
+// holds them to the run-time ones: same verdict and same first error on every JSON value of the recorded corpus.
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ValidateFunction } from 'ajv';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateValidators } from '../../scripts/build.ts';
+import { compile } from '../../src/schema/compile.ts';
+import { declaredValidators } from '../../src/schema/validator.ts';
+import { corpus, repoRoot } from '../corpus/corpus.ts';
+
+const dir = path.join(repoRoot, '.tmp', `standalone-${process.pid}`);
+let generated: Map<string, string>;
+const loaded = new Map<string, ValidateFunction>();
+
+/** Every object and array of the corpus' JSON files, down to depth 3 (entries, envelopes, bodies, roots...). */
+function samples(): unknown[] {
+  const out: unknown[] = [null, 0, 'x', [], {}, { kind: 'intoto', apiVersion: '0.0.1', spec: {} }];
+  const visit = (v: unknown, depth: number): void => {
+    if (v === null || typeof v !== 'object') return;
+    out.push(v);
+    if (depth < 3) for (const c of Object.values(v)) visit(c, depth + 1);
+  };
+  for (const f of readdirSync(corpus, { recursive: true, encoding: 'utf8' })) {
+    if (!f.endsWith('.json')) continue;
+    try {
+      visit(JSON.parse(readFileSync(path.join(corpus, f), 'utf8')), 0);
+    } catch {
+      // not JSON after all: nothing to sample
+    }
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  generated = await generateValidators();
+  mkdirSync(dir, { recursive: true });
+  for (const [name, code] of generated) {
+    // The build lets esbuild resolve the require() calls of ajv's generated code; here Node does.
+    const file = path.join(dir, `${name}.mjs`);
+    writeFileSync(file, `import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n${code}`);
+    loaded.set(name, ((await import(pathToFileURL(file).href)) as { default: ValidateFunction }).default);
+  }
+}, 60_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('validators generated at build time (ajv standalone)', () => {
+  it('exist for every validator the sources declare, and only for those', () => {
+    expect(declaredValidators().length).toBeGreaterThanOrEqual(20);
+    expect([...generated.keys()].sort()).toEqual(declaredValidators().map((s) => s.name).sort());
+  });
+
+  it('are readable ES modules with no code compiled at run time', () => {
+    for (const [name, code] of generated) {
+      expect(code, name).toMatch(/^export const validate = /m);
+      expect(code, name).not.toMatch(/new Function|\beval\(/);
+    }
+  });
+
+  it('answer every corpus value as the run-time compile does (verdict and first error)', () => {
+    const values = samples();
+    expect(values.length).toBeGreaterThan(100);
+    let accepted = 0;
+    for (const spec of declaredValidators()) {
+      const runtime = compile(spec);
+      const standalone = loaded.get(spec.name)!;
+      for (const v of values) {
+        const ok = runtime(v);
+        expect(standalone(v), `${spec.name}`).toBe(ok);
+        if (ok) accepted++;
+        else expect(standalone.errors?.[0], spec.name).toEqual(runtime.errors?.[0]);
+      }
+    }
+    // Both verdicts occur: the corpus holds values of the shapes checked, not only strangers.
+    expect(accepted).toBeGreaterThan(20);
+  });
+
+  it('make the bundle: dist/ carries each one, and no ajv compiler outside the policy file loader', () => {
+    const chunks = readdirSync(path.join(repoRoot, 'dist', 'chunks')).map((f) => readFileSync(path.join(repoRoot, 'dist', 'chunks', f), 'utf8'));
+    const all = chunks.join('\n');
+    for (const name of generated.keys()) expect(all).toContain(`// validator:${name}\n`);
+    // ajv itself (which compiles with new Function) is bundled only with the policy file loader, for a
+    // policy's own predicateSchema; the shipped schemas never need it.
+    const compilers = chunks.filter((c) => c.includes('new Function('));
+    expect(compilers.length).toBeLessThanOrEqual(1);
+    for (const c of compilers) expect(c).toContain('src/policy/file.ts');
+  });
+});
