@@ -105,7 +105,11 @@ const deferUntilCalled: Plugin = {
   },
 };
 
-export async function buildDist(outdir = path.join(root, 'dist')): Promise<void> {
+/**
+ * Writes the program to `outdir` (dist/ by default). `splitting: false` (bench/cold-start.ts, for comparison)
+ * inlines every `import()` into the one entry file.
+ */
+export async function buildDist(outdir = path.join(root, 'dist'), { splitting = true } = {}): Promise<void> {
   const generated = await generateValidators();
   await rm(outdir, { recursive: true, force: true });
   await build({
@@ -114,7 +118,7 @@ export async function buildDist(outdir = path.join(root, 'dist')): Promise<void>
     outdir,
     chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
-    splitting: true,
+    splitting,
     format: 'esm',
     platform: 'node',
     target: 'node24',

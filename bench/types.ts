@@ -1,0 +1,40 @@
+/** The figures of one measuring run, as results.json holds them. */
+import type { RequestCounts, WorkerResult } from './worker.ts';
+
+export type CliRun = {
+  ms: number;
+  cpuMs?: number;
+  maxRssKB?: number;
+  requests: RequestCounts;
+  /** When the log received the first and the last request, from spawn. */
+  firstRequestMs?: number;
+  lastRequestMs?: number;
+};
+
+export type SizeResult = {
+  n: number;
+  cli: CliRun[];
+  /** The same CLI runs with a warm V8 code cache (NODE_COMPILE_CACHE), where measured. */
+  cliCodeCache?: CliRun[];
+  inProcess: WorkerResult;
+  baseline?: WorkerResult;
+  baselineSkipped?: string;
+};
+
+export type ColdResult = { label: string; command: string; wall: number[]; cpu: number[]; rssKB: number[] };
+
+export type Settings = { latencyMs: number; runs: number; runsLarge: number; coldRuns: number; baselineBudgetS: number; timeBin: boolean };
+
+export type BenchData = {
+  date: string;
+  info: Record<string, string>;
+  loadEnd: string;
+  settings: Settings;
+  cold: ColdResult[];
+  /** The step image's entrypoint (`podman run IMAGE --version`), or why it was not timed. */
+  image?: ColdResult[] | { skipped: string };
+  sizes: SizeResult[];
+  throughput: { mixed: WorkerResult; passing: WorkerResult };
+  memory: { verify1000?: WorkerResult; idle: WorkerResult };
+  durationS: number;
+};
