@@ -98,7 +98,7 @@ const COMMAND_OPTIONS: Record<string, (y: Argv) => Argv<unknown>> = {
  */
 function dropForeignEnv(command: string | undefined, env: NodeJS.ProcessEnv): void {
   const options = command === undefined ? undefined : COMMAND_OPTIONS[command];
-  if (!options) return;
+  if (!options || !Object.keys(env).some((k) => k.startsWith(ENV_PREFIX))) return;
   // getOptions() is yargs' own (untyped in @types/yargs) list of the flags declared so far.
   const declared = options(yargs([])) as unknown as { getOptions(): { key: Record<string, unknown> } };
   const known = new Set(Object.keys(declared.getOptions().key));
