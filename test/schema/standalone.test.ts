@@ -53,6 +53,23 @@ describe('validators generated at build time (ajv standalone)', () => {
     expect([...generated.keys()].sort()).toEqual(declaredValidators().map((s) => s.name).sort());
   });
 
+  it('count string lengths as .length (unicode off): sound because no shipped schema states a length but minLength 1', () => {
+    const lengths: unknown[] = [];
+    const visit = (v: unknown): void => {
+      if (v === null || typeof v !== 'object') return;
+      for (const [k, c] of Object.entries(v)) {
+        if (k === 'minLength' || k === 'maxLength') lengths.push(`${k} ${String(c)}`);
+        visit(c);
+      }
+    };
+    for (const spec of declaredValidators()) {
+      visit(typeof spec.schema === 'function' ? spec.schema() : spec.schema);
+      for (const r of spec.refs?.() ?? []) visit(r);
+    }
+    expect(lengths.length).toBeGreaterThan(0);
+    expect(new Set(lengths)).toEqual(new Set(['minLength 1']));
+  });
+
   it('are readable ES modules with no code compiled at run time', () => {
     for (const [name, code] of generated) {
       expect(code, name).toMatch(/^export const validate = /m);
