@@ -112,6 +112,17 @@ function dropForeignEnv(command: string | undefined, env: NodeJS.ProcessEnv): vo
   }
 }
 
+/**
+ * yargs lays out the whole help text each time a command runs (usage.cacheHelpMessage, kept for a showHelp()
+ * inside an async handler, which rekor-gate never calls): ~20 ms of CPU before verify's first request.
+ * Skipped through yargs' internal methods (untyped in @types/yargs); help and usage errors are unaffected.
+ */
+function skipHelpCache(parser: Argv): void {
+  type Internals = { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } };
+  const usage = (parser as unknown as Internals).getInternalMethods?.().getUsageInstance?.();
+  if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => undefined;
+}
+
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   dropEmptyEnv(env);
   dropForeignEnv(argv[0], env);
@@ -160,6 +171,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     .fail((msg, err) => {
       throw Object.assign(err ?? new Error(msg), { usage: true });
     });
+  skipHelpCache(parser);
   try {
     await parser.parseAsync();
   } catch (err) {
