@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildDist } from '../scripts/build.ts';
+import { PODMAN, RUN_FLAGS } from '../test/fixtures/container.ts';
 import { CLI, COLD_RUNS } from './options.ts';
 import { cleanEnv, node, runProcess, scratchDir } from './process.ts';
 import type { ColdResult } from './types.ts';
@@ -75,13 +76,15 @@ export async function coldStart(): Promise<ColdResult[]> {
 }
 
 /**
- * The step image's entrypoint, `podman run --rm IMAGE --version`, beside Node alone in the same image.
+ * The step image's entrypoint, `podman run --rm IMAGE --version`, beside Node alone in the same image
+ * (the image `npm run image` builds from dist/ as it was then).
  * Skipped (with the reason) when podman is missing or the image was not built (`podman build -t IMAGE .`).
  */
 export async function imageEntrypoint(image: string, runs = COLD_RUNS): Promise<ColdResult[] | { skipped: string }> {
-  const exists = await runProcess(['podman', 'image', 'exists', image], { timed: false }).catch((err: unknown) => ({ code: -1, stderr: String(err) }));
-  if (exists.code !== 0) return { skipped: exists.code === 1 ? `no image ${image} (build it with \`podman build -t ${image} .\`)` : `podman unavailable: ${exists.stderr.trim().slice(0, 200)}` };
-  const podman = ['podman', 'run', '--rm', '--network', 'none'];
+  const exists = await runProcess([...PODMAN, 'image', 'exists', image], { timed: false }).catch((err: unknown) => ({ code: -1, stderr: String(err) }));
+  if (exists.code !== 0) return { skipped: exists.code === 1 ? `no image ${image} (build it: \`npm run image\`)` : `podman unavailable: ${exists.stderr.trim().slice(0, 200)}` };
+  // The flags the tests run the image with on this kind of machine (test/fixtures/container.ts).
+  const podman = [...PODMAN, 'run', '--rm', '--pull=never', ...RUN_FLAGS];
   return timeInterleaved(
     [
       { label: COLD.imageNode, command: `podman run --rm --entrypoint /nodejs/bin/node ${image} -e 0`, argv: [...podman, '--entrypoint', '/nodejs/bin/node', image, '-e', '0'] },

@@ -13,8 +13,8 @@ export const HELP = `Usage: node bench/run.ts [options]   (npm run bench -- [opt
   --baseline-budget S    seconds of sequential-baseline runs per N: runs = max(1, min(--runs, S / estimate)) (default 20)
   --baseline-max-n N     skip the sequential baseline above N (default: no limit; N=1000 takes > 50 s at 50 ms)
   --cold-runs K          runs per cold-start command (default 10)
-  --image REF            the step image whose entrypoint is timed (env BENCH_IMAGE; default localhost/rekor-gate:latest;
-                         skipped when podman or the image is missing)
+  --image REF            the step image whose entrypoint is timed (env BENCH_IMAGE; default localhost/rekor-gate:dev, what
+                         "npm run image" builds; skipped when podman or the image is missing)
   --out DIR              where RESULTS.md, results.json and time-to-verdict.svg go (default bench/)
   --render-only          measure nothing: rewrite RESULTS.md and the chart from DIR/results.json
                          (after editing bench/where-time-goes.md)
@@ -29,7 +29,7 @@ const { values: flags } = parseArgs({
     'baseline-budget': { type: 'string', default: '20' },
     'baseline-max-n': { type: 'string' },
     'cold-runs': { type: 'string', default: '10' },
-    image: { type: 'string', default: process.env['BENCH_IMAGE'] ?? 'localhost/rekor-gate:latest' },
+    image: { type: 'string', default: process.env['BENCH_IMAGE'] ?? 'localhost/rekor-gate:dev' },
     out: { type: 'string', default: path.join(repoRoot, 'bench') },
     'render-only': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -52,7 +52,7 @@ export const RUNS_LARGE = int('runs-large', flags['runs-large'], 1);
 export const BASELINE_BUDGET_S = int('baseline-budget', flags['baseline-budget'], 1);
 export const BASELINE_MAX_N = flags['baseline-max-n'] === undefined ? Infinity : int('baseline-max-n', flags['baseline-max-n'], 1);
 export const COLD_RUNS = int('cold-runs', flags['cold-runs'], 1);
-export const IMAGE = flags.image ?? 'localhost/rekor-gate:latest';
+export const IMAGE = flags.image ?? 'localhost/rekor-gate:dev';
 export const OUT_DIR = path.resolve(flags.out ?? 'bench');
 export const RENDER_ONLY = flags['render-only'] ?? false;
 export const CLI = path.join(repoRoot, 'dist', 'rekor-gate.js');
