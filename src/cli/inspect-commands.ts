@@ -1,7 +1,7 @@
 import { parseImageDigest } from '../digest.ts';
 import { describeEntry, renderDescriptions, type EntryDescription } from '../inspect/describe-entry.ts';
 import { parseLogIndex } from './entry-url.ts';
-import type { GetArgs, SearchArgs } from './main.ts';
+import type { GetArgs, SearchArgs } from './options.ts';
 import { openLog, reportError } from './session.ts';
 import { jsonText } from '../text.ts';
 

@@ -10,7 +10,7 @@ import type { Verdict } from '../verify/types.ts';
 import { verify, type CandidateFinder } from '../verify/verifier.ts';
 import { parseEntryUrl, parseLogIndex } from './entry-url.ts';
 import { policyFromFlags, resolveDirFlags } from './inputs.ts';
-import type { VerifyArgs } from './main.ts';
+import type { VerifyArgs } from './options.ts';
 import { MAX_WAIT_SECONDS, openLog, reportError, seconds, timeoutMsOf, type LogSession } from './session.ts';
 import { jsonText, printable } from '../text.ts';
 import { VERSION } from './version.ts';
