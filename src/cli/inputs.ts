@@ -2,10 +2,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { GateError } from '../errors.ts';
 import { isLoopbackHostname } from '../registry/reference.ts';
-import { parseTrustedKeys } from '../key/keys.ts';
+import { parseTrustedKeys } from '../trust/public-keys.ts';
 import { exact, regexp, type Matcher } from '../policy/matcher.ts';
 import { combinePolicies } from '../policy/combine.ts';
-import type { KeylessSigner, Policy, TrustedKey } from '../policy/policy.ts';
+import type { KeylessSigner, Policy } from '../policy/policy.ts';
+import type { TrustedKey } from '../trust/public-keys.ts';
 
 export type PolicyFlags = {
   key?: string[];

@@ -1,5 +1,6 @@
 import { GateError } from '../errors.ts';
-import type { Policy, TrustedKey } from './policy.ts';
+import type { TrustedKey } from '../trust/public-keys.ts';
+import type { Policy } from './policy.ts';
 
 /**
  * One Policy from the flags and the policy file (docs/policy.md):

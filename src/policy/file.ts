@@ -10,9 +10,10 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Docum
 import schema from '../../schemas/policy.schema.json' with { type: 'json' };
 import { GateError } from '../errors.ts';
 import { lazyGuard } from '../schema/validator.ts';
-import { parseTrustedKeys } from '../key/keys.ts';
+import { parseTrustedKeys } from '../trust/public-keys.ts';
 import { exact, regexp, type Matcher } from './matcher.ts';
-import type { KeylessSigner, Policy, PredicateCheck, TrustedKey } from './policy.ts';
+import type { TrustedKey } from '../trust/public-keys.ts';
+import type { KeylessSigner, Policy, PredicateCheck } from './policy.ts';
 
 /** The policy file's shape once it passed schemas/policy.schema.json. */
 type KeylessDoc = { identity?: string; identityRegexp?: string; issuer?: string; issuerRegexp?: string };

@@ -1,13 +1,5 @@
-import type { KeyObject } from 'node:crypto';
+import type { TrustedKey } from '../trust/public-keys.ts';
 import type { Matcher } from './matcher.ts';
-
-export type TrustedKey = {
-  /** hex sha256 of the key's SPKI DER: what SIGNER reports for a key signer. */
-  readonly fingerprint: string;
-  readonly key: KeyObject;
-  /** Where it came from (a file path, "--public-key #N", or "policy signers[2]"), for messages. */
-  readonly label: string;
-};
 
 export type KeylessSigner = { readonly identity: Matcher; readonly issuer: Matcher; readonly label?: string };
 

@@ -5,7 +5,7 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial, type KeyFinderFunc, type TrustMaterial, VerificationError } from '@sigstore/verify';
 import type { TLogAuthority } from '@sigstore/verify/dist/trust/index.js';
 import { errorMessage, GateError } from '../errors.ts';
-import { parseTrustedKeys } from '../key/keys.ts';
+import { parseTrustedKeys } from './public-keys.ts';
 import { trustedRootSchemaError } from './schema.ts';
 
 /** Everything rekor-gate trusts: the @sigstore/verify trust material and where it came from. */

@@ -1,8 +1,8 @@
 import { IN_TOTO_PAYLOAD_TYPE } from '../attest/envelope.ts';
 import { verifySigstoreBundle } from '../bundle/index.ts';
 import { GateError } from '../errors.ts';
-import { fingerprint } from '../key/keys.ts';
-import { acceptIdentity, acceptKey } from '../key/signer.ts';
+import { fingerprint } from '../trust/public-keys.ts';
+import { acceptIdentity, acceptKey } from './signer.ts';
 import { checkStatement, failedOutcome, foundBy, shownFields, step, type CheckContext } from './steps.ts';
 import type { Candidate, CandidateOutcome } from './types.ts';
 import { capped } from '../text.ts';

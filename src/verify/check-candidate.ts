@@ -2,7 +2,7 @@ import { X509Certificate, crypto as sigcrypto } from '@sigstore/core';
 import { IN_TOTO_PAYLOAD_TYPE } from '../attest/envelope.ts';
 import { GateError } from '../errors.ts';
 import type { LoggedSigner } from '../key/keys.ts';
-import { checkSigner, type AcceptedSigner } from '../key/signer.ts';
+import { checkSigner, type AcceptedSigner } from './signer.ts';
 import { decodeEntry } from '../rekor/entry.ts';
 import { verifyInLog } from '../rekor/log-verify.ts';
 import { bindAttestation, verifyDsseSignature, type BoundAttestation, type RegistryEnvelope } from './attestation.ts';

@@ -5,7 +5,7 @@ import { crypto as sigcrypto, dsse } from '@sigstore/core';
 import type { DsseEnvelope } from '../attest/envelope.ts';
 import { IN_TOTO_PAYLOAD_TYPE } from '../attest/envelope.ts';
 import { GateError } from '../errors.ts';
-import { fingerprint } from '../key/keys.ts';
+import { fingerprint } from '../trust/public-keys.ts';
 
 export type SignVsaOptions = {
   /** The DSSE `keyid`; default the hex sha256 of the public key's SPKI DER (what SIGNER reports for a key). */

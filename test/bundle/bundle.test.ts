@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifySigstoreBundle } from '../../src/bundle/index.ts';
-import { parseTrustedKeys } from '../../src/key/keys.ts';
+import { parseTrustedKeys } from '../../src/trust/public-keys.ts';
 import { trustFromTrustedRoot, type Trust } from '../../src/trust/index.ts';
 import { bundlesDir, conformanceDir, corpusTrust, readJSON, trustedRootJSON } from '../corpus/corpus.ts';
 import { createTestCA, EKU_SERVER_AUTH, type LeafOptions } from '../fixtures/ca.ts';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keyDirFiles, policyFromFlags, resolveDirFlags } from '../../src/cli/inputs.ts';
-import { fingerprint } from '../../src/key/keys.ts';
+import { fingerprint } from '../../src/trust/public-keys.ts';
 import { codeOf } from '../fixtures/errors.ts';
 
 /**

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifySigstoreBundle } from '../../src/bundle/index.ts';
-import { parseTrustedKeys } from '../../src/key/keys.ts';
+import { parseTrustedKeys } from '../../src/trust/public-keys.ts';
 import { trustFromTrustedRoot } from '../../src/trust/index.ts';
 import { conformanceDir, readJSON, trustedRootJSON } from './corpus.ts';
 

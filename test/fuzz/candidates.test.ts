@@ -7,7 +7,7 @@
 import { fc, it } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { parseImageDigest } from '../../src/digest.ts';
-import { parseTrustedKeys } from '../../src/key/keys.ts';
+import { parseTrustedKeys } from '../../src/trust/public-keys.ts';
 import type { Policy } from '../../src/policy/policy.ts';
 import type { LogEntryAnon } from '../../src/rekor/types.ts';
 import type { Trust } from '../../src/trust/index.ts';

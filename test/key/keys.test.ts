@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { fingerprint, parseLoggedSigner, parseTrustedKeys } from '../../src/key/keys.ts';
+import { parseLoggedSigner } from '../../src/key/keys.ts';
+import { fingerprint, parseTrustedKeys } from '../../src/trust/public-keys.ts';
 import { codeOf } from '../fixtures/errors.ts';
 
 const pem = (k: ReturnType<typeof generateKeyPairSync>['publicKey']) => k.export({ type: 'spki', format: 'pem' }).toString();

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GateError } from '../../src/errors.ts';
-import { fingerprint } from '../../src/key/keys.ts';
+import { fingerprint } from '../../src/trust/public-keys.ts';
 import { combinePolicies } from '../../src/policy/combine.ts';
 import { loadPolicyFile, policySchema } from '../../src/policy/file.ts';
 import { exact, matches, regexp } from '../../src/policy/matcher.ts';

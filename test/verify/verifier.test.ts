@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseImageDigest } from '../../src/digest.ts';
 import { GateError } from '../../src/errors.ts';
-import { parseTrustedKeys } from '../../src/key/keys.ts';
+import { parseTrustedKeys } from '../../src/trust/public-keys.ts';
 import type { Policy } from '../../src/policy/policy.ts';
 import type { Trust } from '../../src/trust/index.ts';
 import type { Candidate, CandidateSource } from '../../src/verify/types.ts';

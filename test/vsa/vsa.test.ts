@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { crypto as sigcrypto, dsse } from '@sigstore/core';
 import { GateError } from '../../src/errors.ts';
-import { fingerprint } from '../../src/key/keys.ts';
+import { fingerprint } from '../../src/trust/public-keys.ts';
 import type { CandidateOutcome, Verdict } from '../../src/verify/types.ts';
 import {
   buildVsa,
