@@ -1,8 +1,7 @@
 import { GateError } from '../errors.ts';
 import type { ImageDigest } from '../digest.ts';
 import { IMAGE_MANIFEST_TYPES, MEDIA_TYPES, type OciClient } from './client.ts';
-import type { AttTagEvidence } from './evidence.ts';
-import { isContentFault } from './referrers.ts';
+import { isContentFault, type AttTagEvidence } from './evidence-types.ts';
 import { repositoryName, type RepositoryRef } from './reference.ts';
 import { schemaError, validateCosignBundleAnnotation, type CosignBundleAnnotation } from './schemas.ts';
 

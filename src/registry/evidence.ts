@@ -1,57 +1,9 @@
 import type { ImageDigest } from '../digest.ts';
-import type { GateError } from '../errors.ts';
 import { OciClient, type RegistryOptions } from './client.ts';
 import { fetchAttTagEvidence } from './cosign-layout.ts';
 import type { ImageRef } from './reference.ts';
 import { fetchReferrerBundles } from './referrers.ts';
-import type { CosignBundleAnnotation } from './schemas.ts';
-
-/**
- * Attestation evidence found in a registry beside an image, fetched and shaped (digests and sizes
- * checked) but not verified: binding and verification are the verifier's job.
- *
- * `location` names the content fetched, as `host/repository@digest` (the DSSE layer blob for `att-tag`,
- * the referrer manifest for `referrer-bundle`), the way `crane blob` / `crane manifest` address them.
- */
-export type RegistryEvidence = AttTagEvidence | ReferrerBundleEvidence;
-
-/** A DSSE envelope layer of cosign's `sha256-<hex>.att` manifest (what Tekton Chains and `cosign attest` push). */
-export type AttTagEvidence = {
-  readonly source: 'att-tag';
-  readonly location: string;
-  /** The layer's bytes, exactly as served (their sha256 is `layerDigest`). */
-  readonly envelopeBytes: Buffer;
-  /** Parsed `dev.sigstore.cosign/bundle` annotation (Rekor SET + payload), when present. */
-  readonly cosignBundle?: CosignBundleAnnotation;
-  /** Why the `dev.sigstore.cosign/bundle` annotation could not be read (the layer then points at no entry). */
-  readonly annotationError?: GateError;
-  /** `dev.sigstore.cosign/certificate` (PEM), keyless signing. */
-  readonly certificatePem?: string;
-  /** `dev.sigstore.cosign/chain` (PEM), keyless signing. */
-  readonly chainPem?: string;
-  /** cosign's `predicateType` annotation, informational only (the statement inside the envelope is authoritative). */
-  readonly predicateType?: string;
-  /** `<host>/<repo>:sha256-<hex>.att` */
-  readonly tag: string;
-  readonly manifestDigest: string;
-  readonly layerDigest: string;
-  readonly annotations: Readonly<Record<string, string>>;
-};
-
-/** A Sigstore bundle attached to the image as an OCI 1.1 referrer (`cosign attest --new-bundle-format`). */
-export type ReferrerBundleEvidence = {
-  readonly source: 'referrer-bundle';
-  readonly location: string;
-  /** The parsed bundle JSON (shape not checked here: @sigstore/bundle does that). */
-  readonly bundle: unknown;
-  /** The bundle layer's bytes, exactly as served. */
-  readonly bundleBytes: Buffer;
-  readonly artifactType: string;
-  /** How the referrer was listed: the referrers API or the referrers tag schema. */
-  readonly via: 'api' | 'tag-schema';
-  readonly manifestDigest: string;
-  readonly layerDigest: string;
-};
+import type { RegistryEvidence } from './evidence-types.ts';
 
 /** Options of the two entry points: a client to reuse (not closed), or the options to make one. */
 export type EvidenceOptions = RegistryOptions & { readonly client?: OciClient | undefined };

@@ -22,12 +22,6 @@ export {
 } from './client.ts';
 export { fetchAttTagEvidence, attTag } from './cosign-layout.ts';
 export { fetchReferrerBundles, isSigstoreBundleType } from './referrers.ts';
-export {
-  resolveDigest,
-  fetchRegistryEvidence,
-  type RegistryEvidence,
-  type AttTagEvidence,
-  type ReferrerBundleEvidence,
-  type EvidenceOptions,
-} from './evidence.ts';
+export { resolveDigest, fetchRegistryEvidence, type EvidenceOptions } from './evidence.ts';
+export type { RegistryEvidence, AttTagEvidence, ReferrerBundleEvidence } from './evidence-types.ts';
 export type { Descriptor, ImageManifest, ImageIndex, CosignBundleAnnotation } from './schemas.ts';

@@ -1,6 +1,6 @@
 import type { ImageDigest } from '../digest.ts';
 import { IMAGE_MANIFEST_TYPES, type OciClient } from './client.ts';
-import type { ReferrerBundleEvidence } from './evidence.ts';
+import { isContentFault, type ReferrerBundleEvidence } from './evidence-types.ts';
 import { repositoryName, type RepositoryRef } from './reference.ts';
 import type { Descriptor } from './schemas.ts';
 import { GateError } from '../errors.ts';
@@ -63,11 +63,6 @@ export async function fetchReferrerBundles(client: OciClient, repo: RepositoryRe
     }
   }
   return out;
-}
-
-/** What a registry's content (not its reachability) got wrong. */
-export function isContentFault(err: unknown): boolean {
-  return err instanceof GateError && ['REGISTRY_NOT_FOUND', 'REGISTRY_MALFORMED', 'REGISTRY_DIGEST_MISMATCH', 'RESPONSE_TOO_LARGE', 'HTTP_STATUS'].includes(err.code);
 }
 
 async function readReferrer(client: OciClient, repo: RepositoryRef, digest: ImageDigest, desc: Descriptor, via: 'api' | 'tag-schema'): Promise<ReferrerBundleEvidence[]> {
