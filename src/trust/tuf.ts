@@ -3,9 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_MIRROR_URL, initTUF, TUFError } from '@sigstore/tuf';
 import { Metadata, MetadataKind } from '@tufjs/models';
-import { Agent, setGlobalDispatcher } from 'undici';
 import { errorMessage, GateError } from '../errors.ts';
-import { tlsCaList } from '../net/http.ts';
+import { trustExtraCaInGlobalFetch } from '../net/global-fetch.ts';
 
 const TRUSTED_ROOT_TARGET = 'trusted_root.json';
 
@@ -100,11 +99,8 @@ export async function fetchTufTrustedRoot(o: TufOptions): Promise<{ text: string
   const mirror = o.mirrorUrl ?? DEFAULT_MIRROR_URL;
   const source = `TUF ${mirror}${o.rootPath ? ` (--tuf-root ${o.rootPath})` : ''}`;
   if (o.rootPath) checkTufRoot(o.rootPath);
-  if (o.caCertPem !== undefined) {
-    // tuf-js downloads with the global fetch, which takes no CA option: its dispatcher is the only way in. No other
-    // request of rekor-gate uses the global fetch (src/net has its own agents).
-    setGlobalDispatcher(new Agent({ connect: { ca: tlsCaList(o.caCertPem), rejectUnauthorized: true } }));
-  }
+  // tuf-js downloads with the global fetch (net/global-fetch.ts sets what it trusts).
+  if (o.caCertPem !== undefined) trustExtraCaInGlobalFetch(o.caCertPem);
   try {
     const tuf = await initTUF({
       mirrorURL: mirror,
