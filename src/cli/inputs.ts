@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { GateError } from '../errors.ts';
-import { isLoopbackHostname } from '../registry/reference.ts';
+import { isLoopbackHostname } from '../net/loopback.ts';
 import { parseTrustedKeys } from '../trust/public-keys.ts';
 import { exact, regexp, type Matcher } from '../policy/matcher.ts';
 import { combinePolicies } from '../policy/combine.ts';

@@ -1,6 +1,7 @@
 import { GateError, errorMessage, exitCodeFor } from '../errors.ts';
 import { createBudget, LOG_BUDGET, type Budget } from '../net/budget.ts';
 import { createHttp, type Http } from '../net/http.ts';
+import { createPool, type Pool } from '../net/pool.ts';
 import { createRekorClient, type RekorClient } from '../rekor/client.ts';
 import { loadTrust, type Trust } from '../trust/index.ts';
 import { parseLogUrl, parseRekorUrl, readCaCert, resolveTrustFiles } from './inputs.ts';
@@ -40,6 +41,8 @@ export type LogSession = {
   readonly budget: Budget;
   /** A client for another base URL of a trusted log (an --entry-url), sharing the connection pool. */
   clientFor(baseUrl: string): RekorClient;
+  /** The run's connection pool, shared with the registry client. */
+  readonly pool: Pool;
   close(): Promise<void>;
 };
 
@@ -77,7 +80,9 @@ export async function openLog(args: LogArgs, needs: LogNeeds = {}, signal?: Abor
     needCertificateAuthorities: needs.certificateAuthorities ?? false,
   });
   const budget = createBudget({ peer: `the log ${rekorUrl}`, ...LOG_BUDGET });
-  const http = createHttp({ timeoutMs, caCertPem, userAgent: `rekor-gate/${VERSION}`, budget, ...(signal ? { signal } : {}) });
+  // One connection pool per run: the log's client and the registry's (verify-command.ts) share it.
+  const pool = createPool({ timeoutMs, ...(caCertPem === undefined ? {} : { caCertPem }) });
+  const http = createHttp({ timeoutMs, pool, userAgent: `rekor-gate/${VERSION}`, budget, ...(signal ? { signal } : {}) });
   return {
     rekorUrl,
     trust,
@@ -87,7 +92,8 @@ export async function openLog(args: LogArgs, needs: LogNeeds = {}, signal?: Abor
     timeoutMs,
     budget,
     clientFor: (baseUrl) => createRekorClient(baseUrl, http, { budget }),
-    close: () => http.close(),
+    pool,
+    close: () => pool.close(),
   };
 }
 

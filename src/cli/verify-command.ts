@@ -80,7 +80,7 @@ async function findersFor(args: VerifyArgs, s: LogSession, digest: ImageDigest, 
         imageUrl: args.imageUrl,
         digest,
         rekor: args.offline ? undefined : rekor,
-        registry: { dockerConfig: await loadDockerConfigFromEnv(process.env), timeoutMs: s.timeoutMs, signal, ca: s.caCertPem, userAgent: `rekor-gate/${VERSION}` },
+        registry: { dockerConfig: await loadDockerConfigFromEnv(process.env), timeoutMs: s.timeoutMs, signal, dispatcher: s.pool, userAgent: `rekor-gate/${VERSION}` },
       }),
     );
   }

@@ -2,7 +2,7 @@
 // CA option, so undici's global dispatcher is the only way in. No other request of rekor-gate uses the global
 // fetch (http.ts has its own agents).
 import { Agent, setGlobalDispatcher } from 'undici';
-import { tlsCaList } from './http.ts';
+import { tlsCaList } from './tls.ts';
 
 /** From now on the global fetch trusts Node's default CAs plus `caCertPem`; certificates are always verified. */
 export function trustExtraCaInGlobalFetch(caCertPem: string): void {

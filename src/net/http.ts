@@ -1,11 +1,13 @@
-import { X509Certificate } from 'node:crypto';
+// The log's HTTP client: one request with retries (retry.ts), per-attempt and per-request deadlines, the run's
+// deadline (its signal), size caps and the run's byte budget; non-2xx statuses thrown unless the caller lists them.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import tls from 'node:tls';
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { request as undiciRequest, type Dispatcher } from 'undici';
 import { GateError } from '../errors.ts';
 import { lazyGuard } from '../schema/validator.ts';
 import type { Budget } from './budget.ts';
+import { createPool, type Pool } from './pool.ts';
+import { errorCodes, isRetryableNetworkError, parseRetryAfter, retryableStatus, retryDelayMs, RETRY_DEFAULTS } from './retry.ts';
 
 /** What `onRetry` is told before each wait. */
 export type RetryInfo = {
@@ -35,6 +37,8 @@ export type HttpOptions = {
   readonly totalBudgetMs?: number;
   /** Connections per origin. Default 16. */
   readonly connections?: number;
+  /** The run's connection pool (pool.ts), shared with the registry; not closed by close(). Default: a pool of its own. */
+  readonly pool?: Pool;
   /** First backoff step; later ones double, with jitter. Default 250 ms. */
   readonly backoffBaseMs?: number;
   /** Largest backoff step. Default 8 s. */
@@ -83,33 +87,17 @@ export type Http = {
 const DEFAULTS = {
   retries: 3,
   maxBytes: 16 * 1024 * 1024,
-  connections: 16,
-  backoffBaseMs: 250,
-  backoffMaxMs: 8_000,
-  maxRetryAfterMs: 30_000,
   userAgent: 'rekor-gate',
 } as const;
 /** How much of an error response is read for its message. */
 const ERROR_BODY_BYTES = 64 * 1024;
 
-/** Network failures worth another attempt. TLS verification failures and bad input are not among them. */
-const RETRYABLE_CODES: ReadonlySet<string> = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ENETUNREACH', 'ENETDOWN',
-  'EHOSTUNREACH', 'EHOSTDOWN', 'EAI_AGAIN',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
-  'ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_SESSION_ERROR', 'ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_STREAM_CANCEL',
-  'ERR_HTTP2_INVALID_SESSION',
-]);
 
 /** Statuses returned to the caller: 2xx and those it listed. */
 function handedBack(status: number, ro: HttpRequestOptions): boolean {
   return (status >= 200 && status < 300) || (ro.acceptStatus?.includes(status) ?? false);
 }
 
-/** 408, 429 and 5xx other than 501 (Not Implemented: Rekor's answer for a disabled API) are retried. */
-function retryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || (status >= 500 && status <= 599 && status !== 501);
-}
 
 /** Thrown inside an attempt whose own deadline passed. */
 class AttemptTimeout extends Error {
@@ -119,18 +107,6 @@ class AttemptTimeout extends Error {
   }
 }
 
-/**
- * `Retry-After` as milliseconds from `nowMs`: delta-seconds or an HTTP-date (RFC 9110 10.2.3).
- * `undefined` when absent or unparsable; a date in the past gives 0.
- */
-export function parseRetryAfter(value: string | string[] | undefined, nowMs = Date.now()): number | undefined {
-  const v = (Array.isArray(value) ? value[0] : value)?.trim();
-  if (!v) return undefined;
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = /^[A-Za-z]{3,9},? /.test(v) ? Date.parse(v) : Number.NaN; // IMF-fixdate / RFC 850 / asctime start with a day name
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - nowMs);
-}
 
 const ERROR_BODY_SCHEMA = {
   type: 'object',
@@ -158,18 +134,6 @@ function serverMessage(body: Buffer): string | undefined {
   return messages.length > 0 ? messages.join('; ').slice(0, 500) : undefined;
 }
 
-function errorCodes(err: unknown): string[] {
-  const codes: string[] = [];
-  const visit = (e: unknown, depth: number): void => {
-    if (depth > 3 || typeof e !== 'object' || e === null) return;
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') codes.push(code);
-    if (e instanceof AggregateError) for (const sub of e.errors) visit(sub, depth + 1);
-    visit((e as { cause?: unknown }).cause, depth + 1);
-  };
-  visit(err, 0);
-  return codes;
-}
 
 function describe(err: unknown): string {
   if (err instanceof AttemptTimeout) return err.message;
@@ -188,30 +152,9 @@ function runAborted(signal: AbortSignal): GateError {
 }
 
 function isRetryableError(err: unknown): boolean {
-  return err instanceof AttemptTimeout || errorCodes(err).some((c) => RETRYABLE_CODES.has(c));
+  return err instanceof AttemptTimeout || isRetryableNetworkError(err);
 }
 
-/**
- * The CAs to trust for TLS with an extra CA: Node's default store (bundled roots + NODE_EXTRA_CA_CERTS) plus
- * the extra one, since passing `ca` alone would replace the defaults. Undefined: the defaults as they are.
- */
-export function tlsCaList(caCertPem: string | undefined): string[] | undefined {
-  return caCertPem === undefined ? undefined : [...tls.getCACertificates('default'), ...caCertificates(caCertPem)];
-}
-
-/** Full PEM blocks in `pem`, each checked to parse as an X.509 certificate. */
-function caCertificates(pem: string): string[] {
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) throw new GateError('USAGE', 'the extra CA certificate holds no PEM "CERTIFICATE" block');
-  for (const b of blocks) {
-    try {
-      new X509Certificate(b);
-    } catch (err) {
-      throw new GateError('USAGE', `the extra CA certificate does not parse as X.509: ${describe(err)}`, { cause: err });
-    }
-  }
-  return blocks;
-}
 
 function headerMap(headers: Dispatcher.ResponseData['headers']): Record<string, string | string[] | undefined> {
   const out: Record<string, string | string[] | undefined> = {};
@@ -226,26 +169,12 @@ export function createHttp(opts: HttpOptions): Http {
   const retries = opts.retries ?? DEFAULTS.retries;
   const defaultMaxBytes = opts.maxBytes ?? DEFAULTS.maxBytes;
   const totalBudgetMs = opts.totalBudgetMs ?? Math.max(2 * timeoutMs, 30_000);
-  const backoffBaseMs = opts.backoffBaseMs ?? DEFAULTS.backoffBaseMs;
-  const backoffMaxMs = opts.backoffMaxMs ?? DEFAULTS.backoffMaxMs;
-  const maxRetryAfterMs = opts.maxRetryAfterMs ?? DEFAULTS.maxRetryAfterMs;
+  const backoffBaseMs = opts.backoffBaseMs ?? RETRY_DEFAULTS.backoffBaseMs;
+  const backoffMaxMs = opts.backoffMaxMs ?? RETRY_DEFAULTS.backoffMaxMs;
+  const maxRetryAfterMs = opts.maxRetryAfterMs ?? RETRY_DEFAULTS.maxRetryAfterMs;
   const userAgent = opts.userAgent ?? DEFAULTS.userAgent;
 
-  // Without `ca`, Node's default store applies (bundled roots + NODE_EXTRA_CA_CERTS). Passing `ca` replaces
-  // that store, so an extra CA is appended to the default certificates rather than given alone.
-  const ca = tlsCaList(opts.caCertPem);
-  const agent = new Agent({
-    connections: opts.connections ?? DEFAULTS.connections,
-    keepAliveTimeout: 10_000,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    connect: { timeout: timeoutMs, rejectUnauthorized: true, ...(ca ? { ca } : {}) },
-  });
-
-  function backoff(attempt: number): number {
-    const step = Math.min(backoffMaxMs, backoffBaseMs * 2 ** (attempt - 1));
-    return Math.round(step / 2 + Math.random() * (step / 2)); // "equal jitter": between half and all of the step
-  }
+  const agent = opts.pool ?? createPool({ timeoutMs, ...(opts.caCertPem === undefined ? {} : { caCertPem: opts.caCertPem }), ...(opts.connections === undefined ? {} : { connections: opts.connections }) });
 
   type Attempt =
     | { kind: 'response'; res: HttpResponse; statusText: string }
@@ -354,8 +283,7 @@ export function createHttp(opts: HttpOptions): Http {
         }
       }
       if (n > retries) throw giveUp(n, reason, 'retries exhausted', cause);
-      let delayMs = backoff(n);
-      if (retryAfterMs !== undefined) delayMs = Math.max(delayMs, Math.min(retryAfterMs, maxRetryAfterMs));
+      const delayMs = retryDelayMs(n, retryAfterMs, { baseMs: backoffBaseMs, maxMs: backoffMaxMs, maxRetryAfterMs });
       if (performance.now() + delayMs >= deadline) {
         throw giveUp(n, reason, `the ${totalBudgetMs} ms time budget does not allow another attempt`, cause);
       }
@@ -392,6 +320,8 @@ export function createHttp(opts: HttpOptions): Http {
   return {
     request,
     json,
-    close: () => agent.close(),
+    close: async () => {
+      if (!opts.pool) await agent.close();
+    },
   };
 }

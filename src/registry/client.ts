@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { Dispatcher } from 'undici';
 import { GateError } from '../errors.ts';
 import {
   basicAuthorization,
@@ -9,9 +8,10 @@ import {
   type Credentials,
   type DockerConfig,
 } from './auth.ts';
+import { isLoopbackHostname } from '../net/loopback.ts';
+import { createPool, type Pool } from '../net/pool.ts';
 import {
   assertTransportAllowed,
-  defaultAgent,
   header,
   headerValues,
   httpRequest,
@@ -19,8 +19,8 @@ import {
   type HttpConfig,
   type HttpMethod,
   type HttpResponse,
-} from './http.ts';
-import { apiHost, hostnameOf, isLoopbackHostname, repositoryName, type RepositoryRef } from './reference.ts';
+} from '../net/redirects.ts';
+import { apiHost, hostnameOf, repositoryName, type RepositoryRef } from './reference.ts';
 import {
   schemaError,
   validateImageIndex,
@@ -78,8 +78,8 @@ export type RegistryOptions = {
   readonly plainHttp?: boolean | undefined;
   /** Extra trusted CA certificate(s) (PEM) for HTTPS registries, used when no dispatcher is given. */
   readonly ca?: string | Buffer | undefined;
-  /** An undici dispatcher (tests, proxies); the client then does not close it. */
-  readonly dispatcher?: Dispatcher | undefined;
+  /** The run's connection pool (net/pool.ts; tests may pass any undici dispatcher); the client then does not close it. */
+  readonly dispatcher?: Pool | undefined;
   readonly userAgent?: string | undefined;
 };
 
@@ -150,7 +150,7 @@ export class OciClient {
     this.maxBlobBytes = opts.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES;
     this.#ownsDispatcher = opts.dispatcher === undefined;
     this.#http = {
-      dispatcher: opts.dispatcher ?? defaultAgent({ timeoutMs, ca: opts.ca }),
+      dispatcher: opts.dispatcher ?? createPool({ timeoutMs, ...(opts.ca === undefined ? {} : { caCertPem: opts.ca.toString() }) }),
       timeoutMs,
       signal: opts.signal,
       retries: opts.retries ?? 2,

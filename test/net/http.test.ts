@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttp, parseRetryAfter, type Http, type HttpOptions, type RetryInfo } from '../../src/net/http.ts';
+import { createHttp, type Http, type HttpOptions, type RetryInfo } from '../../src/net/http.ts';
+import { parseRetryAfter } from '../../src/net/retry.ts';
 import { sendJson, startServer, type TestServer } from './server.ts';
 import { rejection } from '../fixtures/errors.ts';
 

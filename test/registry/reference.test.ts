@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GateError } from '../../src/errors.ts';
-import { apiHost, formatImageRef, hostnameOf, isLoopbackHostname, parseImageRef } from '../../src/registry/reference.ts';
+import { isLoopbackHostname } from '../../src/net/loopback.ts';
+import { apiHost, formatImageRef, hostnameOf, parseImageRef } from '../../src/registry/reference.ts';
 
 const D = `sha256:${'ab'.repeat(32)}`;
 

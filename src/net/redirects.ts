@@ -1,24 +1,25 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { GateError, errorMessage } from '../errors.ts';
-import { tlsCaList } from '../net/http.ts';
-import { isLoopbackHostname } from './reference.ts';
+import { isLoopbackHostname } from './loopback.ts';
+import type { Pool } from './pool.ts';
+import { parseRetryAfter, retryableStatus, retryDelayMs } from './retry.ts';
 
 /**
- * The registry's HTTP layer on undici: plain HTTP only to loopback hosts, HTTPS with certificate
- * verification elsewhere; bodies read under a byte cap; redirects followed by hand so that each hop
- * is checked the same way and credentials never follow a redirect to another origin; transient
- * failures of idempotent requests retried with backoff. Statuses are returned to the caller, which
- * knows what a 401 or a 404 means; connection failures become REGISTRY_UNREACHABLE.
+ * The registry's requests, on the run's pool (pool.ts): plain HTTP only to loopback hosts, HTTPS with
+ * certificate verification elsewhere; bodies read under a byte cap; redirects followed by hand so that each hop
+ * is checked the same way and the Authorization never follows a redirect to another origin; transient
+ * failures of idempotent requests retried by the one retry policy (retry.ts). Statuses are returned to the
+ * caller, which knows what a 401 or a 404 means; connection failures become REGISTRY_UNREACHABLE.
  */
 
 export type HttpConfig = {
-  readonly dispatcher: Dispatcher;
+  readonly dispatcher: Pool;
   /** Per attempt, whole: connect, headers and the entire body (a body dripped slowly still ends here). */
   readonly timeoutMs: number;
   /** Aborts every request in flight and any later one (the run's deadline); its reason is thrown. */
   readonly signal?: AbortSignal | undefined;
-  /** Extra attempts for GET/HEAD after a connection failure, 429 or 502/503/504. */
+  /** Extra attempts for GET/HEAD after a connection failure or a transient status (retry.ts). */
   readonly retries: number;
   readonly userAgent: string;
 };
@@ -50,17 +51,6 @@ export type HttpResponse = {
 
 const MAX_REDIRECTS = 5;
 const ERROR_BODY_CAP = 64 * 1024;
-const RETRY_STATUSES = new Set([429, 502, 503, 504]);
-
-export function defaultAgent(opts: { timeoutMs: number; ca?: string | Buffer | undefined }): Agent {
-  const ca = tlsCaList(opts.ca === undefined ? undefined : opts.ca.toString());
-  return new Agent({
-    connect: { timeout: opts.timeoutMs, ...(ca ? { ca } : {}) },
-    headersTimeout: opts.timeoutMs,
-    bodyTimeout: opts.timeoutMs,
-  });
-}
-
 /** Plain HTTP is allowed to loopback hosts only (as container tools treat them as insecure registries). */
 export function assertTransportAllowed(url: URL, what: string): void {
   if (url.protocol === 'https:') return;
@@ -193,16 +183,19 @@ export async function httpRequest(cfg: HttpConfig, req: HttpRequest): Promise<Ht
   const idempotent = req.method === 'GET' || req.method === 'HEAD';
   const attempts = idempotent ? 1 + Math.max(0, cfg.retries) : 1;
   let last: unknown;
+  let retryAfterMs: number | undefined;
   for (let attempt = 0; attempt < attempts; attempt++) {
     if (attempt > 0) {
-      await sleep(Math.min(200 * 2 ** (attempt - 1), 2000), undefined, cfg.signal ? { signal: cfg.signal } : {}).catch(() => {
+      await sleep(retryDelayMs(attempt, retryAfterMs), undefined, cfg.signal ? { signal: cfg.signal } : {}).catch(() => {
         throw runAborted(cfg.signal as AbortSignal);
       });
     }
+    retryAfterMs = undefined;
     try {
       const res = await follow(cfg, req);
-      if (idempotent && RETRY_STATUSES.has(res.status) && attempt + 1 < attempts) {
+      if (idempotent && retryableStatus(res.status) && attempt + 1 < attempts) {
         last = res;
+        retryAfterMs = parseRetryAfter(res.headers['retry-after']);
         continue;
       }
       return res;
