@@ -5,6 +5,7 @@
 import { gzipSync } from 'node:zlib';
 import { parse } from 'yaml';
 import { MEDIA_TYPES, type OciClient } from '../../src/registry/client.ts';
+import { pushBlob, pushManifest } from '../../src/registry/push.ts';
 import type { ImageRef } from '../../src/registry/reference.ts';
 import type { Descriptor } from '../../src/registry/schemas.ts';
 
@@ -68,9 +69,9 @@ export function buildBundle(resources: readonly TektonResource[]): BuiltBundle {
 
 /** Pushes the bundle and returns its manifest digest (the reference to pin: REPO@sha256:...). */
 export async function pushBundle(client: OciClient, ref: ImageRef, bundle: BuiltBundle): Promise<string> {
-  const config = await client.pushBlob(ref, bundle.config, CONFIG_MEDIA_TYPE);
+  const config = await pushBlob(client, ref, bundle.config, CONFIG_MEDIA_TYPE);
   const layers: Descriptor[] = [];
-  for (const l of bundle.layers) layers.push({ ...(await client.pushBlob(ref, l.bytes, LAYER_MEDIA_TYPE)), annotations: l.annotations });
+  for (const l of bundle.layers) layers.push({ ...(await pushBlob(client, ref, l.bytes, LAYER_MEDIA_TYPE)), annotations: l.annotations });
   const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config, layers }));
-  return client.pushManifest(ref, manifest, MEDIA_TYPES.ociManifest, ref.tag);
+  return pushManifest(client, ref, manifest, MEDIA_TYPES.ociManifest, ref.tag);
 }

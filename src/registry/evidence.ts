@@ -1,5 +1,6 @@
 import type { ImageDigest } from '../digest.ts';
-import { OciClient, type RegistryOptions } from './client.ts';
+import { OciClient } from './client.ts';
+import type { RegistryOptions } from './transport.ts';
 import { fetchAttTagEvidence } from './cosign-layout.ts';
 import type { ImageRef } from './reference.ts';
 import { fetchReferrerBundles } from './referrers.ts';

@@ -16,12 +16,11 @@ export {
   DEFAULT_MAX_MANIFEST_BYTES,
   sha256Digest,
   verifyDigest,
-  type RegistryOptions,
   type FetchedManifest,
-  type Referrers,
 } from './client.ts';
+export type { RegistryOptions } from './transport.ts';
 export { fetchAttTagEvidence, attTag } from './cosign-layout.ts';
-export { fetchReferrerBundles, isSigstoreBundleType } from './referrers.ts';
+export { fetchReferrerBundles, isSigstoreBundleType, listReferrers, type Referrers } from './referrers.ts';
 export { resolveDigest, fetchRegistryEvidence, type EvidenceOptions } from './evidence.ts';
 export type { RegistryEvidence, AttTagEvidence, ReferrerBundleEvidence } from './evidence-types.ts';
 export type { Descriptor, ImageManifest, ImageIndex, CosignBundleAnnotation } from './schemas.ts';

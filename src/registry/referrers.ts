@@ -1,9 +1,11 @@
 import type { ImageDigest } from '../digest.ts';
-import { IMAGE_MANIFEST_TYPES, type OciClient } from './client.ts';
+import { GateError } from '../errors.ts';
+import { headerValues, safeUrl, type HttpResponse } from '../net/redirects.ts';
+import { IMAGE_MANIFEST_TYPES, MEDIA_TYPES, type OciClient } from './client.ts';
 import { isContentFault, type ReferrerBundleEvidence } from './evidence-types.ts';
 import { repositoryName, type RepositoryRef } from './reference.ts';
-import type { Descriptor } from './schemas.ts';
-import { GateError } from '../errors.ts';
+import { schemaError, validateImageIndex, type Descriptor } from './schemas.ts';
+import { parseJson } from './transport.ts';
 
 /**
  * Sigstore bundles attached to an image as OCI 1.1 referrers (`cosign attest --new-bundle-format`,
@@ -45,7 +47,7 @@ export function newestReferrers(listed: readonly Descriptor[], max: number): Des
  */
 export async function fetchReferrerBundles(client: OciClient, repo: RepositoryRef, digest: ImageDigest, note?: (m: string) => void): Promise<ReferrerBundleEvidence[]> {
   // No artifactType filter in the request: older bundle media types would be filtered out server side.
-  const { via, descriptors } = await client.listReferrers(repo, digest.value);
+  const { via, descriptors } = await listReferrers(client, repo, digest.value);
   let candidates = descriptors.filter((d) => isSigstoreBundleType(d.artifactType));
   if (candidates.length > MAX_REFERRERS) {
     note?.(`referrers of ${repositoryName(repo)}@${digest.value}: ${candidates.length} Sigstore bundles listed; only the newest ${MAX_REFERRERS} were read, ${candidates.length - MAX_REFERRERS} skipped`);
@@ -87,4 +89,72 @@ async function readReferrer(client: OciClient, repo: RepositoryRef, digest: Imag
     out.push({ source: 'referrer-bundle', location, bundle, bundleBytes, artifactType, via, manifestDigest: fetched.digest, layerDigest: layer.digest });
   }
   return out;
+}
+
+export type Referrers = {
+  /** How they were found: the referrers API, or the referrers tag schema (`<alg>-<hex>` tag naming an index). */
+  readonly via: 'api' | 'tag-schema';
+  readonly descriptors: Descriptor[];
+};
+
+const REFERRERS_MAX_PAGES = 16;
+
+/**
+ * The manifests whose `subject` is `digest`, filtered to `artifactType` when given. Uses the referrers
+ * API (following `Link: rel="next"` pages); where the registry lacks it (404), the referrers tag schema.
+ */
+export async function listReferrers(client: OciClient, repo: RepositoryRef, digest: string, artifactType?: string): Promise<Referrers> {
+  const colon = digest.indexOf(':');
+  if (colon < 0) throw new GateError('REGISTRY_MALFORMED', `referrers of ${repositoryName(repo)}: "${digest}" is not a digest`);
+  const keep = (d: Descriptor): boolean => artifactType === undefined || d.artifactType === artifactType;
+
+  const first = client.baseUrl(repo.registry);
+  first.pathname = `/v2/${repo.repository}/referrers/${digest}`;
+  if (artifactType !== undefined) first.searchParams.set('artifactType', artifactType);
+  let url: URL | undefined = first;
+  const descriptors: Descriptor[] = [];
+  for (let page = 0; url !== undefined; page++) {
+    const what = `referrers of ${repositoryName(repo)}@${digest}`;
+    if (page >= REFERRERS_MAX_PAGES) throw new GateError('RESPONSE_TOO_LARGE', `${what}: more than ${REFERRERS_MAX_PAGES} pages`);
+    const res = await client.send(repo, 'pull', { method: 'GET', url, headers: { accept: MEDIA_TYPES.ociIndex }, maxBytes: client.maxManifestBytes, what });
+    if (page === 0 && [404, 400, 405, 501].includes(res.status)) {
+      return { via: 'tag-schema', descriptors: await referrersByTag(client, repo, digest, keep) };
+    }
+    client.expectStatus(res, [200], what);
+    const index = parseJson(res.body, what);
+    if (!validateImageIndex(index)) throw new GateError('REGISTRY_MALFORMED', `${what}: ${schemaError(validateImageIndex)}`);
+    descriptors.push(...index.manifests.filter(keep));
+    url = nextLink(res, url);
+    if (url !== undefined && url.origin !== first.origin) {
+      throw new GateError('REGISTRY_MALFORMED', `${what}: next page is on another origin (${safeUrl(url)})`);
+    }
+  }
+  return { via: 'api', descriptors };
+}
+
+async function referrersByTag(client: OciClient, repo: RepositoryRef, digest: string, keep: (d: Descriptor) => boolean): Promise<Descriptor[]> {
+  const tag = digest.replace(':', '-');
+  const m = await client.tryGetManifest(repo, tag, [MEDIA_TYPES.ociIndex]);
+  if (!m) return [];
+  if (m.kind !== 'index') {
+    throw new GateError('REGISTRY_MALFORMED', `referrers tag ${client.refName(repo, tag)} names a ${m.mediaType}, not an OCI index`);
+  }
+  return m.index.manifests.filter(keep);
+}
+
+/** RFC 8288 `Link: <url>; rel="next"`, resolved against the current page. */
+function nextLink(res: HttpResponse, current: URL): URL | undefined {
+  for (const value of headerValues(res, 'link')) {
+    for (const part of value.split(/,(?=\s*<)/)) {
+      const m = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
+      if (m && /(?:^|;)\s*rel\s*=\s*"?next"?\s*(?:;|$)/i.test(m[2] as string)) {
+        try {
+          return new URL(m[1] as string, current);
+        } catch {
+          return undefined;
+        }
+      }
+    }
+  }
+  return undefined;
 }

@@ -20,7 +20,7 @@ import { loadPolicyFile } from '../../src/policy/file.ts';
 import { parseWwwAuthenticate } from '../../src/registry/auth.ts';
 import { OciClient } from '../../src/registry/client.ts';
 import { fetchAttTagEvidence, parseCosignBundle } from '../../src/registry/cosign-layout.ts';
-import { fetchReferrerBundles } from '../../src/registry/referrers.ts';
+import { fetchReferrerBundles, listReferrers } from '../../src/registry/referrers.ts';
 import { createRekorClient } from '../../src/rekor/client.ts';
 import { decodeEntry } from '../../src/rekor/entry.ts';
 import type { LogEntryAnon } from '../../src/rekor/types.ts';
@@ -170,7 +170,7 @@ describe('OCI manifests, indexes, referrers and .att layouts (from a mock regist
       const client = new OciClient({ dispatcher: agent, retries: 0, timeoutMs: 2000 });
       try {
         await verdictOrGateErrorAsync(() => client.tryGetManifest(repo, 'v1'));
-        await verdictOrGateErrorAsync(() => client.listReferrers(repo, digest.value));
+        await verdictOrGateErrorAsync(() => listReferrers(client, repo, digest.value));
         await verdictOrGateErrorAsync(() => fetchReferrerBundles(client, repo, digest));
         await verdictOrGateErrorAsync(() => fetchAttTagEvidence(client, repo, digest));
       } finally {

@@ -12,6 +12,7 @@ import { parseDockerConfig } from '../../src/registry/auth.ts';
 import { MEDIA_TYPES, OciClient } from '../../src/registry/client.ts';
 import { fetchRegistryEvidence, resolveDigest } from '../../src/registry/evidence.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
+import { listReferrers } from '../../src/registry/referrers.ts';
 import { send, sendJson, startFake, type FakeServer, type Recorded } from './fake-server.ts';
 import { SAMPLE_BUNDLE, json } from '../fixtures/oci-content.ts';
 import { rejection } from '../fixtures/errors.ts';
@@ -273,7 +274,7 @@ describe('referrers API (fake registry)', () => {
     const ref = parseImageRef(`${reg.host}/app:v1`);
     const client = new OciClient({ retries: 0 });
     try {
-      const listed = await client.listReferrers(ref, subject);
+      const listed = await listReferrers(client, ref, subject);
       expect(listed.via).toBe('api');
       expect(listed.descriptors.map((d) => d.artifactType)).toEqual(['application/spdx+json', MEDIA_TYPES.sigstoreBundleV03]);
       const evidence = await fetchRegistryEvidence(ref, parseImageDigest(subject), { client });
