@@ -4,8 +4,8 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request as undiciRequest, type Dispatcher } from 'undici';
 import { GateError } from '../errors.ts';
-import { lazyGuard } from '../schema/validator.ts';
 import type { Budget } from './budget.ts';
+import { serverMessage } from './error-body.ts';
 import { createPool, type Pool } from './pool.ts';
 import { errorCodes, isRetryableNetworkError, parseRetryAfter, retryableStatus, retryDelayMs, RETRY_DEFAULTS } from './retry.ts';
 
@@ -105,33 +105,6 @@ class AttemptTimeout extends Error {
     super(`timed out after ${ms} ms`);
     this.name = 'AttemptTimeout';
   }
-}
-
-
-const ERROR_BODY_SCHEMA = {
-  type: 'object',
-  properties: {
-    message: { type: 'string' },
-    // OCI distribution: {"errors": [{"code", "message"}]}
-    errors: { type: 'array', items: { type: 'object', properties: { message: { type: 'string' } } } },
-  },
-} as const;
-type ErrorBody = { message?: string; errors?: Array<{ message?: string }> };
-const errorBodyValidator = lazyGuard<ErrorBody>('http.error-body', ERROR_BODY_SCHEMA, { options: { strict: true } });
-
-/** The server's own `message` (Rekor `{code, message}`, OCI `{errors:[{message}]}`) when the body is such JSON. */
-function serverMessage(body: Buffer): string | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (!errorBodyValidator(parsed)) return undefined;
-  const messages = [parsed.message, ...(parsed.errors ?? []).map((e) => e.message)].filter(
-    (m): m is string => typeof m === 'string' && m.length > 0,
-  );
-  return messages.length > 0 ? messages.join('; ').slice(0, 500) : undefined;
 }
 
 

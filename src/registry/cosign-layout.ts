@@ -13,8 +13,6 @@ import { schemaError, validateCosignBundleAnnotation, type CosignBundleAnnotatio
  */
 
 export const ANNOTATION_BUNDLE = 'dev.sigstore.cosign/bundle';
-export const ANNOTATION_CERTIFICATE = 'dev.sigstore.cosign/certificate';
-export const ANNOTATION_CHAIN = 'dev.sigstore.cosign/chain';
 export const ANNOTATION_PREDICATE_TYPE = 'predicateType';
 
 /** `sha256-<hex>.att` */
@@ -74,10 +72,6 @@ export async function fetchAttTagEvidence(client: OciClient, repo: RepositoryRef
         item.annotationError = err as GateError;
       }
     }
-    const cert = annotations[ANNOTATION_CERTIFICATE];
-    if (cert) item.certificatePem = cert;
-    const chain = annotations[ANNOTATION_CHAIN];
-    if (chain) item.chainPem = chain;
     const predicateType = annotations[ANNOTATION_PREDICATE_TYPE];
     if (predicateType) item.predicateType = predicateType;
     out.push(item);

@@ -22,10 +22,6 @@ export type AttTagEvidence = {
   readonly cosignBundle?: CosignBundleAnnotation;
   /** Why the `dev.sigstore.cosign/bundle` annotation could not be read (the layer then points at no entry). */
   readonly annotationError?: GateError;
-  /** `dev.sigstore.cosign/certificate` (PEM), keyless signing. */
-  readonly certificatePem?: string;
-  /** `dev.sigstore.cosign/chain` (PEM), keyless signing. */
-  readonly chainPem?: string;
   /** cosign's `predicateType` annotation, informational only (the statement inside the envelope is authoritative). */
   readonly predicateType?: string;
   /** `<host>/<repo>:sha256-<hex>.att` */

@@ -1,4 +1,4 @@
-export { parseImageRef, formatImageRef, repositoryName, type ImageRef, type RepositoryRef } from './reference.ts';
+export { parseImageRef, repositoryName, type ImageRef, type RepositoryRef } from './reference.ts';
 export {
   loadDockerConfig,
   loadDockerConfigFromEnv,

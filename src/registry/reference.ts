@@ -91,11 +91,6 @@ export function parseImageRef(input: string): ImageRef {
   return ref;
 }
 
-/** `host/repo[:tag][@digest]` */
-export function formatImageRef(ref: ImageRef): string {
-  return `${ref.registry}/${ref.repository}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;
-}
-
 /** `host/repo` */
 export function repositoryName(ref: RepositoryRef): string {
   return `${ref.registry}/${ref.repository}`;

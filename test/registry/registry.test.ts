@@ -124,8 +124,8 @@ describe.skipIf(!available)('against distribution 2.8 (anonymous)', () => {
     expect(e1.manifestDigest).toBe(att.digest);
     expect(e1.tag).toBe(`${reg.host}/chains/app:sha256-${digest.hex}.att`);
     expect(e1.cosignBundle).toEqual(SAMPLE_COSIGN_BUNDLE);
-    expect(e1.certificatePem).toContain('MIIB');
-    expect(e1.chainPem).toContain('MIIC');
+    expect(e1.annotations['dev.sigstore.cosign/certificate']).toContain('MIIB');
+    expect(e1.annotations['dev.sigstore.cosign/chain']).toContain('MIIC');
     expect(e1.predicateType).toBe('https://slsa.dev/provenance/v0.2');
     expect(r1.bundle).toEqual(SAMPLE_BUNDLE);
     expect(r1.bundleBytes.equals(b1.bundleBytes)).toBe(true);
