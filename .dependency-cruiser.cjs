@@ -25,16 +25,16 @@ module.exports = {
     {
       name: 'outputs-read-verdict-types',
       severity: 'error',
-      comment: 'tekton, report and vsa read a Verdict through verify/types.ts only.',
-      from: { path: room(['tekton', 'report', 'vsa']) },
+      comment: 'tekton, report, vsa and inspect read a Verdict through verify/types.ts only.',
+      from: { path: room(['tekton', 'report', 'vsa', 'inspect']) },
       to: { path: room(['verify']), pathNot: '^src/verify/types\\.ts$' },
     },
     {
       name: 'outputs-apart',
       severity: 'error',
-      comment: 'tekton, report and vsa do not import each other.',
-      from: { path: '^src/(tekton|report|vsa)/' },
-      to: { path: room(['tekton', 'report', 'vsa']), pathNot: '^src/$1/' },
+      comment: 'tekton, report, vsa and inspect do not import each other.',
+      from: { path: '^src/(tekton|report|vsa|inspect)/' },
+      to: { path: room(['tekton', 'report', 'vsa', 'inspect']), pathNot: '^src/$1/' },
     },
     {
       name: 'sources-below-verify',
