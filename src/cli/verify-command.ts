@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { parseImageDigest, type ImageDigest } from '../digest.ts';
 import { GateError, errorMessage, exitCodeFor } from '../errors.ts';
-import { describe } from '../policy/matcher.ts';
 import type { Policy } from '../policy/policy.ts';
-import { renderJson, renderText } from '../report/render.ts';
+import { renderErrorJson, renderJson, renderText } from '../report/render.ts';
 import { checkResultsDir, MIN_RESULTS_BUDGET, resultsBudget, resultValues, writeResults } from '../tekton/results.ts';
 import { lookupFinder, rekorSearchFinder, sameEntryAs } from '../verify/finders.ts';
 import type { Verdict } from '../verify/types.ts';
@@ -12,14 +11,14 @@ import { parseEntryUrl, parseLogIndex } from './entry-url.ts';
 import { policyFromFlags, resolveDirFlags } from './inputs.ts';
 import type { VerifyArgs } from './options.ts';
 import { MAX_WAIT_SECONDS, openLog, reportError, seconds, timeoutMsOf, type LogSession } from './session.ts';
-import { jsonText, printable } from '../text.ts';
+import { printable } from '../text.ts';
 import { VERSION } from './version.ts';
 
 const stderr = (line: string): void => {
   process.stderr.write(`${printable(line)}\n`);
 };
 
-/** Writes the VSA (imported only with --vsa). Its policy is the policy file, or a digest of the flag policy (keys by fingerprint). */
+/** Writes the VSA (imported only with --vsa): signed with --vsa-key, logged with --vsa-upload. */
 async function writeSummary(
   file: string,
   verdict: Verdict,
@@ -28,22 +27,8 @@ async function writeSummary(
   keyPem: string | undefined,
   upload: LogSession | undefined,
 ): Promise<void> {
-  const { buildVsa, flagsPolicy, imageResourceUri, signVsa, uploadVsa, writeVsa } = await import('../vsa/index.ts');
-  const policyRef =
-    policy.source ??
-    flagsPolicy({
-      keys: policy.keys.map((k) => k.fingerprint),
-      keyless: policy.keyless.map((k) => ({ identity: describe(k.identity), issuer: describe(k.issuer) })),
-      predicateTypes: policy.predicateTypes,
-    });
-  const statement = buildVsa(verdict, {
-    verifierId,
-    verifierVersion: VERSION,
-    timeVerified: new Date(),
-    resourceUri: verdict.imageUrl ? imageResourceUri(verdict.imageUrl, verdict.imageDigest) : verdict.imageDigest,
-    policy: policyRef,
-    entryUrl: (uuid) => (verdict.accepted?.uuid === uuid ? verdict.accepted.entryUrl : `${verdict.rekorUrl}/api/v1/log/entries/${uuid}`),
-  });
+  const { signVsa, summaryOf, uploadVsa, writeVsa } = await import('../vsa/index.ts');
+  const statement = summaryOf(verdict, policy, { verifierId, verifierVersion: VERSION, timeVerified: new Date() });
   if (!keyPem) {
     writeVsa(file, statement);
     return;
@@ -171,7 +156,7 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
       }
     }
     if (args.output === 'json') {
-      process.stdout.write(`${jsonText({ tool: 'rekor-gate', version: VERSION, verified: false, error: { code: tag, message: errorMessage(err) } })}\n`);
+      process.stdout.write(renderErrorJson(tag, errorMessage(err), VERSION));
     }
     // Audit mode turns "not verified" and "could not reach" into success (VERIFIED=false); bad input still fails.
     if (!args.failOnUnverified && exitCodeFor(err) !== 2) return 0;

@@ -45,3 +45,8 @@ function renderLines(v: Verdict): string[] {
 export function renderJson(v: Verdict, version: string): string {
   return `${jsonText({ tool: 'rekor-gate', version, ...v })}\n`;
 }
+
+/** The JSON output of a run that ended in an error (no Verdict): the error's code and message. */
+export function renderErrorJson(code: string, message: string, version: string): string {
+  return `${jsonText({ tool: 'rekor-gate', version, verified: false, error: { code, message } })}\n`;
+}
