@@ -21,6 +21,78 @@ function keyOf(signer: LoggedSigner): sigcrypto.KeyObject {
   return sigcrypto.createPublicKey(X509Certificate.parse(Buffer.from(signer.der)).publicKey);
 }
 
+type Entry = ReturnType<typeof decodeEntry>;
+
+/** 1. entry: the ID is the leaf hash of the body, the body fits its kind's schema. */
+function checkEntry(c: Candidate): Entry {
+  return step('entry', () => decodeEntry(c.uuid, c.entry));
+}
+
+/** 2. log: SET, proof, checkpoint; only a verified SET vouches for the integrated time. */
+function checkLog(entry: Entry, ctx: CheckContext, where: string): void {
+  step('log', () => {
+    const v = verifyInLog(entry, ctx.trust);
+    // A Merkle proof and checkpoint authenticate the body, not the integrated time, which then judges the
+    // certificate, the log key and the policy's maximum age: only a verified SET signs that time.
+    if (!v.set) {
+      throw new GateError('TLOG_SET', `${where}: carries no signed entry timestamp, so nothing signed by the log vouches for its integrated time`);
+    }
+  });
+}
+
+/** 3. attestation: bound to the body (the log's copy, or the registry's), every DSSE signature verified. */
+function checkAttestation(c: Candidate, entry: Entry, where: string): BoundAttestation {
+  const body = { kind: entry.kind, apiVersion: entry.apiVersion, spec: entry.spec } as SupportedBody;
+  return step('attestation', () => {
+    const bind = (registry: RegistryEnvelope | undefined): BoundAttestation => {
+      const b = bindAttestation(body, entry.attestation, registry, where);
+      for (const s of b.signatures) {
+        if (s.sig && !verifyDsseSignature(b.payloadType ?? IN_TOTO_PAYLOAD_TYPE, b.payload, s.sig, keyOf(s.signer))) {
+          throw new GateError('ATTESTATION_SIGNATURE', `${where}: a DSSE signature does not verify over the envelope with the key the log recorded`);
+        }
+      }
+      return b;
+    };
+    if (!c.registryEnvelope) return bind(undefined);
+    try {
+      return bind({ bytes: c.registryEnvelope, exact: c.envelopeExact ?? false });
+    } catch (err) {
+      // A registry copy that is not the one the log signed never passes; but it does not veto the log's own
+      // copy of the attestation, when the log holds one (anyone who can push to the registry could).
+      if (!entry.attestation) throw err;
+      return bind(undefined);
+    }
+  });
+}
+
+/** 4. statement: an in-toto statement about the image, of an allowed predicate type, within the policy's rules. */
+function checkStatementOf(c: Candidate, bound: BoundAttestation, entry: Entry, ctx: CheckContext, where: string): ReturnType<typeof checkStatement> {
+  return step('statement', () => {
+    if (bound.payloadType !== undefined && bound.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+      throw new GateError('STATEMENT_MALFORMED', `${where}: payload type ${capped(bound.payloadType)} is not ${IN_TOTO_PAYLOAD_TYPE}`);
+    }
+    return checkStatement(bound.payload, entry.integratedTime, ctx, where, foundBy(c));
+  });
+}
+
+/** 5. signer: one of the logged signers is one the policy trusts, judged at the integrated time. */
+function checkSignerOf(bound: BoundAttestation, entry: Entry, ctx: CheckContext, where: string): AcceptedSigner {
+  return step('signer', () => {
+    const when = new Date(entry.integratedTime * 1000);
+    let firstError: unknown;
+    let accepted: AcceptedSigner | undefined;
+    for (const s of bound.signatures) {
+      try {
+        accepted ??= checkSigner(s.signer, when, ctx.trust, ctx.policy, where);
+      } catch (err) {
+        firstError ??= err;
+      }
+    }
+    if (!accepted) throw firstError;
+    return accepted;
+  });
+}
+
 /**
  * Judges one candidate with every check; the first that fails rejects it.
  * entry (ID = leaf hash, schema) -> log (SET, proof, checkpoint) -> attestation (binding, DSSE signatures)
@@ -39,61 +111,16 @@ export function checkCandidate(c: Candidate, ctx: CheckContext): CandidateOutcom
   try {
     if (c.bundleJson !== undefined) return checkBundleCandidate(c, c.bundleJson, ctx);
     if (c.lookupError) throw new CheckFailure('log', c.lookupError);
-    const entry = step('entry', () => decodeEntry(c.uuid, c.entry));
+    const entry = checkEntry(c);
     kind = capped(`${entry.kind} ${entry.apiVersion}`);
     if (!entry.supported || !ATTESTATION_KINDS.has(kind)) {
       const reason = entry.unsupportedReason ?? `kind ${kind} carries no attestation (supported: ${[...ATTESTATION_KINDS].join(', ')})`;
       return { ...base, kind, status: 'skipped', check: 'entry', code: 'ENTRY_UNSUPPORTED_KIND', reason: `${where}: ${reason}` };
     }
-    step('log', () => {
-      const v = verifyInLog(entry, ctx.trust);
-      // A Merkle proof and checkpoint authenticate the body, not the integrated time, which then judges the
-      // certificate, the log key and the policy's maximum age: only a verified SET signs that time.
-      if (!v.set) {
-        throw new GateError('TLOG_SET', `${where}: carries no signed entry timestamp, so nothing signed by the log vouches for its integrated time`);
-      }
-    });
-    const body = { kind: entry.kind, apiVersion: entry.apiVersion, spec: entry.spec } as SupportedBody;
-    const bound = step('attestation', () => {
-      const bind = (registry: RegistryEnvelope | undefined): BoundAttestation => {
-        const b = bindAttestation(body, entry.attestation, registry, where);
-        for (const s of b.signatures) {
-          if (s.sig && !verifyDsseSignature(b.payloadType ?? IN_TOTO_PAYLOAD_TYPE, b.payload, s.sig, keyOf(s.signer))) {
-            throw new GateError('ATTESTATION_SIGNATURE', `${where}: a DSSE signature does not verify over the envelope with the key the log recorded`);
-          }
-        }
-        return b;
-      };
-      if (!c.registryEnvelope) return bind(undefined);
-      try {
-        return bind({ bytes: c.registryEnvelope, exact: c.envelopeExact ?? false });
-      } catch (err) {
-        // A registry copy that is not the one the log signed never passes; but it does not veto the log's own
-        // copy of the attestation, when the log holds one (anyone who can push to the registry could).
-        if (!entry.attestation) throw err;
-        return bind(undefined);
-      }
-    });
-    const statement = step('statement', () => {
-      if (bound.payloadType !== undefined && bound.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
-        throw new GateError('STATEMENT_MALFORMED', `${where}: payload type ${capped(bound.payloadType)} is not ${IN_TOTO_PAYLOAD_TYPE}`);
-      }
-      return checkStatement(bound.payload, entry.integratedTime, ctx, where, foundBy(c));
-    });
-    const signer = step('signer', () => {
-      const when = new Date(entry.integratedTime * 1000);
-      let firstError: unknown;
-      let accepted: AcceptedSigner | undefined;
-      for (const s of bound.signatures) {
-        try {
-          accepted ??= checkSigner(s.signer, when, ctx.trust, ctx.policy, where);
-        } catch (err) {
-          firstError ??= err;
-        }
-      }
-      if (!accepted) throw firstError;
-      return accepted;
-    });
+    checkLog(entry, ctx, where);
+    const bound = checkAttestation(c, entry, where);
+    const statement = checkStatementOf(c, bound, entry, ctx, where);
+    const signer = checkSignerOf(bound, entry, ctx, where);
     return {
       ...base,
       kind,
