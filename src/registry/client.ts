@@ -30,7 +30,6 @@ export const ALL_MANIFEST_TYPES: readonly string[] = [...IMAGE_MANIFEST_TYPES, .
 
 export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_BLOB_BYTES = 16 * 1024 * 1024;
-export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** A manifest as fetched: its exact bytes, their digest (checked), and the parsed, schema-checked JSON. */
 export type FetchedManifest =

@@ -24,7 +24,7 @@ import {
 import { apiHost, hostnameOf, repositoryName, type RepositoryRef } from './reference.ts';
 import { schemaError, validateTokenResponse } from './schemas.ts';
 
-export const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 export type RegistryOptions = {
   /** Parsed Docker config (see `loadDockerConfig`); anonymous access when absent or without an entry. */
