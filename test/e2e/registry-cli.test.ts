@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OciClient } from '../../src/registry/client.ts';
+import type { OciClient } from '../../src/registry/client.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
-import { pushAtt, pushBundleReferrer, pushImage, pushReferrersTag } from '../fixtures/oci-content.ts';
-import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
-import { cosignBundleAnnotation, keylessSigner, logDsseV001, provenance, runCli, startWorld, worldFlags, IDENTITY, ISSUER, type World } from '../fixtures/world.ts';
+import { pushAtt, pushImage } from '../fixtures/oci-content.ts';
+import { registryAvailable, REGISTRY_SKIP_REASON, type RegistryHandle } from '../fixtures/registry.ts';
+import { chainsBundleReferrer, startRegistryWorld, stopRegistryWorld } from '../fixtures/chains-registry.ts';
+import { cosignBundleAnnotation, keylessSigner, logDsseV001, provenance, runCli, worldFlags, IDENTITY, ISSUER, type World } from '../fixtures/world.ts';
 
 /**
  * The registry side against a real registry (Debian's docker-registry, distribution 2.8: no referrers API,
@@ -17,16 +18,9 @@ let w: World;
 let reg: RegistryHandle;
 let client: OciClient;
 beforeAll(async () => {
-  if (!registryAvailable()) return;
-  w = await startWorld();
-  reg = await startRegistry();
-  client = new OciClient({ retries: 0 });
+  if (registryAvailable()) ({ w, reg, client } = await startRegistryWorld());
 });
-afterAll(async () => {
-  await client?.close();
-  await reg?.stop();
-  await w?.close();
-});
+afterAll(() => stopRegistryWorld({ w, reg, client }));
 
 
 /** An image pushed, a dsse entry logged for it (keyless), and its .att manifest as Chains writes it. */
@@ -103,32 +97,7 @@ run('rekor-gate verify with --image-url (registry evidence)', () => {
     const repo = parseImageRef(`${reg.host}/${repoName}:latest`);
     const image = await pushImage(client, repo, 'latest', repoName);
     const k = await keylessSigner(w);
-    const logged = logDsseV001(w, provenance(image.digest), { signer: k.signer, certificatePem: k.certificatePem });
-    const e = w.log.logEntry(logged.uuid)?.[logged.uuid];
-    if (!e?.verification?.inclusionProof) throw new Error('no proof');
-    const p = e.verification.inclusionProof;
-    const hexToB64 = (h: string) => Buffer.from(h, 'hex').toString('base64');
-    const bundle = {
-      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-      verificationMaterial: {
-        certificate: { rawBytes: k.leaf.der.toString('base64') },
-        tlogEntries: [
-          {
-            logIndex: String(e.logIndex),
-            logId: { keyId: hexToB64(e.logID) },
-            kindVersion: { kind: 'dsse', version: '0.0.1' },
-            integratedTime: String(e.integratedTime),
-            inclusionPromise: { signedEntryTimestamp: e.verification.signedEntryTimestamp },
-            inclusionProof: { logIndex: String(p.logIndex), rootHash: hexToB64(p.rootHash), treeSize: String(p.treeSize), hashes: p.hashes.map(hexToB64), checkpoint: { envelope: p.checkpoint } },
-            canonicalizedBody: e.body,
-          },
-        ],
-      },
-      dsseEnvelope: { payloadType: logged.envelope.payloadType, payload: logged.envelope.payload, signatures: logged.envelope.signatures.map((s) => ({ sig: s.sig })) },
-    };
-    const subject = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: image.digest, size: image.bytes.length };
-    const ref = await pushBundleReferrer(client, repo, subject, bundle);
-    await pushReferrersTag(client, repo, image.digest, [ref.descriptor]);
+    const logged = await chainsBundleReferrer(w, client, repo, image, provenance(image.digest), k);
     const r = await runCli([...worldFlags(w, image.digest), ...keyless, '--image-url', `${reg.host}/${repoName}@${image.digest}`, '--output', 'json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);

@@ -4,11 +4,12 @@
  * and the test log.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OciClient } from '../../src/registry/client.ts';
+import type { OciClient } from '../../src/registry/client.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { pushAtt, pushImage } from '../fixtures/oci-content.ts';
-import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
-import { cosignBundleAnnotation, logDsseV001, logIntotoV001, provenance, randomDigest, runCli, startWorld, worldFlags, type World } from '../fixtures/world.ts';
+import { registryAvailable, REGISTRY_SKIP_REASON, type RegistryHandle } from '../fixtures/registry.ts';
+import { startRegistryWorld, stopRegistryWorld } from '../fixtures/chains-registry.ts';
+import { cosignBundleAnnotation, logDsseV001, logIntotoV001, provenance, randomDigest, runCli, worldFlags, type World } from '../fixtures/world.ts';
 
 const run = registryAvailable() ? describe : describe.skip;
 if (!registryAvailable()) console.warn(REGISTRY_SKIP_REASON);
@@ -17,16 +18,9 @@ let w: World;
 let reg: RegistryHandle;
 let client: OciClient;
 beforeAll(async () => {
-  if (!registryAvailable()) return;
-  w = await startWorld();
-  reg = await startRegistry();
-  client = new OciClient({ retries: 0 });
+  if (registryAvailable()) ({ w, reg, client } = await startRegistryWorld());
 });
-afterAll(async () => {
-  await client?.close();
-  await reg?.stop();
-  await w?.close();
-});
+afterAll(() => stopRegistryWorld({ w, reg, client }));
 
 run('registry messages', () => {
   it('--offline, an .att layer without the dev.sigstore.cosign/bundle annotation: the registry holds an attestation with no log proof', async () => {

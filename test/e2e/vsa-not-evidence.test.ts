@@ -9,11 +9,12 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OciClient } from '../../src/registry/client.ts';
+import type { OciClient } from '../../src/registry/client.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { pushAtt, pushImage } from '../fixtures/oci-content.ts';
-import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
-import { cosignBundleAnnotation, runCli, startWorld, worldFlags, type World } from '../fixtures/world.ts';
+import { registryAvailable, REGISTRY_SKIP_REASON, type RegistryHandle } from '../fixtures/registry.ts';
+import { startRegistryWorld, stopRegistryWorld } from '../fixtures/chains-registry.ts';
+import { cosignBundleAnnotation, runCli, worldFlags, type World } from '../fixtures/world.ts';
 
 const run = registryAvailable() ? describe : describe.skip;
 if (!registryAvailable()) console.warn(REGISTRY_SKIP_REASON);
@@ -22,16 +23,9 @@ let w: World;
 let reg: RegistryHandle;
 let client: OciClient;
 beforeAll(async () => {
-  if (!registryAvailable()) return;
-  w = await startWorld();
-  reg = await startRegistry();
-  client = new OciClient({ retries: 0 });
+  if (registryAvailable()) ({ w, reg, client } = await startRegistryWorld());
 });
-afterAll(async () => {
-  await client?.close();
-  await reg?.stop();
-  await w?.close();
-});
+afterAll(() => stopRegistryWorld({ w, reg, client }));
 
 run('a logged FAILED VSA is not evidence for a later gate', () => {
   it('VSA_NOT_EVIDENCE under the default "any predicate type"', async () => {
