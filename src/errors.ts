@@ -57,6 +57,7 @@ export type ErrorCode =
   | 'TAG_DIGEST_MISMATCH'
   | 'POLICY'
   | 'NOT_VERIFIED'
+  | 'PLATFORM_MISSING'
   | 'INTERNAL';
 
 export class GateError extends Error {

@@ -13,7 +13,7 @@ function dropEmptyEnv(env: NodeJS.ProcessEnv): void {
 }
 
 /** The flags that take several values; any other flag given twice keeps its last value (as in most CLIs). */
-const ARRAY_FLAGS = new Set(['key', 'public-key', 'publicKey', 'predicate-type', 'predicateType', '_']);
+const ARRAY_FLAGS = new Set(['key', 'public-key', 'publicKey', 'predicate-type', 'predicateType', 'accept-vsa-from', 'acceptVsaFrom', '_']);
 
 function lastOfRepeated(argv: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(argv)) if (Array.isArray(v) && !ARRAY_FLAGS.has(k)) argv[k] = v[v.length - 1];
@@ -69,8 +69,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       'Find the image\'s attestations in Rekor (and the registry), verify them, write Tekton results',
       (y) => verifyOptions(y),
       async (args) => {
-        const { runVerify } = await import('./verify-command.ts');
-        exitCode = await runVerify(args as VerifyArgs);
+        const a = args as VerifyArgs;
+        // Several subjects (a list of images, an index and its platforms) run the one-image pipeline per subject.
+        if (a.images !== undefined) exitCode = await (await import('./images-command.ts')).runVerifyImages({ ...a, images: a.images });
+        else if (a.platforms !== undefined) exitCode = await (await import('./platforms-command.ts')).runVerifyPlatforms({ ...a, platforms: a.platforms });
+        else exitCode = await (await import('./verify-command.ts')).runVerify(a);
       },
     )
     .command(

@@ -19,7 +19,9 @@ export function logOptions<T>(y: Argv<T>) {
 
 export function verifyOptions<T>(y: Argv<T>) {
   return logOptions(y)
-    .option('image-digest', { type: 'string', demandOption: true, describe: 'Digest of the built image, sha256:<64 hex> (buildah\'s IMAGE_DIGEST)' })
+    .option('image-digest', { type: 'string', describe: 'Digest of the built image, sha256:<64 hex> (buildah\'s IMAGE_DIGEST); or --images' })
+    .option('platforms', { type: 'string', describe: 'With an index as --image-digest: also require each platform manifest\'s attestation: all, or os/arch[/variant],...' })
+    .option('images', { type: 'string', describe: 'Several images: REF@sha256:<64 hex> items, comma- or newline-separated (Chains\' IMAGES); one verdict each' })
     .option('image-url', { type: 'string', describe: 'Image reference (buildah\'s IMAGE_URL); also searches the registry for .att attestations and bundle referrers' })
     .option('log-index', { type: 'string', describe: 'Verify exactly this entry (global log index) instead of searching' })
     .option('entry-url', { type: 'string', describe: 'Verify exactly this entry: <rekor>/api/v1/log/entries?logIndex=N (the chains.tekton.dev/transparency annotation)' })
@@ -43,8 +45,18 @@ export function verifyOptions<T>(y: Argv<T>) {
     .option('vsa-key', { type: 'string', describe: 'Sign the VSA with this private key (PEM) and write a DSSE envelope' })
     .option('vsa-key-dir', { type: 'string', describe: 'Directory (a mounted Secret) holding the VSA signing key as vsa.key' })
     .option('vsa-upload', { type: 'boolean', default: false, describe: 'Also log the signed VSA in the Rekor instance (a dsse entry); needs --vsa-key' })
+    .option('vsa-push', { type: 'boolean', default: false, describe: 'After a pass, attach the signed VSA to the image as an OCI referrer; needs --vsa-key and --image-url' })
+    .option('accept-vsa-from', { type: 'string', array: true, describe: 'Pass on a verification summary signed by this public key (PEM file or text, repeatable) found beside the image' })
+    .option('vsa-policy-uri', { type: 'string', describe: 'With --accept-vsa-from: the policy URI the summary must name' })
+    .option('max-age', { type: 'string', describe: 'With --accept-vsa-from: the oldest summary accepted (e.g. 24h, 7d)' })
     .option('vsa-verifier-id', { type: 'string', default: 'https://github.com/rekor-gate/rekor-gate', describe: 'The verifier ID written in the VSA' })
     .conflicts('log-index', 'entry-url')
+    .conflicts('images', 'image-digest')
+    .conflicts('images', 'platforms')
+    .check((a) => {
+      if (a['image-digest'] === undefined && a.images === undefined) throw new Error('Missing required argument: image-digest (or --images)');
+      return true;
+    })
     .conflicts('policy', 'policy-dir')
     .conflicts('vsa', 'vsa-dir')
     .conflicts('vsa-key', 'vsa-key-dir');

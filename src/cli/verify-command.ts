@@ -20,29 +20,30 @@ const stderr = (line: string): void => {
 
 /** Writes the VSA (imported only with --vsa): signed with --vsa-key, logged with --vsa-upload. */
 async function writeSummary(
-  file: string,
+  file: string | undefined,
   verdict: Verdict,
   policy: Policy,
   verifierId: string,
   keyPem: string | undefined,
   upload: LogSession | undefined,
-): Promise<void> {
+): Promise<object | undefined> {
   const { signVsa, summaryOf, uploadVsa, writeVsa } = await import('../vsa/index.ts');
   const statement = summaryOf(verdict, policy, { verifierId, verifierVersion: VERSION, timeVerified: new Date() });
   if (!keyPem) {
-    writeVsa(file, statement);
-    return;
+    if (file) writeVsa(file, statement);
+    return undefined;
   }
   const envelope = signVsa(statement, keyPem);
-  writeVsa(file, envelope);
+  if (file) writeVsa(file, envelope);
   if (upload) {
     const logged = await uploadVsa(upload.rekor, upload.trust, envelope, keyPem);
     stderr(`VSA logged as entry ${logged.uuid} (log index ${logged.logIndex}): ${logged.url}`);
   }
+  return envelope;
 }
 
 /** Where candidates come from: the search, or the one entry named; plus the registry with --image-url. */
-async function findersFor(args: VerifyArgs, s: LogSession, digest: ImageDigest, signal: AbortSignal): Promise<{ finders: CandidateFinder[]; entryUrl: (uuid: string) => string }> {
+export async function findersFor(args: VerifyArgs, s: LogSession, digest: ImageDigest, signal: AbortSignal): Promise<{ finders: CandidateFinder[]; entryUrl: (uuid: string) => string }> {
   if (args.offline && (args.logIndex !== undefined || args.entryUrl !== undefined)) {
     throw new GateError('USAGE', '--offline cannot fetch --log-index or --entry-url from the log');
   }
@@ -85,11 +86,18 @@ export function runMarginSeconds(timeoutSeconds: number): number {
 }
 
 /** Rejects with `signal`'s reason once it aborts (never resolves). */
-function abortedBy(signal: AbortSignal): Promise<never> {
+export function abortedBy(signal: AbortSignal): Promise<never> {
   return new Promise((_resolve, reject) => {
     if (signal.aborted) reject(signal.reason as Error);
     else signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
   });
+}
+
+/** A verdict reached without the log (a summary accepted, or none acceptable): results, then the report. */
+function finish(verdict: Verdict, args: VerifyArgs, resultsDir: string | undefined, budget: number): number {
+  if (resultsDir) writeResults(resultsDir, resultValues(verdict, budget));
+  process.stdout.write(args.output === 'json' ? renderJson(verdict, VERSION) : renderText(verdict));
+  return verdict.verified || !args.failOnUnverified ? 0 : 1;
 }
 
 /** `rekor-gate verify`: inputs are parsed and checked here once, then handed down as typed values. */
@@ -105,22 +113,31 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
       // Fail closed from the start, and find out now (before any request) whether the directory takes a write.
       writeResults(resultsDir, { VERIFIED: 'false' });
     }
+    if (args.imageDigest === undefined) throw new GateError('USAGE', 'give --image-digest (one image) or --images (several)');
     digest = parseImageDigest(args.imageDigest);
     const files = resolveDirFlags(args);
+    const flow = await import('./vsa-flow.ts');
+    flow.checkVsaFlags(args, files.vsaKey !== undefined);
+    // A gate that only accepts summaries (--accept-vsa-from and no signer) has no attestation policy.
+    const hasSigners = [args.key?.length, args.keyDir, args.publicKey?.length, args.certificateIdentity, args.certificateIdentityRegexp, files.policy].some(Boolean);
     // The policy file's loader (yaml, the policy schema) is imported only when a file is given.
     const file = files.policy ? (await import('../policy/file.ts')).loadPolicyFile(files.policy) : undefined;
-    const policy = policyFromFlags(args, file);
+    const vsaOnly = !hasSigners && (args.acceptVsaFrom?.length ?? 0) > 0;
+    const policy = vsaOnly ? undefined : policyFromFlags(args, file);
     const wait = seconds(args.wait, 'wait', { max: MAX_WAIT_SECONDS });
     const timeoutS = timeoutMsOf(args.timeout) / 1000;
     const budget = resultsBudget(args.resultsBudget);
     const vsaKeyPem = files.vsaKey ? (await import('../vsa/index.ts')).readSigningKeyFile(files.vsaKey) : undefined;
-    if (files.vsaKey && !files.vsa) throw new GateError('USAGE', '--vsa-key needs --vsa FILE (or --vsa-dir)');
+    if (files.vsaKey && !files.vsa && !args.vsaPush) throw new GateError('USAGE', '--vsa-key needs --vsa FILE (or --vsa-dir) or --vsa-push');
     if (args.vsaUpload && !files.vsaKey) throw new GateError('USAGE', '--vsa-upload needs --vsa-key: only a signed VSA can be logged');
     if (args.vsaUpload && args.offline) throw new GateError('USAGE', '--vsa-upload sends to the log: not with --offline');
     const margin = runMarginSeconds(timeoutS);
     deadline = setTimeout(() => {
       run.abort(new GateError('NETWORK', `the run did not finish within its deadline of ${wait + margin} s (--wait ${wait} s + ${margin} s for the last requests, 10 s + 4 x --timeout): the log or the registry is too slow`));
     }, (wait + margin) * 1000);
+    const byVsa = await flow.acceptVsaVerdict(args, digest, hasSigners, run.signal);
+    if (byVsa) return finish(byVsa, args, resultsDir, budget);
+    if (!policy) throw new GateError('INTERNAL', 'no policy and no verdict from --accept-vsa-from');
     const work = async (): Promise<Verdict> => {
       const s = await openLog(args, { certificateAuthorities: policy.keyless.length > 0 }, run.signal);
       try {
@@ -132,7 +149,10 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
           // Results first: a gate must not print VERIFIED and then fail to record it.
           if (resultsDir) writeResults(resultsDir, resultValues(verdict, budget));
           process.stdout.write(args.output === 'json' ? renderJson(verdict, VERSION) : renderText(verdict));
-          if (files.vsa) await writeSummary(files.vsa, verdict, policy, args.vsaVerifierId, vsaKeyPem, args.vsaUpload ? s : undefined);
+          if (files.vsa || vsaKeyPem) {
+            const envelope = await writeSummary(files.vsa, verdict, policy, args.vsaVerifierId, vsaKeyPem, args.vsaUpload ? s : undefined);
+            if (envelope && args.vsaPush && verdict.verified) await flow.pushSummary(args, digest as ImageDigest, envelope, run.signal);
+          }
           return verdict;
         });
       } finally {

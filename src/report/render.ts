@@ -21,7 +21,13 @@ export function renderText(v: Verdict): string {
 
 function renderLines(v: Verdict): string[] {
   const lines: string[] = [];
-  if (v.verified && v.accepted) {
+  if (v.verified && v.accepted?.sources.includes('vsa')) {
+    const a = v.accepted;
+    lines.push(`VERIFIED ${v.imageDigest}${v.imageUrl ? ` (${v.imageUrl})` : ''}`);
+    lines.push(`  found via: vsa (${a.registryLocation}), verified ${when(a.integratedTime)}`);
+    lines.push(`  signer:    ${a.signer}`);
+    lines.push(`  predicate: ${a.predicateType}`);
+  } else if (v.verified && v.accepted) {
     const a = v.accepted;
     lines.push(`VERIFIED ${v.imageDigest}${v.imageUrl ? ` (${v.imageUrl})` : ''}`);
     lines.push(`  entry:     ${a.uuid}`);

@@ -20,6 +20,7 @@ const SOURCE_TEXT: Record<CandidateSource, string> = {
   'referrer-bundle': 'a Sigstore bundle referrer in the registry',
   'log-index': '--log-index',
   'entry-url': '--entry-url',
+  vsa: 'a verification summary referrer',
 };
 
 /**

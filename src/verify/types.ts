@@ -1,8 +1,9 @@
+import type { ImageDigest } from '../digest.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { LogEntryAnon } from '../rekor/types.ts';
 
-/** Where a candidate entry was found. */
-export type CandidateSource = 'rekor-search' | 'att-tag' | 'referrer-bundle' | 'log-index' | 'entry-url';
+/** Where a candidate entry was found; `vsa`: a signed verification summary referrer, taken only when asked for (never by verify()). */
+export type CandidateSource = 'rekor-search' | 'att-tag' | 'referrer-bundle' | 'log-index' | 'entry-url' | 'vsa';
 
 /** A log entry to judge, with whatever the registry holds for it. */
 export type Candidate = {
@@ -65,4 +66,26 @@ export type Verdict = {
   readonly reason?: string;
   readonly polls: number;
   readonly warnings: readonly string[];
+};
+
+/** One image of a run over several (`REF@sha256:…`, as Chains' IMAGES result lists them). */
+export type Subject = { readonly imageUrl: string; readonly digest: ImageDigest; /** `index` or `os/arch` for an index's parts. */ readonly label?: string };
+
+/**
+ * What became of one image: its verdict, or the error that stopped it (`unreachable`: the log or registry
+ * could not be reached, exit 3; `error`: anything else, such as a tag naming another digest, exit 1).
+ */
+export type ImageOutcome = { readonly imageUrl: string; readonly imageDigest: string; readonly label?: string } & (
+  | { readonly status: 'verified' | 'failed'; readonly verdict: Verdict }
+  | { readonly status: 'unreachable' | 'error'; readonly code: string; readonly reason: string }
+);
+
+/** The verdict over several images: verified only when every one is. */
+export type ManyVerdict = {
+  readonly verified: boolean;
+  readonly total: number;
+  readonly passed: number;
+  readonly failed: number;
+  readonly unreachable: number;
+  readonly images: readonly ImageOutcome[];
 };

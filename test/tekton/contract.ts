@@ -46,6 +46,8 @@ const bind = (flag: string): Binding => ({ flag, env: envForFlag(flag) });
 export const PARAM_BINDINGS: Readonly<Record<string, Binding>> = {
   IMAGE_DIGEST: bind('--image-digest'),
   IMAGE_URL: bind('--image-url'),
+  PLATFORMS: bind('--platforms'),
+  IMAGES: bind('--images'),
   REKOR_URL: bind('--rekor-url'),
   PUBLIC_KEY: bind('--public-key'),
   CERTIFICATE_IDENTITY: bind('--certificate-identity'),
@@ -62,6 +64,10 @@ export const PARAM_BINDINGS: Readonly<Record<string, Binding>> = {
   TRUSTED_ROOT_DIGEST: bind('--trusted-root-digest'),
   FAIL_ON_UNVERIFIED: bind('--fail-on-unverified'),
   VSA_UPLOAD: bind('--vsa-upload'),
+  VSA_PUSH: bind('--vsa-push'),
+  ACCEPT_VSA_FROM: bind('--accept-vsa-from'),
+  VSA_POLICY_URI: bind('--vsa-policy-uri'),
+  VSA_MAX_AGE: bind('--max-age'),
   RESULTS_BUDGET: bind('--results-budget'),
 };
 

@@ -1,0 +1,124 @@
+import path from 'node:path';
+import { parseImageDigest } from '../digest.ts';
+import { GateError, errorMessage, exitCodeFor } from '../errors.ts';
+import { renderManyJson, renderManyText } from '../report/many.ts';
+import { manyResultValues } from '../tekton/many-results.ts';
+import { checkResultsDir, MIN_RESULTS_BUDGET, resultsBudget, resultValues, writeResults } from '../tekton/results.ts';
+import { manyExitCode, verifyEach, type ImageOutcome, type ManyVerdict, type Subject } from '../verify/many.ts';
+import { verify } from '../verify/verifier.ts';
+import { jsonText, printable } from '../text.ts';
+import { policyFromFlags, resolveDirFlags } from './inputs.ts';
+import type { VerifyArgs } from './options.ts';
+import { MAX_WAIT_SECONDS, openLog, reportError, seconds, timeoutMsOf } from './session.ts';
+import { abortedBy, findersFor, runMarginSeconds } from './verify-command.ts';
+import { VERSION } from './version.ts';
+
+/** At most this many images in one run (Chains' IMAGES of a large monorepo build stays far below). */
+export const MAX_IMAGES = 256;
+const ENTRY = /^([^\s@,]+)@(sha256:[0-9a-f]{64})$/;
+
+/**
+ * `--images`: Chains' IMAGES type hint, `REF@sha256:<hex>` items separated by commas and/or newlines (blank items
+ * ignored; the same item twice counts once). Anything else is a usage error naming the item.
+ */
+export function parseImagesList(text: string): Subject[] {
+  const items = [...new Set(text.split(/[\s,]+/).filter((s) => s !== ''))];
+  if (items.length === 0) throw new GateError('USAGE', '--images is empty: give REF@sha256:<64 hex> items, comma- or newline-separated');
+  if (items.length > MAX_IMAGES) throw new GateError('USAGE', `--images lists ${items.length} images, more than the ${MAX_IMAGES} one run verifies`);
+  return items.map((item) => {
+    const m = ENTRY.exec(item);
+    if (!m) throw new GateError('BAD_IMAGE_REF', `--images item "${printable(item.slice(0, 200))}" is not REF@sha256:<64 lower-case hex>`);
+    return { imageUrl: item, digest: parseImageDigest(m[2] as string) };
+  });
+}
+
+/** The flags that name one image, one entry or a summary of one image: not with --images. */
+function checkAlone(args: VerifyArgs): void {
+  const clash: [unknown, string][] = [
+    [args.imageDigest, '--image-digest'],
+    [args.imageUrl, '--image-url'],
+    [args.logIndex, '--log-index'],
+    [args.entryUrl, '--entry-url'],
+    [args.vsa ?? args.vsaDir, '--vsa'],
+    [args.vsaPush || undefined, '--vsa-push'],
+    [args.vsaUpload || undefined, '--vsa-upload'],
+    [args.acceptVsaFrom?.length || undefined, '--accept-vsa-from'],
+  ];
+  const given = clash.filter(([v]) => v !== undefined && v !== '').map(([, f]) => f);
+  if (given.length > 0) throw new GateError('USAGE', `--images verifies each listed image by its own reference: not with ${given.join(', ')}`);
+}
+
+/** `rekor-gate verify --images LIST`: each image through the single-image pipeline, one log session shared. */
+export function runVerifyImages(args: VerifyArgs & { images: string }): Promise<number> {
+  return runMany(args, async () => {
+    checkAlone(args);
+    return { subjects: parseImagesList(args.images), known: [] };
+  });
+}
+
+/** What a run over several subjects verifies, and outcomes already known (a platform the index lacks). */
+export type Plan = { readonly subjects: readonly Subject[]; readonly known: readonly ImageOutcome[] };
+
+/** Several subjects, each through the single-image pipeline under one log session; `plan` may read the registry. */
+export async function runMany(args: VerifyArgs, plan: (signal: AbortSignal) => Promise<Plan>): Promise<number> {
+  const resultsDir = args.resultsDir === undefined ? undefined : path.resolve(args.resultsDir);
+  const run = new AbortController();
+  let deadline: NodeJS.Timeout | undefined;
+  try {
+    if (resultsDir) {
+      checkResultsDir(resultsDir);
+      writeResults(resultsDir, { VERIFIED: 'false' });
+    }
+    const files = resolveDirFlags(args);
+    const file = files.policy ? (await import('../policy/file.ts')).loadPolicyFile(files.policy) : undefined;
+    const policy = policyFromFlags(args, file);
+    const wait = seconds(args.wait, 'wait', { max: MAX_WAIT_SECONDS });
+    const margin = runMarginSeconds(timeoutMsOf(args.timeout) / 1000);
+    const budget = resultsBudget(args.resultsBudget);
+    deadline = setTimeout(() => {
+      run.abort(new GateError('NETWORK', `the run did not finish within its deadline of ${wait + margin} s (--wait ${wait} s + ${margin} s for the last requests): the log or the registry is too slow`));
+    }, (wait + margin) * 1000);
+    const work = async (): Promise<ManyVerdict> => {
+      const { subjects, known } = await plan(run.signal);
+      const s = await openLog(args, { certificateAuthorities: policy.keyless.length > 0 }, run.signal);
+      try {
+        return await verifyEach(subjects, async (sub) => {
+          const { finders, entryUrl } = await findersFor({ ...args, imageUrl: sub.imageUrl }, s, sub.digest, run.signal);
+          const progress = (line: string) => process.stderr.write(`${printable(`${sub.imageUrl}: ${line}`)}\n`);
+          return verify(
+            { digest: sub.digest, imageUrl: sub.imageUrl, rekorUrl: s.rekorUrl, policy, trust: s.trust, waitSeconds: wait },
+            { finders, entryUrl, progress, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: () => Date.now() },
+          );
+        }, undefined, known);
+      } finally {
+        await s.close();
+      }
+    };
+    const running = work();
+    running.catch(() => {});
+    const m = await Promise.race([running, abortedBy(run.signal)]);
+    if (resultsDir) writeResults(resultsDir, manyResultValues(m, budget));
+    process.stdout.write(args.output === 'json' ? renderManyJson(m, VERSION) : renderManyText(m));
+    const code = manyExitCode(m);
+    return code === 0 || args.failOnUnverified ? code : 0;
+  } catch (err) {
+    const code = reportError(err);
+    const tag = err instanceof GateError ? err.code : 'INTERNAL';
+    if (resultsDir && !(err instanceof GateError && err.code === 'BAD_RESULTS_DIR')) {
+      try {
+        const budget = Number.isFinite(args.resultsBudget) && args.resultsBudget >= MIN_RESULTS_BUDGET ? args.resultsBudget : undefined;
+        writeResults(resultsDir, resultValues({ error: `[${tag}] ${errorMessage(err)}` }, budget));
+      } catch {
+        // the directory was checked first; nothing more to do
+      }
+    }
+    if (args.output === 'json') {
+      process.stdout.write(`${jsonText({ tool: 'rekor-gate', version: VERSION, verified: false, error: { code: tag, message: errorMessage(err) } })}\n`);
+    }
+    if (!args.failOnUnverified && exitCodeFor(err) !== 2) return 0;
+    return code;
+  } finally {
+    clearTimeout(deadline);
+    run.abort(new GateError('NETWORK', 'the run has ended'));
+  }
+}
