@@ -42,6 +42,8 @@ function checkAlone(args: VerifyArgs): void {
     [args.vsa ?? args.vsaDir, '--vsa'],
     [args.vsaPush || undefined, '--vsa-push'],
     [args.vsaUpload || undefined, '--vsa-upload'],
+    [args.vsaKey ?? args.vsaKeyDir, '--vsa-key'],
+    [args.vsaPolicyUri ?? args.maxAge, '--vsa-policy-uri/--max-age'],
     [args.acceptVsaFrom?.length || undefined, '--accept-vsa-from'],
   ];
   const given = clash.filter(([v]) => v !== undefined && v !== '').map(([, f]) => f);

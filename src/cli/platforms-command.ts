@@ -29,6 +29,9 @@ function checkFlags(args: VerifyArgs): void {
     [args.entryUrl, '--entry-url'],
     [args.vsa ?? args.vsaDir, '--vsa'],
     [args.vsaPush || undefined, '--vsa-push'],
+    [args.vsaUpload || undefined, '--vsa-upload'],
+    [args.vsaKey ?? args.vsaKeyDir, '--vsa-key'],
+    [args.vsaPolicyUri ?? args.maxAge, '--vsa-policy-uri/--max-age'],
     [args.acceptVsaFrom?.length || undefined, '--accept-vsa-from'],
   ];
   const given = clash.filter(([v]) => v !== undefined && v !== '').map(([, f]) => f);
