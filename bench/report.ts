@@ -140,6 +140,19 @@ export function report(o: BenchData): string {
     L.push(`The sequential baseline gets about ${BASELINE_BUDGET_S} s per N (\`--baseline-budget\`), so it ran fewer times where one run is long: ${capped.map((s) => `N=${s.n}: ${s.baseline?.runs.length} run(s)`).join(', ')}.`, '');
   }
 
+  // several images
+  if (o.images) {
+    L.push(`## Several images (\`verify --images\`, ${LATENCY_MS} ms per log request)`, '');
+    if ('skipped' in o.images) L.push(`Skipped: ${o.images.skipped}`, '');
+    else {
+      const im = o.images;
+      const rss = im.cli.flatMap((r) => (r.maxRssKB !== undefined ? [r.maxRssKB] : []));
+      L.push('| images | log requests per run | CLI (whole process) | CPU | max RSS |', '| ---: | --- | --- | --- | --- |');
+      L.push(`| ${im.n} | ${fmtCounts(im.cli[0]?.requests ?? NO_REQUESTS)} | ${fmtSummary(summarize(im.cli.map((r) => r.ms)))} | ${im.cli.every((r) => r.cpuMs !== undefined) ? fmtSummary(summarize(im.cli.map((r) => r.cpuMs as number))) : 'n/a'} | ${rss.length > 0 ? fmtMB(Math.max(...rss)) : 'n/a'} |`);
+      L.push('', `Each image in its own repository of a local docker-registry (no injected latency) with one passing entry in the test log; verified 4 at a time under one log session.`, '');
+    }
+  }
+
   // cold start
   L.push('## Cold start (whole processes, no request)', '');
   L.push(`| command | wall | CPU (user+sys) | max RSS |`, '| --- | --- | --- | --- |');

@@ -17,6 +17,7 @@ import { repoRoot } from '../test/fixtures/paths.ts';
 import { generateSigner } from '../test/fixtures/signers.ts';
 import { logIntotoV001, provenance, randomDigest, startWorld } from '../test/fixtures/world.ts';
 import { coldStart, imageEntrypoint } from './cold-start.ts';
+import { imagesRun, IMAGES_N } from './images.ts';
 import { cliRun, populate, runWorker, stampArrivals } from './log-runs.ts';
 import { BASELINE_BUDGET_S, BASELINE_MAX_N, CLI, COLD_RUNS, IMAGE, LATENCY_MS, OUT_DIR, RENDER_ONLY, RUNS, RUNS_LARGE, SIZES, TIME_BIN } from './options.ts';
 import { cleanEnv, setScratchDir } from './process.ts';
@@ -83,6 +84,10 @@ async function main(): Promise<void> {
       sizes.push(res);
     }
 
+    log(`--images: ${IMAGES_N} images in a registry, CLI x${RUNS}`);
+    const images = await imagesRun(w, RUNS);
+    if ('skipped' in images) log(`  skipped: ${images.skipped}`);
+
     const big = scenarios.find((s) => s.n === Math.max(...SIZES));
     let verify1000: WorkerResult | undefined;
     if (big) {
@@ -99,7 +104,7 @@ async function main(): Promise<void> {
     const durationS = (performance.now() - started) / 1000;
     const loadEnd = os.loadavg().map((l) => l.toFixed(2)).join(' ');
     const settings: Settings = { latencyMs: LATENCY_MS, runs: RUNS, runsLarge: RUNS_LARGE, coldRuns: COLD_RUNS, baselineBudgetS: BASELINE_BUDGET_S, timeBin: TIME_BIN !== undefined };
-    const data: BenchData = { date, info, loadEnd, settings, cold, image, sizes, throughput: { mixed, passing }, memory: { ...(verify1000 ? { verify1000 } : {}), idle }, durationS };
+    const data: BenchData = { date, info, loadEnd, settings, cold, image, sizes, images, throughput: { mixed, passing }, memory: { ...(verify1000 ? { verify1000 } : {}), idle }, durationS };
     writeFileSync(path.join(OUT_DIR, 'results.json'), `${JSON.stringify(data, null, 2)}\n`);
     render(data, OUT_DIR);
     log(`wrote ${path.relative(process.cwd(), path.join(OUT_DIR, 'RESULTS.md'))}, results.json, time-to-verdict.svg in ${durationS.toFixed(0)} s`);

@@ -34,6 +34,8 @@ export type BenchData = {
   /** The step image's entrypoint (`podman run IMAGE --version`), or why it was not timed. */
   image?: ColdResult[] | { skipped: string };
   sizes: SizeResult[];
+  /** `verify --images` over 10 images in a registry (bench/images.ts), or why it was skipped; absent in older results. */
+  images?: { n: number; cli: CliRun[] } | { skipped: string };
   throughput: { mixed: WorkerResult; passing: WorkerResult };
   memory: { verify1000?: WorkerResult; idle: WorkerResult };
   durationS: number;
