@@ -260,7 +260,9 @@ describe('hostile log', () => {
     const out = JSON.parse(r.stdout) as { accepted: { uuid: string }; candidates: unknown[] };
     expect(out.accepted.uuid).toBe(good.uuid);
     expect(out.candidates).toHaveLength(5000);
-    expect(peakRssMiB(r.stderr)).toBeLessThan(200);
+    // ~150 MiB on a quiet machine; up to 235 MiB seen while other suites loaded both cores (the collector runs
+    // later). The bound stays well under the 300 MB and far below the ~314 MB measured before the caps.
+    expect(peakRssMiB(r.stderr)).toBeLessThan(256);
   });
 
   it('an entry with a field nested 10,000 deep beside a good one: the good one passes, the deep one fails alone, nothing is INTERNAL', async () => {
