@@ -19,7 +19,8 @@ import { createRekorClient, type RekorClient } from '../src/rekor/client.ts';
 import { trustFromTrustedRoot } from '../src/trust/index.ts';
 import { checkCandidate } from '../src/verify/check-candidate.ts';
 import { rekorSearchFinder } from '../src/verify/finders.ts';
-import type { Candidate, CandidateOutcome } from '../src/verify/types.ts';
+import type { Candidate } from '../src/verify/candidate.ts';
+import type { CandidateOutcome } from '../src/verify/types.ts';
 import { verify, type CandidateFinder } from '../src/verify/verifier.ts';
 
 export type RequestCounts = { search: number; retrieve: number; get: number; other: number };
@@ -82,7 +83,7 @@ function sequentialFinder(rekor: RekorClient, digest: ImageDigest): CandidateFin
     const out: Candidate[] = [];
     for (const u of uuids) {
       const r = await rekor.getByUUID(u);
-      out.push({ uuid: r.uuid, entry: r.entry, sources: ['rekor-search'] });
+      out.push({ kind: 'entry', uuid: r.uuid, entry: r.entry, sources: ['rekor-search'] });
     }
     return out;
   };

@@ -28,8 +28,7 @@ export type RekorClient = {
   /** UUIDs of the entries indexed under the digest: lower-cased, exact duplicates removed, in the log's order. */
   searchByDigest(digest: ImageDigest): Promise<string[]>;
   /** Entries for `uuids`, fetched in batches of at most 10, `concurrency` batches at a time (default 8). */
-  /** `onBatch` sees each batch as it arrives, so that checking can overlap the requests still in flight. */
-  retrieveByUUIDs(uuids: readonly string[], opts?: { concurrency?: number; onBatch?: (batch: readonly RetrievedEntry[]) => void }): Promise<RetrievedEntry[]>;
+  retrieveByUUIDs(uuids: readonly string[], opts?: { concurrency?: number }): Promise<RetrievedEntry[]>;
   getByLogIndex(logIndex: number): Promise<RetrievedEntry>;
   getByUUID(uuid: string): Promise<RetrievedEntry>;
   /** `POST /api/v1/log/entries` for a dsse 0.0.1 entry: the envelope text and its verifiers' PEM. Returns the entry as logged. */
@@ -197,11 +196,7 @@ export function createRekorClient(baseUrl: string, http: Http, copts: RekorClien
       const batches: string[][] = [];
       for (let i = 0; i < wanted.length; i += RETRIEVE_BATCH_SIZE) batches.push(wanted.slice(i, i + RETRIEVE_BATCH_SIZE));
       const results = (
-        await mapLimit(batches, concurrency, async (batch) => {
-          const got = await retrieveBatch(batch);
-          opts.onBatch?.(got);
-          return got;
-        })
+        await mapLimit(batches, concurrency, retrieveBatch)
       ).flat();
       // One entry per key: the same entry answers both forms of its UUID when both were asked.
       const seen = new Set<string>();

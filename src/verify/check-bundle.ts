@@ -4,7 +4,8 @@ import { GateError } from '../errors.ts';
 import { fingerprint } from '../trust/public-keys.ts';
 import { acceptIdentity, acceptKey } from './signer.ts';
 import { checkStatement, failedOutcome, foundBy, shownFields, step, type CheckContext } from './steps.ts';
-import type { Candidate, CandidateOutcome } from './types.ts';
+import type { BundleCandidate } from './candidate.ts';
+import type { CandidateOutcome } from './types.ts';
 import { capped } from '../text.ts';
 
 /**
@@ -13,16 +14,16 @@ import { capped } from '../text.ts';
  * envelope, the signature and the signer's certificate (chain, validity and SCTs at the verified times);
  * then the statement and signer policy checks are the same as for any other candidate.
  */
-export function checkBundleCandidate(c: Candidate, bundleJson: unknown, ctx: CheckContext): CandidateOutcome {
-  const where = `bundle ${c.registryLocation ?? c.uuid}`;
+export function checkBundleCandidate(c: BundleCandidate, ctx: CheckContext): CandidateOutcome {
+  const where = `bundle ${c.location}`;
   try {
-    return judge(c, bundleJson, ctx, where);
+    return judge(c, c.bundle, ctx, where);
   } catch (err) {
-    return failedOutcome({ uuid: c.uuid, sources: [...c.sources], registryLocation: c.registryLocation }, err);
+    return failedOutcome({ uuid: c.uuid, sources: [...c.sources], registryLocation: c.location }, err);
   }
 }
 
-function judge(c: Candidate, bundleJson: unknown, ctx: CheckContext, where: string): CandidateOutcome {
+function judge(c: BundleCandidate, bundleJson: unknown, ctx: CheckContext, where: string): CandidateOutcome {
   const v = step('log', () => verifySigstoreBundle(bundleJson, ctx.trust, { keys: ctx.policy.keys.map((k) => k.key), where }));
   const t = v.tlogEntries[0];
   const integratedTime = v.signedAt[0] ? Math.floor(v.signedAt[0].getTime() / 1000) : undefined;
@@ -31,7 +32,7 @@ function judge(c: Candidate, bundleJson: unknown, ctx: CheckContext, where: stri
     ...(t ? { logIndex: Number(t.logIndex), kind: `${t.kind} ${t.version}` } : {}),
     ...(integratedTime !== undefined ? { integratedTime } : {}),
     sources: [...c.sources],
-    registryLocation: c.registryLocation,
+    registryLocation: c.location,
   };
   const statement = step('statement', () => {
     const env = v.envelope;

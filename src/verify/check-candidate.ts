@@ -9,7 +9,8 @@ import { bindAttestation, verifyDsseSignature, type BoundAttestation, type Regis
 import type { SupportedBody } from './bodies.ts';
 import { checkBundleCandidate } from './check-bundle.ts';
 import { CheckFailure, checkStatement, failedOutcome, foundBy, shownFields, step, type CheckContext } from './steps.ts';
-import type { Candidate, CandidateOutcome } from './types.ts';
+import { locationOf, type Candidate, type EntryCandidate } from './candidate.ts';
+import type { CandidateOutcome } from './types.ts';
 import { capped } from '../text.ts';
 
 export type { CheckContext } from './steps.ts';
@@ -24,7 +25,7 @@ function keyOf(signer: LoggedSigner): sigcrypto.KeyObject {
 type Entry = ReturnType<typeof decodeEntry>;
 
 /** 1. entry: the ID is the leaf hash of the body, the body fits its kind's schema. */
-function checkEntry(c: Candidate): Entry {
+function checkEntry(c: EntryCandidate): Entry {
   return step('entry', () => decodeEntry(c.uuid, c.entry));
 }
 
@@ -41,7 +42,7 @@ function checkLog(entry: Entry, ctx: CheckContext, where: string): void {
 }
 
 /** 3. attestation: bound to the body (the log's copy, or the registry's), every DSSE signature verified. */
-function checkAttestation(c: Candidate, entry: Entry, where: string): BoundAttestation {
+function checkAttestation(c: EntryCandidate, entry: Entry, where: string): BoundAttestation {
   const body = { kind: entry.kind, apiVersion: entry.apiVersion, spec: entry.spec } as SupportedBody;
   return step('attestation', () => {
     const bind = (registry: RegistryEnvelope | undefined): BoundAttestation => {
@@ -53,9 +54,9 @@ function checkAttestation(c: Candidate, entry: Entry, where: string): BoundAttes
       }
       return b;
     };
-    if (!c.registryEnvelope) return bind(undefined);
+    if (!c.envelope) return bind(undefined);
     try {
-      return bind({ bytes: c.registryEnvelope, exact: c.envelopeExact ?? false });
+      return bind(c.envelope);
     } catch (err) {
       // A registry copy that is not the one the log signed never passes; but it does not veto the log's own
       // copy of the attestation, when the log holds one (anyone who can push to the registry could).
@@ -66,7 +67,7 @@ function checkAttestation(c: Candidate, entry: Entry, where: string): BoundAttes
 }
 
 /** 4. statement: an in-toto statement about the image, of an allowed predicate type, within the policy's rules. */
-function checkStatementOf(c: Candidate, bound: BoundAttestation, entry: Entry, ctx: CheckContext, where: string): ReturnType<typeof checkStatement> {
+function checkStatementOf(c: EntryCandidate, bound: BoundAttestation, entry: Entry, ctx: CheckContext, where: string): ReturnType<typeof checkStatement> {
   return step('statement', () => {
     if (bound.payloadType !== undefined && bound.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
       throw new GateError('STATEMENT_MALFORMED', `${where}: payload type ${capped(bound.payloadType)} is not ${IN_TOTO_PAYLOAD_TYPE}`);
@@ -99,18 +100,31 @@ function checkSignerOf(bound: BoundAttestation, entry: Entry, ctx: CheckContext,
  * -> statement (subject, predicate type, policy rules) -> signer (policy).
  */
 export function checkCandidate(c: Candidate, ctx: CheckContext): CandidateOutcome {
+  switch (c.kind) {
+    case 'bundle':
+      return checkBundleCandidate(c, ctx);
+    case 'failed': {
+      const base = { uuid: c.uuid, ...(c.logIndex !== undefined ? { logIndex: c.logIndex } : {}), sources: [...c.sources], registryLocation: locationOf(c) };
+      return failedOutcome(base, new CheckFailure('log', c.error));
+    }
+    case 'envelope':
+      return failedOutcome({ uuid: `envelope:${c.hash}`, sources: [...c.sources], registryLocation: c.envelope.location }, new CheckFailure('log', c.unproven));
+    case 'entry':
+      return checkEntryCandidate(c, ctx);
+  }
+}
+
+function checkEntryCandidate(c: EntryCandidate, ctx: CheckContext): CandidateOutcome {
   const base = {
     uuid: c.uuid,
     logIndex: c.entry.logIndex,
     integratedTime: c.entry.integratedTime,
     sources: [...c.sources],
-    registryLocation: c.registryLocation,
+    registryLocation: c.envelope?.location,
   };
   const where = `entry ${c.uuid} (log index ${c.entry.logIndex})`;
   let kind: string | undefined;
   try {
-    if (c.bundleJson !== undefined) return checkBundleCandidate(c, c.bundleJson, ctx);
-    if (c.lookupError) throw new CheckFailure('log', c.lookupError);
     const entry = checkEntry(c);
     kind = capped(`${entry.kind} ${entry.apiVersion}`);
     if (!entry.supported || !ATTESTATION_KINDS.has(kind)) {

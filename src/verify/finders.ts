@@ -2,8 +2,9 @@ import type { ImageDigest } from '../digest.ts';
 import { GateError, errorMessage } from '../errors.ts';
 import type { RekorClient, RetrievedEntry } from '../rekor/client.ts';
 import type { LogEntryAnon } from '../rekor/types.ts';
-import type { Candidate } from './types.ts';
+import type { Candidate, EntryCandidate } from './candidate.ts';
 import type { CandidateFinder } from './verifier.ts';
+import { leafOf } from './merge.ts';
 
 /**
  * At most this many entries named by one search are fetched and checked: a search can name any number (a
@@ -19,8 +20,7 @@ export const MAX_SEARCH_CANDIDATES = 5000;
  */
 export function rekorSearchFinder(rekor: RekorClient, digest: ImageDigest, maxCandidates = MAX_SEARCH_CANDIDATES): CandidateFinder {
   const fetched = new Map<string, { uuid: string; entry: LogEntryAnon }>();
-  const asCandidate = (got: { uuid: string; entry: LogEntryAnon }): Candidate => ({ uuid: got.uuid, entry: got.entry, sources: ['rekor-search'] });
-  return async (early, note) => {
+  return async (note) => {
     const named = await rekor.searchByDigest(digest);
     let uuids = named;
     if (named.length > maxCandidates) {
@@ -29,19 +29,13 @@ export function rekorSearchFinder(rekor: RekorClient, digest: ImageDigest, maxCa
       note?.(`the log's search named ${named.length} entries under ${digest.value}; only ${maxCandidates} were checked (the first in the log's order, which lists the newest first)`);
     }
     const missing = uuids.filter((u) => !fetched.has(u));
+    // Every request goes out before any check runs: the verifier checks once all have been answered.
     if (missing.length > 0) {
-      const onBatch = (batch: readonly RetrievedEntry[]) => {
-        for (const r of batch) {
-          const got = { uuid: r.uuid, entry: r.entry };
-          fetched.set(r.requestedUuid ?? r.uuid, got);
-          early?.(asCandidate(got));
-        }
-      };
-      await rekor.retrieveByUUIDs(missing, { onBatch });
+      for (const r of await rekor.retrieveByUUIDs(missing)) fetched.set(r.requestedUuid ?? r.uuid, { uuid: r.uuid, entry: r.entry });
     }
-    return uuids.flatMap((u): Candidate[] => {
+    return uuids.flatMap((u): EntryCandidate[] => {
       const got = fetched.get(u);
-      return got ? [asCandidate(got)] : [];
+      return got ? [{ kind: 'entry', uuid: got.uuid, entry: got.entry, sources: ['rekor-search'] }] : [];
     });
   };
 }
@@ -50,26 +44,26 @@ export function rekorSearchFinder(rekor: RekorClient, digest: ImageDigest, maxCa
 export function lookupFinder(rekor: RekorClient, what: { logIndex: number } | { uuid: string }, source: 'log-index' | 'entry-url'): CandidateFinder {
   const named = 'logIndex' in what ? `log index ${what.logIndex}` : `entry ${what.uuid}`;
   let got: Candidate | undefined;
-  return async () => {
-    if (!got) {
-      let r: RetrievedEntry;
-      try {
-        r = 'logIndex' in what ? await rekor.getByLogIndex(what.logIndex) : await rekor.getByUUID(what.uuid);
-      } catch (err) {
-        // The log answered: the entry is not there. Not verified (exit 1), not unreachable (exit 3).
-        if (!(err instanceof GateError && err.status === 404)) throw err;
-        const placeholder = { body: '', integratedTime: 0, logID: '', logIndex: 'logIndex' in what ? what.logIndex : -1 };
-        got = { uuid: 'uuid' in what ? what.uuid : '', entry: placeholder, sources: [source] };
-        got.lookupError = new GateError('TLOG_ENTRY_NOT_FOUND', `the log has no ${named} (${errorMessage(err)})`);
-        return [{ ...got, sources: [...got.sources] }];
-      }
-      got = { uuid: r.uuid, entry: r.entry, sources: [source] };
-      // The log must answer with exactly the entry named; the ID and the index are then checked against the body and SET.
-      if ('logIndex' in what ? r.entry.logIndex !== what.logIndex : r.uuid.slice(-64) !== what.uuid.slice(-64)) {
-        got.lookupError = new GateError('TLOG_INCONSISTENT', `the log answered ${named} with another entry (${r.uuid}, log index ${r.entry.logIndex})`);
-      }
+  const lookup = async (): Promise<Candidate> => {
+    let r: RetrievedEntry;
+    try {
+      r = 'logIndex' in what ? await rekor.getByLogIndex(what.logIndex) : await rekor.getByUUID(what.uuid);
+    } catch (err) {
+      // The log answered: the entry is not there. Not verified (exit 1), not unreachable (exit 3).
+      if (!(err instanceof GateError && err.status === 404)) throw err;
+      const error = new GateError('TLOG_ENTRY_NOT_FOUND', `the log has no ${named} (${errorMessage(err)})`);
+      return { kind: 'failed', uuid: 'uuid' in what ? what.uuid : '', ...('logIndex' in what ? { logIndex: what.logIndex } : {}), error, sources: [source] };
     }
-    return [{ ...got, sources: [...got.sources] }];
+    // The log must answer with exactly the entry named; the ID and the index are then checked against the body and SET.
+    if ('logIndex' in what ? r.entry.logIndex !== what.logIndex : r.uuid.slice(-64) !== what.uuid.slice(-64)) {
+      const error = new GateError('TLOG_INCONSISTENT', `the log answered ${named} with another entry (${r.uuid}, log index ${r.entry.logIndex})`);
+      return { kind: 'failed', uuid: r.uuid, logIndex: r.entry.logIndex, error, sources: [source] };
+    }
+    return { kind: 'entry', uuid: r.uuid, entry: r.entry, sources: [source] };
+  };
+  return async () => {
+    got ??= await lookup();
+    return [got];
   };
 }
 
@@ -78,10 +72,10 @@ export function lookupFinder(rekor: RekorClient, what: { logIndex: number } | { 
  * candidates of other entries are dropped.
  */
 export function sameEntryAs(lookup: CandidateFinder, others: readonly CandidateFinder[]): CandidateFinder {
-  return async () => {
-    const named = await lookup();
-    const leaves = new Set(named.map((c) => c.uuid.slice(-64)));
-    const beside = (await Promise.all(others.map((f) => f()))).flat().filter((c) => leaves.has(c.uuid.slice(-64)));
+  return async (note) => {
+    const named = await lookup(note);
+    const leaves = new Set(named.map(leafOf));
+    const beside = (await Promise.all(others.map((f) => f(note)))).flat().filter((c) => leaves.has(leafOf(c)));
     return [...named, ...beside];
   };
 }

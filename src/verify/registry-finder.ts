@@ -1,14 +1,14 @@
 import { crypto as sigcrypto } from '@sigstore/core';
 import type { ImageDigest } from '../digest.ts';
 import { GateError, errorMessage } from '../errors.ts';
-import { fetchRegistryEvidence, parseImageRef, resolveDigest, type EvidenceOptions } from '../registry/index.ts';
+import { fetchRegistryEvidence, parseImageRef, resolveDigest, type EvidenceOptions, type RegistryEvidence } from '../registry/index.ts';
 import { ANNOTATION_BUNDLE } from '../registry/cosign-layout.ts';
 import type { RekorClient } from '../rekor/client.ts';
 import { leafHashHex } from '../rekor/entry.ts';
 import type { LogEntryAnon } from '../rekor/types.ts';
 import { parseBundle } from '../bundle/index.ts';
 import { bundleAsLogEntry } from './bundle-entry.ts';
-import type { Candidate } from './types.ts';
+import type { Candidate, CandidateSource, RegistryCopy } from './candidate.ts';
 import type { CandidateFinder } from './verifier.ts';
 
 export type RegistryFinderOptions = {
@@ -49,68 +49,70 @@ export async function registryFinder(o: RegistryFinderOptions): Promise<Candidat
   }
   const fromLog = new Map<string, Candidate>();
 
-  async function pointTo(logged: LogEntryAnon, extra: Omit<Candidate, 'uuid' | 'entry'>): Promise<Candidate> {
+  /** The entry a registry copy points to, from the log (by its leaf hash); with --offline, the registry's copy. */
+  async function pointTo(logged: LogEntryAnon, source: CandidateSource, envelope: RegistryCopy): Promise<Candidate> {
     const leaf = leafOf(logged.body);
-    if (!o.rekor) return { uuid: leaf, entry: logged, ...extra };
+    if (!o.rekor) return { kind: 'entry', uuid: leaf, entry: logged, sources: [source], envelope };
     let found = fromLog.get(leaf);
     if (!found) {
       try {
         const r = await o.rekor.getByUUID(leaf);
-        found = { uuid: r.uuid, entry: r.entry, sources: [] };
+        found = { kind: 'entry', uuid: r.uuid, entry: r.entry, sources: [] };
       } catch (err) {
         if (!(err instanceof GateError && err.status === 404)) throw err;
-        found = { uuid: leaf, entry: logged, sources: [], lookupError: new GateError('TLOG_ENTRY_NOT_FOUND', `entry ${leaf} (log index ${logged.logIndex}), named by ${extra.registryLocation}: the log does not serve it (${errorMessage(err)})`) };
+        const error = new GateError('TLOG_ENTRY_NOT_FOUND', `entry ${leaf} (log index ${logged.logIndex}), named by ${envelope.location}: the log does not serve it (${errorMessage(err)})`);
+        found = { kind: 'failed', uuid: leaf, logIndex: logged.logIndex, error, sources: [] };
       }
       fromLog.set(leaf, found);
     }
-    return { ...found, ...extra, sources: [...extra.sources] };
+    return { ...found, sources: [source], envelope } as Candidate;
   }
 
-  return async (_early, note) => {
+  async function fromEvidence(ev: RegistryEvidence): Promise<Candidate> {
+    if (ev.source === 'att-tag') {
+      const envelope: RegistryCopy = { bytes: ev.envelopeBytes, exact: true, location: ev.location };
+      if (!ev.cosignBundle) {
+        // No (readable) log pointer: the envelope may still belong to an entry the search found, by its hash;
+        // if none records it, it fails as unproven (the registry holds an attestation with no log proof).
+        const hash = sigcrypto.digest('sha256', ev.envelopeBytes).toString('hex');
+        const unproven = new GateError('TLOG_ENTRY_NOT_FOUND', noLogProof(ev.location, hash, ev.annotationError, o.rekor === undefined));
+        return { kind: 'envelope', hash, envelope, sources: ['att-tag'], unproven };
+      }
+      const p = ev.cosignBundle.Payload;
+      const logged: LogEntryAnon = {
+        body: p.body,
+        integratedTime: p.integratedTime,
+        logID: p.logID,
+        logIndex: p.logIndex,
+        verification: { signedEntryTimestamp: ev.cosignBundle.SignedEntryTimestamp },
+      };
+      return pointTo(logged, 'att-tag', envelope);
+    }
+    let bundle: ReturnType<typeof parseBundle>;
+    try {
+      bundle = parseBundle(ev.bundle, ev.location);
+    } catch (err) {
+      // One malformed referrer fails its own candidate, not the whole run.
+      return { kind: 'failed', uuid: ev.location, error: err as Error, sources: ['referrer-bundle'], location: ev.location };
+    }
+    const asEntry = bundleAsLogEntry(bundle);
+    if (asEntry) return pointTo(asEntry.entry, 'referrer-bundle', { bytes: asEntry.envelopeBytes, exact: false, location: ev.location });
+    // A Rekor v2 entry has no UUID and no entry URL: it is named by its leaf hash.
+    const t = bundle.verificationMaterial.tlogEntries[0];
+    return {
+      kind: 'bundle',
+      uuid: t ? leafOf(Buffer.from(t.canonicalizedBody).toString('base64')) : ev.location,
+      ...(t ? { logIndex: Number(t.logIndex) } : {}),
+      bundle: ev.bundle,
+      location: ev.location,
+      sources: ['referrer-bundle'],
+    };
+  }
+
+  return async (note) => {
     const evidence = await fetchRegistryEvidence(ref, o.digest, o.registry, note);
     const out: Candidate[] = [];
-    for (const ev of evidence) {
-      if (ev.source === 'att-tag') {
-        if (!ev.cosignBundle) {
-          // No (readable) log pointer: the envelope may still belong to an entry the search found, by its hash;
-          // if none records it, it fails with this (the registry holds an attestation with no log proof).
-          const hash = sigcrypto.digest('sha256', ev.envelopeBytes).toString('hex');
-          const entry = { body: '', integratedTime: 0, logID: '', logIndex: -1 };
-          const lookupError = new GateError('TLOG_ENTRY_NOT_FOUND', noLogProof(ev.location, hash, ev.annotationError, o.rekor === undefined));
-          out.push({ uuid: `envelope:${hash}`, entry, sources: ['att-tag'], registryEnvelope: ev.envelopeBytes, envelopeExact: true, registryLocation: ev.location, looseEnvelope: true, lookupError });
-          continue;
-        }
-        const p = ev.cosignBundle.Payload;
-        const logged: LogEntryAnon = {
-          body: p.body,
-          integratedTime: p.integratedTime,
-          logID: p.logID,
-          logIndex: p.logIndex,
-          verification: { signedEntryTimestamp: ev.cosignBundle.SignedEntryTimestamp },
-        };
-        out.push(await pointTo(logged, { sources: ['att-tag'], registryEnvelope: ev.envelopeBytes, envelopeExact: true, registryLocation: ev.location }));
-        continue;
-      }
-      let bundle: ReturnType<typeof parseBundle>;
-      try {
-        bundle = parseBundle(ev.bundle, ev.location);
-      } catch (err) {
-        // One malformed referrer fails its own candidate, not the whole run.
-        const entry = { body: '', integratedTime: 0, logID: '', logIndex: -1 };
-        out.push({ uuid: `bundle:${ev.location}`, entry, sources: ['referrer-bundle'], registryLocation: ev.location, lookupError: err as Error });
-        continue;
-      }
-      const asEntry = bundleAsLogEntry(bundle);
-      if (asEntry) {
-        out.push(await pointTo(asEntry.entry, { sources: ['referrer-bundle'], registryEnvelope: asEntry.envelopeBytes, envelopeExact: false, registryLocation: ev.location }));
-      } else {
-        // A Rekor v2 entry has no UUID and no entry URL: it is named by its leaf hash.
-        const t = bundle.verificationMaterial.tlogEntries[0];
-        const uuid = t ? leafOf(Buffer.from(t.canonicalizedBody).toString('base64')) : `bundle:${ev.location}`;
-        const entry = { body: '', integratedTime: 0, logID: '', logIndex: t ? Number(t.logIndex) : -1 };
-        out.push({ uuid, entry, sources: ['referrer-bundle'], bundleJson: ev.bundle, registryLocation: ev.location });
-      }
-    }
+    for (const ev of evidence) out.push(await fromEvidence(ev));
     return out;
   };
 }

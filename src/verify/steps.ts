@@ -3,7 +3,8 @@ import type { ImageDigest } from '../digest.ts';
 import { GateError, errorMessage } from '../errors.ts';
 import type { Policy } from '../policy/policy.ts';
 import type { Trust } from '../trust/index.ts';
-import type { Candidate, CandidateOutcome, CandidateSource, CheckName } from './types.ts';
+import { locationOf, type Candidate, type CandidateSource } from './candidate.ts';
+import type { CandidateOutcome, CheckName } from './types.ts';
 import { capped } from '../text.ts';
 
 export type CheckContext = {
@@ -27,13 +28,14 @@ const SOURCE_TEXT: Record<CandidateSource, string> = {
  * How a candidate was found, for messages: "the registry's .att tag (<location>)", or the log's search, which
  * also returns entries that name the digest only as a material (so a subject mismatch is no surprise there).
  */
-export function foundBy(c: Pick<Candidate, 'sources' | 'registryLocation'>): string {
+export function foundBy(c: Candidate): string {
   const names = c.sources.map((s) => SOURCE_TEXT[s]).join(' and ');
   if (c.sources.length > 0 && c.sources.every((s) => s === 'rekor-search')) {
     return `${names}, which also returns entries that list the digest as a material: probably how this one was found`;
   }
   const registry = c.sources.some((s) => s === 'att-tag' || s === 'referrer-bundle');
-  return `${names || 'an unknown source'}${registry && c.registryLocation ? ` (${c.registryLocation})` : ''}`;
+  const location = locationOf(c);
+  return `${names || 'an unknown source'}${registry && location ? ` (${location})` : ''}`;
 }
 
 /** A check that failed, tagged with the step it failed in. */

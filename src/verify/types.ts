@@ -1,34 +1,8 @@
 import type { ImageDigest } from '../digest.ts';
 import type { ErrorCode } from '../errors.ts';
-import type { LogEntryAnon } from '../rekor/types.ts';
+import type { CandidateSource } from './candidate.ts';
 
-/** Where a candidate entry was found; `vsa`: a signed verification summary referrer, taken only when asked for (never by verify()). */
-export type CandidateSource = 'rekor-search' | 'att-tag' | 'referrer-bundle' | 'log-index' | 'entry-url' | 'vsa';
-
-/** A log entry to judge, with whatever the registry holds for it. */
-export type Candidate = {
-  /** The entry ID as the log (or the registry) named it. */
-  uuid: string;
-  entry: LogEntryAnon;
-  readonly sources: CandidateSource[];
-  /** The exact bytes of a DSSE envelope found in the registry, which may stand in for the log's missing attestation. */
-  registryEnvelope?: Buffer;
-  registryLocation?: string;
-  /**
-   * True when `registryEnvelope` holds the exact uploaded bytes (a cosign .att layer); false when it is
-   * re-encoded from a Sigstore bundle, whose bytes need not equal what was uploaded.
-   */
-  envelopeExact?: boolean;
-  /** A Sigstore bundle (JSON) that only @sigstore/verify can judge whole (Rekor v2 entries). */
-  bundleJson?: unknown;
-  /**
-   * An .att layer that names no log entry (no readable cosign bundle annotation): not a candidate itself, it
-   * joins the candidate whose body records its hash, if any.
-   */
-  looseEnvelope?: boolean;
-  /** A registry-named entry the log could not produce: the candidate fails with this. */
-  lookupError?: Error;
-};
+export type { CandidateSource } from './candidate.ts';
 
 /** The checks, in the order they run. A candidate's failure names the first that failed. */
 export type CheckName = 'entry' | 'log' | 'attestation' | 'statement' | 'signer';

@@ -26,7 +26,7 @@ describe('the integrated time must be signed', () => {
     delete entry.verification!.signedEntryTimestamp;
     const trust = trustFromTrustedRoot(JSON.parse(readFileSync(w.trustedRootPath, 'utf8')), 'test');
     const policy = policyFromFlags({ key: [w.keyPath] });
-    const out = checkCandidate({ uuid: a.uuid, entry, sources: ['rekor-search'] }, { digest: parseImageDigest(d.value), trust, policy, now: Math.floor(Date.now() / 1000) });
+    const out = checkCandidate({ kind: 'entry', uuid: a.uuid, entry, sources: ['rekor-search'] }, { digest: parseImageDigest(d.value), trust, policy, now: Math.floor(Date.now() / 1000) });
     expect(out).toMatchObject({ status: 'failed', check: 'log', code: 'TLOG_SET' });
     expect(out.reason).toContain('integrated time');
   });

@@ -12,7 +12,7 @@ import type { Policy } from '../../src/policy/policy.ts';
 import type { LogEntryAnon } from '../../src/rekor/types.ts';
 import type { Trust } from '../../src/trust/index.ts';
 import { checkCandidate, type CheckContext } from '../../src/verify/check-candidate.ts';
-import type { Candidate } from '../../src/verify/types.ts';
+import type { EntryCandidate as Candidate } from '../../src/verify/candidate.ts';
 import { logDsseV001, logIntotoV001, provenance, randomDigest, startWorld, type World } from '../fixtures/world.ts';
 import { worldTrust } from '../verify/pipeline.ts';
 import { RUNS, byteChange, mutateByte } from './fuzz.ts';
@@ -33,11 +33,11 @@ beforeAll(async () => {
   const entryOf = (uuid: string): LogEntryAnon => w.log.logEntry(uuid)?.[uuid] as LogEntryAnon;
   const d1 = randomDigest();
   const a = logIntotoV001(w, provenance(d1.value));
-  intoto = { c: { uuid: a.uuid, entry: entryOf(a.uuid), sources: ['rekor-search'] }, ctx: ctxFor(d1.value) };
+  intoto = { c: { kind: 'entry', uuid: a.uuid, entry: entryOf(a.uuid), sources: ['rekor-search'] }, ctx: ctxFor(d1.value) };
   const d2 = randomDigest();
   const b = logDsseV001(w, provenance(d2.value));
   dsse = {
-    c: { uuid: b.uuid, entry: entryOf(b.uuid), sources: ['att-tag'], registryEnvelope: Buffer.from(b.envelopeText), envelopeExact: true },
+    c: { kind: 'entry', uuid: b.uuid, entry: entryOf(b.uuid), sources: ['att-tag'], envelope: { bytes: Buffer.from(b.envelopeText), exact: true, location: 'reg/app@sha256:layer' } },
     ctx: ctxFor(d2.value),
   };
   expect(checkCandidate(intoto.c, intoto.ctx).status).toBe('passed');
@@ -109,7 +109,7 @@ function mutated(c: Candidate, part: Part, at: number, delta: number): Candidate
 
 /** Whether the change touched anything (some parts are absent from some entries, e.g. a dsse entry's attestation). */
 function changed(a: Candidate, b: Candidate): boolean {
-  return a.uuid !== b.uuid || JSON.stringify(a.entry) !== JSON.stringify(b.entry) || !a.registryEnvelope?.equals(b.registryEnvelope ?? Buffer.alloc(0));
+  return a.uuid !== b.uuid || JSON.stringify(a.entry) !== JSON.stringify(b.entry) || !a.envelope?.bytes.equals(b.envelope?.bytes ?? Buffer.alloc(0));
 }
 
 function expectStableFailure(c: Candidate, ctx: CheckContext): void {
@@ -130,7 +130,7 @@ describe('one changed byte never makes a candidate pass', () => {
     'a passing dsse 0.0.1 entry (envelope from the registry) with one byte of the entry or the envelope changed fails',
     (part, ch) => {
       const m = part === 'envelope'
-        ? { ...dsse.c, registryEnvelope: mutateByte(dsse.c.registryEnvelope as Buffer, ch.at, ch.delta) }
+        ? { ...dsse.c, envelope: { ...dsse.c.envelope!, bytes: mutateByte(dsse.c.envelope!.bytes, ch.at, ch.delta) } }
         : mutated(dsse.c, part, ch.at, ch.delta);
       if (!changed(dsse.c, m)) return;
       expectStableFailure(m, dsse.ctx);

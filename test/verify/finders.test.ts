@@ -2,24 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { parseImageDigest } from '../../src/digest.ts';
 import type { RekorClient, RetrievedEntry } from '../../src/rekor/client.ts';
 import { rekorSearchFinder } from '../../src/verify/finders.ts';
-import type { Candidate } from '../../src/verify/types.ts';
 
 const entry = (i: number) => ({ body: Buffer.from(`{"n":${i}}`).toString('base64'), integratedTime: 1, logID: 'ab', logIndex: i });
 
-function fakeRekor(uuids: string[], calls: { retrieved: string[][] }): RekorClient {
+function fakeRekor(uuids: string[], calls: { retrieved: string[][]; answered?: Promise<void> }): RekorClient {
   return {
     baseUrl: 'http://log',
     entryUrl: (u) => `http://log/${u}`,
     searchByDigest: async () => uuids,
-    retrieveByUUIDs: async (wanted, opts) => {
+    retrieveByUUIDs: async (wanted) => {
       calls.retrieved.push([...wanted]);
-      const all: RetrievedEntry[] = [];
-      for (let i = 0; i < wanted.length; i += 10) {
-        const batch = wanted.slice(i, i + 10).map((u) => ({ uuid: u, requestedUuid: u, entry: entry(uuids.indexOf(u)) }));
-        opts?.onBatch?.(batch);
-        all.push(...batch);
-      }
-      return all;
+      await calls.answered;
+      return wanted.map((u): RetrievedEntry => ({ uuid: u, requestedUuid: u, entry: entry(uuids.indexOf(u)) }));
     },
     getByLogIndex: async () => {
       throw new Error('unused');
@@ -37,13 +31,18 @@ describe('rekorSearchFinder', () => {
   const digest = parseImageDigest(`sha256:${'c'.repeat(64)}`);
   const uuids = Array.from({ length: 25 }, (_, i) => i.toString(16).padStart(80, '0'));
 
-  it('hands each candidate over as its batch arrives, before the last request is done', async () => {
-    const calls = { retrieved: [] as string[][] };
-    const early: Candidate[] = [];
-    const found = await rekorSearchFinder(fakeRekor(uuids, calls), digest)((c) => early.push(c));
-    expect(early.map((c) => c.uuid)).toEqual(uuids);
-    expect(found.map((c) => c.uuid)).toEqual(uuids);
-    expect(found.every((c) => c.sources.join() === 'rekor-search')).toBe(true);
+  it('resolves once every retrieve is answered, with each entry the search named, in its order (the verifier checks after)', async () => {
+    let answer = (): void => {};
+    const calls = { retrieved: [] as string[][], answered: new Promise<void>((r) => (answer = r)) };
+    let done = false;
+    const pending = rekorSearchFinder(fakeRekor(uuids, calls), digest)().then((found) => ((done = true), found));
+    await new Promise((r) => setImmediate(r));
+    expect(calls.retrieved).toEqual([uuids]);
+    expect(done).toBe(false);
+    answer();
+    const found = await pending;
+    expect(found.map((c) => (c.kind === 'entry' ? c.uuid : c.kind))).toEqual(uuids);
+    expect(found.every((c) => c.kind === 'entry' && c.sources.join() === 'rekor-search')).toBe(true);
   });
 
   it('fetches each entry once across polls: only new IDs are retrieved', async () => {

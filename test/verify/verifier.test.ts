@@ -9,8 +9,9 @@ import { GateError } from '../../src/errors.ts';
 import { parseTrustedKeys } from '../../src/trust/public-keys.ts';
 import type { Policy } from '../../src/policy/policy.ts';
 import type { Trust } from '../../src/trust/index.ts';
-import type { Candidate, CandidateSource } from '../../src/verify/types.ts';
-import { mergeCandidates, verify, type CandidateFinder } from '../../src/verify/verifier.ts';
+import type { Candidate, CandidateSource, EntryCandidate, FailedCandidate } from '../../src/verify/candidate.ts';
+import { mergeCandidates } from '../../src/verify/merge.ts';
+import { verify, type CandidateFinder } from '../../src/verify/verifier.ts';
 import { generateSigner, type TestSigner } from '../fixtures/signers.ts';
 import { logDsseV001, logIntotoV001, provenance, randomDigest, startWorld, type World } from '../fixtures/world.ts';
 import { worldTrust } from './pipeline.ts';
@@ -38,11 +39,11 @@ function policyFor(signers: TestSigner[], minSigners?: number): Policy {
 }
 
 /** A candidate as a finder would return it: the log's entry for `uuid`, taken from the test log directly. */
-function candidateOf(uuid: string, sources: CandidateSource[] = ['rekor-search'], extra: Partial<Candidate> = {}): Candidate {
+function candidateOf(uuid: string, sources: CandidateSource[] = ['rekor-search'], extra: Partial<EntryCandidate> = {}): EntryCandidate {
   const served = w.log.logEntry(uuid);
   const entry = served?.[uuid];
   if (!entry) throw new Error(`the test log does not serve ${uuid}`);
-  return { uuid, entry, sources, ...extra };
+  return { kind: 'entry', uuid, entry, sources, ...extra };
 }
 
 /** A clock that only moves when the verifier sleeps. */
@@ -153,17 +154,18 @@ describe('verify(): polling', () => {
 describe('mergeCandidates', () => {
   const leaf = 'ab'.repeat(32);
   const entry = { body: 'e30=', integratedTime: 1, logID: 'cd'.repeat(32), logIndex: 7 };
-  const exact = { registryEnvelope: Buffer.from('exact'), envelopeExact: true, registryLocation: 'reg/app@sha256:layer' };
-  const reencoded = { registryEnvelope: Buffer.from('re-encoded'), envelopeExact: false, registryLocation: 'reg/app@sha256:bundle' };
+  const exact = { envelope: { bytes: Buffer.from('exact'), exact: true, location: 'reg/app@sha256:layer' } };
+  const reencoded = { envelope: { bytes: Buffer.from('re-encoded'), exact: false, location: 'reg/app@sha256:bundle' } };
+  const envelopeOf = (c: Candidate | undefined) => (c?.kind === 'entry' || c?.kind === 'failed' ? c.envelope : undefined);
 
   it('keeps the exact registry envelope (.att layer) over one re-encoded from a bundle, in either order', () => {
-    const a: Candidate = { uuid: leaf, entry, sources: ['referrer-bundle'], ...reencoded };
-    const b: Candidate = { uuid: `0123456789abcdef${leaf}`, entry, sources: ['att-tag'], ...exact };
+    const a: Candidate = { kind: 'entry', uuid: leaf, entry, sources: ['referrer-bundle'], ...reencoded };
+    const b: Candidate = { kind: 'entry', uuid: `0123456789abcdef${leaf}`, entry, sources: ['att-tag'], ...exact };
     for (const found of [[a, b], [b, a]]) {
       const merged = mergeCandidates(found);
       expect(merged).toHaveLength(1);
-      expect(merged[0]).toMatchObject({ envelopeExact: true, registryLocation: 'reg/app@sha256:layer' });
-      expect(merged[0]?.registryEnvelope?.toString()).toBe('exact');
+      expect(envelopeOf(merged[0])).toMatchObject({ exact: true, location: 'reg/app@sha256:layer' });
+      expect(envelopeOf(merged[0])?.bytes.toString()).toBe('exact');
       expect([...(merged[0]?.sources ?? [])].sort()).toEqual(['att-tag', 'referrer-bundle']);
     }
   });
@@ -172,33 +174,35 @@ describe('mergeCandidates', () => {
     const logUuid = `0123456789abcdef${leaf}`;
     const logEntry = { ...entry, logIndex: 1_000_007 };
     const failed: Candidate = {
+      kind: 'failed',
       uuid: leaf,
-      entry,
+      logIndex: 7,
       sources: ['att-tag'],
-      lookupError: new GateError('TLOG_ENTRY_NOT_FOUND', 'not served'),
+      error: new GateError('TLOG_ENTRY_NOT_FOUND', 'not served'),
       ...exact,
     };
-    const fromLog: Candidate = { uuid: logUuid, entry: logEntry, sources: ['rekor-search'] };
+    const fromLog: Candidate = { kind: 'entry', uuid: logUuid, entry: logEntry, sources: ['rekor-search'] };
     for (const found of [[failed, fromLog], [fromLog, failed]]) {
       const [m, ...rest] = mergeCandidates(found);
       expect(rest).toEqual([]);
-      expect(m?.lookupError).toBeUndefined();
-      expect(m?.uuid).toBe(logUuid);
-      expect(m?.entry).toBe(logEntry);
+      expect(m?.kind).toBe('entry');
+      if (m?.kind !== 'entry') continue;
+      expect(m.uuid).toBe(logUuid);
+      expect(m.entry).toBe(logEntry);
       // the registry's envelope still stands in for the attestation
-      expect(m?.registryEnvelope?.toString()).toBe('exact');
-      expect([...(m?.sources ?? [])].sort()).toEqual(['att-tag', 'rekor-search']);
+      expect(m.envelope?.bytes.toString()).toBe('exact');
+      expect([...m.sources].sort()).toEqual(['att-tag', 'rekor-search']);
     }
   });
 
   it('keeps distinct entries apart and does not mutate its input', () => {
-    const a: Candidate = { uuid: leaf, entry, sources: ['rekor-search'] };
-    const b: Candidate = { uuid: 'ef'.repeat(32), entry, sources: ['att-tag'], ...exact };
-    const c: Candidate = { uuid: leaf, entry, sources: ['att-tag'], ...exact };
+    const a: Candidate = { kind: 'entry', uuid: leaf, entry, sources: ['rekor-search'] };
+    const b: Candidate = { kind: 'entry', uuid: 'ef'.repeat(32), entry, sources: ['att-tag'], ...exact };
+    const c: Candidate = { kind: 'entry', uuid: leaf, entry, sources: ['att-tag'], ...exact };
     const merged = mergeCandidates([a, b, c]);
-    expect(merged.map((m) => m.uuid)).toEqual([leaf, 'ef'.repeat(32)]);
+    expect(merged.map((m) => (m.kind === 'entry' ? m.uuid : m.kind))).toEqual([leaf, 'ef'.repeat(32)]);
     expect(a.sources).toEqual(['rekor-search']);
-    expect(a.registryEnvelope).toBeUndefined();
+    expect(a.envelope).toBeUndefined();
   });
 });
 
@@ -210,10 +214,10 @@ describe('verify(): candidates from several finders', () => {
     const reencodedBytes = Buffer.from(JSON.stringify(logged.envelope, null, 1));
     expect(reencodedBytes.equals(Buffer.from(logged.envelopeText))).toBe(false);
     const fromBundle: CandidateFinder = async () => [
-      candidateOf(logged.uuid, ['referrer-bundle'], { registryEnvelope: reencodedBytes, envelopeExact: false, registryLocation: 'reg/app@sha256:bundle' }),
+      candidateOf(logged.uuid, ['referrer-bundle'], { envelope: { bytes: reencodedBytes, exact: false, location: 'reg/app@sha256:bundle' } }),
     ];
     const fromAtt: CandidateFinder = async () => [
-      candidateOf(logged.uuid, ['att-tag'], { registryEnvelope: Buffer.from(logged.envelopeText), envelopeExact: true, registryLocation: 'reg/app@sha256:layer' }),
+      candidateOf(logged.uuid, ['att-tag'], { envelope: { bytes: Buffer.from(logged.envelopeText), exact: true, location: 'reg/app@sha256:layer' } }),
     ];
     const v = await verify(request(d.value, keyPolicy, 0), fakeClock().deps([fromBundle, fromAtt]));
     expect(v.candidates).toHaveLength(1);
@@ -225,15 +229,14 @@ describe('verify(): candidates from several finders', () => {
   it("a registry pointer the log could not serve is replaced by the search's copy of the entry", async () => {
     const d = randomDigest();
     const logged = logIntotoV001(w, provenance(d.value));
-    const pointer: CandidateFinder = async () => [
-      candidateOf(logged.uuid, ['att-tag'], {
-        uuid: logged.uuid.slice(-64),
-        registryEnvelope: Buffer.from(logged.envelopeText),
-        envelopeExact: true,
-        registryLocation: 'reg/app@sha256:layer',
-        lookupError: new GateError('TLOG_ENTRY_NOT_FOUND', `entry ${logged.uuid.slice(-64)}: the log does not serve it`),
-      }),
-    ];
+    const failed: FailedCandidate = {
+      kind: 'failed',
+      uuid: logged.uuid.slice(-64),
+      sources: ['att-tag'],
+      envelope: { bytes: Buffer.from(logged.envelopeText), exact: true, location: 'reg/app@sha256:layer' },
+      error: new GateError('TLOG_ENTRY_NOT_FOUND', `entry ${logged.uuid.slice(-64)}: the log does not serve it`),
+    };
+    const pointer: CandidateFinder = async () => [failed];
     const search: CandidateFinder = async () => [candidateOf(logged.uuid)];
     const v = await verify(request(d.value, keyPolicy, 0), fakeClock().deps([pointer, search]));
     expect(v.candidates).toHaveLength(1);
