@@ -1,4 +1,5 @@
 import type { TLogEntryWithInclusionPromise, TLogEntryWithInclusionProof } from '@sigstore/bundle';
+import { crypto as sigcrypto } from '@sigstore/core';
 import { LogCheckpoint, verifyCheckpoint } from '@sigstore/verify/dist/tlog/checkpoint.js';
 import { verifyMerkleInclusion } from '@sigstore/verify/dist/tlog/merkle.js';
 import { verifyTLogSET } from '@sigstore/verify/dist/tlog/set.js';
@@ -45,6 +46,29 @@ function namedForCheckpoint(logs: TLogAuthority[], envelope: string): TLogAuthor
   const signatures = envelope.slice(envelope.indexOf('\n\n') + 2);
   const names = [...signatures.matchAll(SIGNATURE_LINE)].map((m) => m[1]).join('\n');
   return logs.map((log) => (log.baseURL === '' ? { ...log, baseURL: names } : log));
+}
+
+/** Checkpoints already verified, per trust material: the entries of one response share one. Bounded. */
+const verifiedCheckpoints = new WeakMap<Trust, Map<string, LogCheckpoint>>();
+const MAX_VERIFIED_CHECKPOINTS = 1024;
+const MAX_REMEMBERED_CHECKPOINT = 8192;
+
+/**
+ * The checkpoint's signature verified by @sigstore/verify with one of `valid` (keys of the entry's log ID valid at
+ * its integrated time), once per distinct checkpoint text and set of keys: the verification is a function of
+ * those two alone. Only a verified checkpoint is remembered.
+ */
+function verifiedCheckpoint(entry: TLogEntryWithInclusionProof, valid: TLogAuthority[], trust: Trust): LogCheckpoint {
+  const envelope = entry.inclusionProof.checkpoint.envelope;
+  const keys = valid.map((log) => trust.material.tlogs.indexOf(log)).join(',');
+  const key = sigcrypto.digest('sha256', Buffer.from(`${keys}\n${envelope}`)).toString('hex');
+  let cache = verifiedCheckpoints.get(trust);
+  if (!cache) verifiedCheckpoints.set(trust, (cache = new Map()));
+  const known = cache.get(key);
+  if (known) return known;
+  const cp = verifyCheckpoint(entry, namedForCheckpoint(valid, envelope));
+  if (cache.size < MAX_VERIFIED_CHECKPOINTS && envelope.length <= MAX_REMEMBERED_CHECKPOINT) cache.set(key, cp);
+  return cp;
 }
 
 /**
@@ -98,7 +122,7 @@ export function verifyInLog(e: DecodedEntry, trust: Trust): LogVerification {
     let cp: LogCheckpoint;
     try {
       // Only keys of this entry's log ID (the one the SET was checked with) that are valid at the integrated time.
-      cp = verifyCheckpoint(entry, namedForCheckpoint(valid, entry.inclusionProof.checkpoint.envelope));
+      cp = verifiedCheckpoint(entry, valid, trust);
     } catch (err) {
       fail('TLOG_CHECKPOINT', `${label}: checkpoint check failed: ${errorMessage(err)} (log ${e.logID}, ${trust.source})`, err);
     }
