@@ -103,12 +103,11 @@ export function checkCandidate(c: Candidate, ctx: CheckContext): CandidateOutcom
   switch (c.kind) {
     case 'bundle':
       return checkBundleCandidate(c, ctx);
-    case 'failed': {
-      const base = { uuid: c.uuid, ...(c.logIndex !== undefined ? { logIndex: c.logIndex } : {}), sources: [...c.sources], registryLocation: locationOf(c) };
-      return failedOutcome(base, new CheckFailure('log', c.error));
-    }
+    // An outcome's log index -1 reads "no log entry" (report/render.ts).
+    case 'failed':
+      return failedOutcome({ uuid: c.uuid, logIndex: c.logIndex ?? -1, sources: [...c.sources], registryLocation: locationOf(c) }, new CheckFailure('log', c.error));
     case 'envelope':
-      return failedOutcome({ uuid: `envelope:${c.hash}`, sources: [...c.sources], registryLocation: c.envelope.location }, new CheckFailure('log', c.unproven));
+      return failedOutcome({ uuid: `envelope:${c.hash}`, logIndex: -1, sources: [...c.sources], registryLocation: c.envelope.location }, new CheckFailure('log', c.unproven));
     case 'entry':
       return checkEntryCandidate(c, ctx);
   }

@@ -35,6 +35,8 @@ run('registry messages', () => {
     expect(text.stdout).not.toContain('no entry in the log or the registry names this digest');
     expect(text.stdout).toMatch(/the registry holds an attestation with no log proof/);
     expect(text.stdout).toMatch(/dev\.sigstore\.cosign\/bundle/);
+    // an envelope awaiting its entry has none: the summary says so, never a made-up log index
+    expect(text.stdout).toContain('no log entry');
 
     const json = await runCli([...worldFlags(w, image.digest), '--key', w.keyPath, '--image-url', url, '--offline', '--output', 'json']);
     const out = JSON.parse(json.stdout);
