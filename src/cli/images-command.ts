@@ -32,11 +32,9 @@ export function parseImagesList(text: string): Subject[] {
   });
 }
 
-/** The flags that name one image, one entry or a summary of one image: not with --images. */
-function checkAlone(args: VerifyArgs): void {
-  const clash: [unknown, string][] = [
-    [args.imageDigest, '--image-digest'],
-    [args.imageUrl, '--image-url'],
+/** The flags of a single-subject run (one entry, or a summary of one image) given with `args`: none go with --images or --platforms. */
+export function singleSubjectFlags(args: VerifyArgs): string[] {
+  const flags: [unknown, string][] = [
     [args.logIndex, '--log-index'],
     [args.entryUrl, '--entry-url'],
     [args.vsa ?? args.vsaDir, '--vsa'],
@@ -46,7 +44,16 @@ function checkAlone(args: VerifyArgs): void {
     [args.vsaPolicyUri ?? args.maxAge, '--vsa-policy-uri/--max-age'],
     [args.acceptVsaFrom?.length || undefined, '--accept-vsa-from'],
   ];
-  const given = clash.filter(([v]) => v !== undefined && v !== '').map(([, f]) => f);
+  return flags.filter(([v]) => v !== undefined && v !== '').map(([, f]) => f);
+}
+
+/** The flags that name one image, one entry or a summary of one image: not with --images. */
+function checkAlone(args: VerifyArgs): void {
+  const image: [unknown, string][] = [
+    [args.imageDigest, '--image-digest'],
+    [args.imageUrl, '--image-url'],
+  ];
+  const given = [...image.filter(([v]) => v !== undefined && v !== '').map(([, f]) => f), ...singleSubjectFlags(args)];
   if (given.length > 0) throw new GateError('USAGE', `--images verifies each listed image by its own reference: not with ${given.join(', ')}`);
 }
 

@@ -5,7 +5,7 @@ import type { ImageOutcome, Subject } from '../verify/many.ts';
 import { readCaCert, resolveTrustFiles, splitList } from './inputs.ts';
 import type { VerifyArgs } from './options.ts';
 import { timeoutMsOf } from './session.ts';
-import { runMany, type Plan } from './images-command.ts';
+import { runMany, singleSubjectFlags, type Plan } from './images-command.ts';
 import { VERSION } from './version.ts';
 
 const PLATFORM = /^[a-z0-9._-]{1,64}\/[a-z0-9._-]{1,64}(?:\/[a-z0-9._-]{1,64})?$/;
@@ -24,17 +24,7 @@ export function parsePlatforms(text: string): PlatformChoice {
 
 function checkFlags(args: VerifyArgs): void {
   if (!args.imageUrl || !args.imageDigest) throw new GateError('USAGE', '--platforms needs --image-url and --image-digest: the index is read from the registry');
-  const clash: [unknown, string][] = [
-    [args.logIndex, '--log-index'],
-    [args.entryUrl, '--entry-url'],
-    [args.vsa ?? args.vsaDir, '--vsa'],
-    [args.vsaPush || undefined, '--vsa-push'],
-    [args.vsaUpload || undefined, '--vsa-upload'],
-    [args.vsaKey ?? args.vsaKeyDir, '--vsa-key'],
-    [args.vsaPolicyUri ?? args.maxAge, '--vsa-policy-uri/--max-age'],
-    [args.acceptVsaFrom?.length || undefined, '--accept-vsa-from'],
-  ];
-  const given = clash.filter(([v]) => v !== undefined && v !== '').map(([, f]) => f);
+  const given = singleSubjectFlags(args);
   if (given.length > 0) throw new GateError('USAGE', `--platforms verifies the index and its platform manifests: not with ${given.join(', ')}`);
 }
 

@@ -5,13 +5,14 @@ import { imageEmulation } from '../tekton/dockerfile.ts';
 
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OciClient } from '../../src/registry/client.ts';
+import type { OciClient } from '../../src/registry/client.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { terminationMessageSize } from '../../src/tekton/results.ts';
 import { pushImage } from '../fixtures/oci-content.ts';
-import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { startRegistryWorld, stopRegistryWorld } from '../fixtures/chains-registry.ts';
+import { registryAvailable, REGISTRY_SKIP_REASON, type RegistryHandle } from '../fixtures/registry.ts';
 import { generateSigner } from '../fixtures/signers.ts';
-import { logIntotoV001, provenance, randomDigest, runCli, startWorld, type World } from '../fixtures/world.ts';
+import { logIntotoV001, provenance, randomDigest, runCli, type World } from '../fixtures/world.ts';
 
 /** --images: several images in one run (Chains' IMAGES list), one verdict each, against the test log and a real registry. */
 const run = registryAvailable() ? describe : describe.skip;
@@ -21,16 +22,9 @@ let w: World;
 let reg: RegistryHandle;
 let client: OciClient;
 beforeAll(async () => {
-  if (!registryAvailable()) return;
-  w = await startWorld();
-  reg = await startRegistry();
-  client = new OciClient({ retries: 0 });
+  if (registryAvailable()) ({ w, reg, client } = await startRegistryWorld());
 });
-afterAll(async () => {
-  await client?.close();
-  await reg?.stop();
-  await w?.close();
-});
+afterAll(() => stopRegistryWorld({ w, reg, client }));
 
 /** An image in the registry; `signed`: a passing entry in the log, `other`: an entry by an untrusted key. */
 async function image(name: string, logged: 'signed' | 'other' | 'none' = 'signed'): Promise<string> {

@@ -5,13 +5,13 @@ import { imageEmulation } from '../tekton/dockerfile.ts';
 
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MEDIA_TYPES, OciClient } from '../../src/registry/client.ts';
+import { MEDIA_TYPES, type OciClient } from '../../src/registry/client.ts';
 import { pushManifest } from '../../src/registry/push.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { json, pushImage, type PushedImage } from '../fixtures/oci-content.ts';
-import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
-import { chainsDsseAtt } from '../fixtures/chains-registry.ts';
-import { IDENTITY, ISSUER, keylessSigner, logIntotoV001, provenance, runCli, startWorld, type World } from '../fixtures/world.ts';
+import { registryAvailable, REGISTRY_SKIP_REASON, type RegistryHandle } from '../fixtures/registry.ts';
+import { chainsDsseAtt, startRegistryWorld, stopRegistryWorld } from '../fixtures/chains-registry.ts';
+import { IDENTITY, ISSUER, keylessSigner, logIntotoV001, provenance, runCli, type World } from '../fixtures/world.ts';
 
 /**
  * --platforms against a real registry (docker-registry 2.8): an OCI index of two platform manifests and a
@@ -24,16 +24,9 @@ let w: World;
 let reg: RegistryHandle;
 let client: OciClient;
 beforeAll(async () => {
-  if (!registryAvailable()) return;
-  w = await startWorld();
-  reg = await startRegistry();
-  client = new OciClient({ retries: 0 });
+  if (registryAvailable()) ({ w, reg, client } = await startRegistryWorld());
 });
-afterAll(async () => {
-  await client?.close();
-  await reg?.stop();
-  await w?.close();
-});
+afterAll(() => stopRegistryWorld({ w, reg, client }));
 
 type Logged = 'index' | 'linux/amd64' | 'linux/arm64';
 
