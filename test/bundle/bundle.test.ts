@@ -11,6 +11,7 @@ import { dsseV001Entry, serializeEnvelope, startTestLog } from '../fixtures/reko
 import { generateSigner, signDsse } from '../fixtures/signers.ts';
 import { imageSubject, slsaV1Statement } from '../fixtures/statements.ts';
 import { buildTrustedRoot } from '../fixtures/trusted-root.ts';
+import { dsseBundleV03 } from '../fixtures/bundle-json.ts';
 import type { LogEntryAnon, LogEntryResponse } from '../../src/rekor/types.ts';
 
 const prod = corpusTrust('production');
@@ -115,27 +116,7 @@ async function keylessBundle(usage: Pick<LeafOptions, 'extKeyUsages' | 'keyUsage
       integratedTime: Math.floor(leaf.notBefore.getTime() / 1000) + 30,
     });
     const e = Object.values(log.logEntry(uuid) as LogEntryResponse)[0] as LogEntryAnon;
-    const p = e.verification!.inclusionProof!;
-    const b64 = (h: string): string => Buffer.from(h, 'hex').toString('base64');
-    const bundle = {
-      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-      verificationMaterial: {
-        certificate: { rawBytes: leaf.der.toString('base64') },
-        tlogEntries: [
-          {
-            logIndex: String(e.logIndex),
-            logId: { keyId: b64(e.logID) },
-            kindVersion: { kind: 'dsse', version: '0.0.1' },
-            integratedTime: String(e.integratedTime),
-            inclusionPromise: { signedEntryTimestamp: e.verification!.signedEntryTimestamp },
-            inclusionProof: { logIndex: String(p.logIndex), rootHash: b64(p.rootHash), treeSize: String(p.treeSize), hashes: p.hashes.map(b64), checkpoint: { envelope: p.checkpoint } },
-            canonicalizedBody: e.body,
-          },
-        ],
-        timestampVerificationData: { rfc3161Timestamps: [] },
-      },
-      dsseEnvelope: env,
-    };
+    const bundle = dsseBundleV03(e, leaf.der, env, { rfc3161: true });
     return { bundle, trust: trustFromTrustedRoot(buildTrustedRoot({ logs: log, cas: ca }), 'test root') };
   } finally {
     await log.close();
