@@ -1,16 +1,16 @@
 import path from 'node:path';
 import { parseImageDigest } from '../digest.ts';
-import { GateError, errorMessage, exitCodeFor } from '../errors.ts';
+import { GateError } from '../errors.ts';
 import { renderManyJson, renderManyText } from '../report/many.ts';
 import { manyResultValues } from '../tekton/many-results.ts';
-import { checkResultsDir, MIN_RESULTS_BUDGET, resultsBudget, resultValues, writeResults } from '../tekton/results.ts';
+import { checkResultsDir, resultsBudget, writeResults } from '../tekton/results.ts';
 import { manyExitCode, verifyEach, type ImageOutcome, type ManyVerdict, type Subject } from '../verify/many.ts';
 import { verify } from '../verify/verifier.ts';
-import { jsonText, printable } from '../text.ts';
+import { printable } from '../text.ts';
 import { policyFromFlags, resolveDirFlags } from './inputs.ts';
 import type { VerifyArgs } from './options.ts';
-import { MAX_WAIT_SECONDS, openLog, reportError, seconds, timeoutMsOf } from './session.ts';
-import { abortedBy, findersFor, runMarginSeconds } from './verify-command.ts';
+import { MAX_WAIT_SECONDS, openLog, seconds, timeoutMsOf } from './session.ts';
+import { abortedBy, failedRun, findersFor, runMarginSeconds } from './verify-command.ts';
 import { VERSION } from './version.ts';
 
 /** At most this many images in one run (Chains' IMAGES of a large monorepo build stays far below). */
@@ -111,21 +111,7 @@ export async function runMany(args: VerifyArgs, plan: (signal: AbortSignal) => P
     const code = manyExitCode(m);
     return code === 0 || args.failOnUnverified ? code : 0;
   } catch (err) {
-    const code = reportError(err);
-    const tag = err instanceof GateError ? err.code : 'INTERNAL';
-    if (resultsDir && !(err instanceof GateError && err.code === 'BAD_RESULTS_DIR')) {
-      try {
-        const budget = Number.isFinite(args.resultsBudget) && args.resultsBudget >= MIN_RESULTS_BUDGET ? args.resultsBudget : undefined;
-        writeResults(resultsDir, resultValues({ error: `[${tag}] ${errorMessage(err)}` }, budget));
-      } catch {
-        // the directory was checked first; nothing more to do
-      }
-    }
-    if (args.output === 'json') {
-      process.stdout.write(`${jsonText({ tool: 'rekor-gate', version: VERSION, verified: false, error: { code: tag, message: errorMessage(err) } })}\n`);
-    }
-    if (!args.failOnUnverified && exitCodeFor(err) !== 2) return 0;
-    return code;
+    return failedRun(err, args, resultsDir);
   } finally {
     clearTimeout(deadline);
     run.abort(new GateError('NETWORK', 'the run has ended'));

@@ -100,6 +100,27 @@ function finish(verdict: Verdict, args: VerifyArgs, resultsDir: string | undefin
   return verdict.verified || !args.failOnUnverified ? 0 : 1;
 }
 
+/**
+ * A run that ended in an error: the report on stderr, the error in the results (unless the results directory is
+ * what failed) and in JSON output; its exit code (audit mode turns all but bad input into success).
+ */
+export function failedRun(err: unknown, args: VerifyArgs, resultsDir: string | undefined, imageDigest?: string): number {
+  const code = reportError(err);
+  const tag = err instanceof GateError ? err.code : 'INTERNAL';
+  if (resultsDir && !(err instanceof GateError && err.code === 'BAD_RESULTS_DIR')) {
+    try {
+      const budget = Number.isFinite(args.resultsBudget) && args.resultsBudget >= MIN_RESULTS_BUDGET ? args.resultsBudget : undefined;
+      writeResults(resultsDir, resultValues({ error: `[${tag}] ${errorMessage(err)}`, imageDigest }, budget));
+    } catch {
+      // the directory was checked first; nothing more to do
+    }
+  }
+  if (args.output === 'json') process.stdout.write(renderErrorJson(tag, errorMessage(err), VERSION));
+  // Audit mode turns "not verified" and "could not reach" into success (VERIFIED=false); bad input still fails.
+  if (!args.failOnUnverified && exitCodeFor(err) !== 2) return 0;
+  return code;
+}
+
 /** `rekor-gate verify`: inputs are parsed and checked here once, then handed down as typed values. */
 export async function runVerify(args: VerifyArgs): Promise<number> {
   let digest: ImageDigest | undefined;
@@ -165,22 +186,7 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
     if (verdict.verified) return 0;
     return args.failOnUnverified ? 1 : 0;
   } catch (err) {
-    const code = reportError(err);
-    const tag = err instanceof GateError ? err.code : 'INTERNAL';
-    if (resultsDir && !(err instanceof GateError && err.code === 'BAD_RESULTS_DIR')) {
-      try {
-        const budget = Number.isFinite(args.resultsBudget) && args.resultsBudget >= MIN_RESULTS_BUDGET ? args.resultsBudget : undefined;
-        writeResults(resultsDir, resultValues({ error: `[${tag}] ${errorMessage(err)}`, imageDigest: digest?.value }, budget));
-      } catch {
-        // the directory was checked first; nothing more to do
-      }
-    }
-    if (args.output === 'json') {
-      process.stdout.write(renderErrorJson(tag, errorMessage(err), VERSION));
-    }
-    // Audit mode turns "not verified" and "could not reach" into success (VERIFIED=false); bad input still fails.
-    if (!args.failOnUnverified && exitCodeFor(err) !== 2) return 0;
-    return code;
+    return failedRun(err, args, resultsDir, digest?.value);
   } finally {
     clearTimeout(deadline);
     run.abort(new GateError('NETWORK', 'the run has ended'));
