@@ -3,14 +3,14 @@ import { parseImageDigest } from '../digest.ts';
 import { GateError } from '../errors.ts';
 import { renderManyJson, renderManyText } from '../report/many.ts';
 import { manyResultValues } from '../tekton/many-results.ts';
-import { checkResultsDir, resultsBudget, writeResults } from '../tekton/results.ts';
+import { resultsBudget, writeResults } from '../tekton/results.ts';
 import { manyExitCode, verifyEach, type ImageOutcome, type ManyVerdict, type Subject } from '../verify/many.ts';
 import { verify } from '../verify/verifier.ts';
 import { printable } from '../text.ts';
 import { policyFromFlags, resolveDirFlags } from './inputs.ts';
 import type { VerifyArgs } from './options.ts';
 import { MAX_WAIT_SECONDS, openLog, seconds, timeoutMsOf } from './session.ts';
-import { abortedBy, failedRun, findersFor, runMarginSeconds } from './verify-command.ts';
+import { abortedBy, armRunDeadline, failClosed, failedRun, findersFor, runMarginSeconds } from './verify-command.ts';
 import { VERSION } from './version.ts';
 
 /** At most this many images in one run (Chains' IMAGES of a large monorepo build stays far below). */
@@ -74,19 +74,14 @@ export async function runMany(args: VerifyArgs, plan: (signal: AbortSignal) => P
   const run = new AbortController();
   let deadline: NodeJS.Timeout | undefined;
   try {
-    if (resultsDir) {
-      checkResultsDir(resultsDir);
-      writeResults(resultsDir, { VERIFIED: 'false' });
-    }
+    if (resultsDir) failClosed(resultsDir);
     const files = resolveDirFlags(args);
     const file = files.policy ? (await import('../policy/file.ts')).loadPolicyFile(files.policy) : undefined;
     const policy = policyFromFlags(args, file);
     const wait = seconds(args.wait, 'wait', { max: MAX_WAIT_SECONDS });
     const margin = runMarginSeconds(timeoutMsOf(args.timeout) / 1000);
     const budget = resultsBudget(args.resultsBudget);
-    deadline = setTimeout(() => {
-      run.abort(new GateError('NETWORK', `the run did not finish within its deadline of ${wait + margin} s (--wait ${wait} s + ${margin} s for the last requests): the log or the registry is too slow`));
-    }, (wait + margin) * 1000);
+    deadline = armRunDeadline(run, wait, margin);
     const work = async (): Promise<ManyVerdict> => {
       const { subjects, known } = await plan(run.signal);
       const s = await openLog(args, { certificateAuthorities: policy.keyless.length > 0 }, run.signal);

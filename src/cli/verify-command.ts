@@ -100,6 +100,19 @@ function finish(verdict: Verdict, args: VerifyArgs, resultsDir: string | undefin
   return verdict.verified || !args.failOnUnverified ? 0 : 1;
 }
 
+/** Fails closed from the start, and finds out now (before any request) whether the directory takes a write. */
+export function failClosed(resultsDir: string): void {
+  checkResultsDir(resultsDir);
+  writeResults(resultsDir, { VERIFIED: 'false' });
+}
+
+/** Aborts `run` when the whole run outlasts --wait plus the margin for its last requests. */
+export function armRunDeadline(run: AbortController, wait: number, margin: number): NodeJS.Timeout {
+  return setTimeout(() => {
+    run.abort(new GateError('NETWORK', `the run did not finish within its deadline of ${wait + margin} s (--wait ${wait} s + ${margin} s for the last requests, 10 s + 4 x --timeout): the log or the registry is too slow`));
+  }, (wait + margin) * 1000);
+}
+
 /**
  * A run that ended in an error: the report on stderr, the error in the results (unless the results directory is
  * what failed) and in JSON output; its exit code (audit mode turns all but bad input into success).
@@ -129,11 +142,7 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
   const run = new AbortController();
   let deadline: NodeJS.Timeout | undefined;
   try {
-    if (resultsDir) {
-      checkResultsDir(resultsDir);
-      // Fail closed from the start, and find out now (before any request) whether the directory takes a write.
-      writeResults(resultsDir, { VERIFIED: 'false' });
-    }
+    if (resultsDir) failClosed(resultsDir);
     if (args.imageDigest === undefined) throw new GateError('USAGE', 'give --image-digest (one image) or --images (several)');
     digest = parseImageDigest(args.imageDigest);
     const files = resolveDirFlags(args);
@@ -153,9 +162,7 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
     if (args.vsaUpload && !files.vsaKey) throw new GateError('USAGE', '--vsa-upload needs --vsa-key: only a signed VSA can be logged');
     if (args.vsaUpload && args.offline) throw new GateError('USAGE', '--vsa-upload sends to the log: not with --offline');
     const margin = runMarginSeconds(timeoutS);
-    deadline = setTimeout(() => {
-      run.abort(new GateError('NETWORK', `the run did not finish within its deadline of ${wait + margin} s (--wait ${wait} s + ${margin} s for the last requests, 10 s + 4 x --timeout): the log or the registry is too slow`));
-    }, (wait + margin) * 1000);
+    deadline = armRunDeadline(run, wait, margin);
     const byVsa = await flow.acceptVsaVerdict(args, digest, hasSigners, run.signal);
     if (byVsa) return finish(byVsa, args, resultsDir, budget);
     if (!policy) throw new GateError('INTERNAL', 'no policy and no verdict from --accept-vsa-from');
