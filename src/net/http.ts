@@ -2,7 +2,7 @@
 // deadline (its signal), size caps and the run's byte budget; non-2xx statuses thrown unless the caller lists them.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request as undiciRequest, type Dispatcher } from 'undici';
+import { request as undiciRequest, type Dispatcher } from './undici.ts';
 import { GateError } from '../errors.ts';
 import type { Budget } from './budget.ts';
 import { serverMessage } from './error-body.ts';

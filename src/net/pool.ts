@@ -1,6 +1,6 @@
 // One connection pool per run (an undici Agent), shared by the log's client and the registry's: keep-alive
 // connections, TLS always verified against Node's store plus the extra CA (tls.ts), timeouts per attempt.
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from './undici.ts';
 import { tlsCaList } from './tls.ts';
 
 /** A connection pool (tests may pass any undici Dispatcher). */

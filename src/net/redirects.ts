@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from './undici.ts';
 import { GateError, errorMessage } from '../errors.ts';
 import { isLoopbackHostname } from './loopback.ts';
 import type { Pool } from './pool.ts';
