@@ -1,6 +1,6 @@
 import { GateError } from '../errors.ts';
 import type { Trust } from '../trust/index.ts';
-import { parseLogUrl } from './inputs.ts';
+import { parseLogUrl } from './log-flags.ts';
 
 export type EntryLookup = { readonly rekorUrl: string } & ({ readonly logIndex: number } | { readonly uuid: string });
 

@@ -9,8 +9,10 @@ import { verify } from '../verify/verifier.ts';
 import { printable } from '../text.ts';
 import { policyFromFlags, resolveDirFlags } from './inputs.ts';
 import type { VerifyArgs } from './options.ts';
-import { MAX_WAIT_SECONDS, openLog, seconds, timeoutMsOf } from './session.ts';
-import { abortedBy, armRunDeadline, failClosed, failedRun, findersFor, runMarginSeconds } from './verify-command.ts';
+import { openLog } from './session.ts';
+import { MAX_WAIT_SECONDS, seconds, timeoutMsOf } from './timeouts.ts';
+import { abortedBy, armRunDeadline, failClosed, failedRun, runMarginSeconds } from './run.ts';
+import { findersFor } from './verify-image.ts';
 import { VERSION } from './version.ts';
 
 /** At most this many images in one run (Chains' IMAGES of a large monorepo build stays far below). */

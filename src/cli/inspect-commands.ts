@@ -2,7 +2,8 @@ import { parseImageDigest } from '../digest.ts';
 import { describeEntry, renderDescriptions, type EntryDescription } from '../inspect/describe-entry.ts';
 import { parseLogIndex } from './entry-url.ts';
 import type { GetArgs, SearchArgs } from './options.ts';
-import { openLog, reportError } from './session.ts';
+import { openLog } from './session.ts';
+import { reportError } from './report-error.ts';
 import { jsonText } from '../text.ts';
 
 function print(list: EntryDescription[], output: 'text' | 'json'): void {

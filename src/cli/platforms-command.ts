@@ -2,9 +2,10 @@ import { parseImageDigest, type ImageDigest } from '../digest.ts';
 import { GateError } from '../errors.ts';
 import type { PlatformChoice } from '../registry/platforms.ts';
 import type { ImageOutcome, Subject } from '../verify/many.ts';
-import { readCaCert, resolveTrustFiles, splitList } from './inputs.ts';
+import { splitList } from './inputs.ts';
+import { readCaCert, resolveTrustFiles } from './log-flags.ts';
 import type { VerifyArgs } from './options.ts';
-import { timeoutMsOf } from './session.ts';
+import { timeoutMsOf } from './timeouts.ts';
 import { runMany, singleSubjectFlags, type Plan } from './images-command.ts';
 import { VERSION } from './version.ts';
 

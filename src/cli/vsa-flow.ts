@@ -5,8 +5,8 @@ import { parseTrustedKeys } from '../trust/public-keys.ts';
 import type { TrustedKey } from '../trust/public-keys.ts';
 import type { OciClient, RegistryOptions } from '../registry/index.ts';
 import type { Verdict } from '../verify/types.ts';
-import { readCaCert, resolveTrustFiles, type TrustFlags } from './inputs.ts';
-import { timeoutMsOf } from './session.ts';
+import { readCaCert, resolveTrustFiles, type TrustFlags } from './log-flags.ts';
+import { timeoutMsOf } from './timeouts.ts';
 import { printable } from '../text.ts';
 import { VERSION } from './version.ts';
 

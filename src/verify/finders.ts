@@ -79,3 +79,24 @@ export function sameEntryAs(lookup: CandidateFinder, others: readonly CandidateF
     return [...named, ...beside];
   };
 }
+
+/**
+ * `finder` with its first poll started now, before the verifier asks: the CLI sends the log's search while
+ * the verifier's own code and the trusted root are still loading. The first call takes that poll (and the notes
+ * it made); later calls poll as usual. A failure of the early poll is the first call's failure.
+ */
+export function startedEarly(finder: CandidateFinder): CandidateFinder {
+  const notes: string[] = [];
+  let first: Promise<Candidate[]> | undefined = finder((m) => notes.push(m));
+  first.catch(() => undefined); // awaited by the first call; a run that ends before then has nothing to report
+  return async (note) => {
+    const early = first;
+    if (early === undefined) return finder(note);
+    first = undefined;
+    try {
+      return await early;
+    } finally {
+      for (const m of notes) note?.(m);
+    }
+  };
+}

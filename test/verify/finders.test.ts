@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseImageDigest } from '../../src/digest.ts';
 import type { RekorClient, RetrievedEntry } from '../../src/rekor/client.ts';
-import { rekorSearchFinder } from '../../src/verify/finders.ts';
+import { GateError } from '../../src/errors.ts';
+import type { Candidate } from '../../src/verify/candidate.ts';
+import { rekorSearchFinder, startedEarly } from '../../src/verify/finders.ts';
+import type { CandidateFinder } from '../../src/verify/verifier.ts';
 
 const entry = (i: number) => ({ body: Buffer.from(`{"n":${i}}`).toString('base64'), integratedTime: 1, logID: 'ab', logIndex: i });
 
@@ -55,5 +58,39 @@ describe('rekorSearchFinder', () => {
     const again = await finder();
     expect(again).toHaveLength(7);
     expect(calls.retrieved).toEqual([uuids.slice(0, 5), uuids.slice(5, 7)]);
+  });
+});
+
+describe('startedEarly', () => {
+  const uuidOf = (c: Candidate): string | undefined => (c.kind === 'envelope' ? undefined : c.uuid);
+  const candidate = (uuid: string): Candidate & { kind: 'failed' } => ({ kind: 'failed', uuid, error: new GateError('TLOG_ENTRY_NOT_FOUND', uuid), sources: ['rekor-search'] });
+
+  it('starts the first poll at once; the first call takes it with the notes it made, later calls poll again', async () => {
+    const polls: number[] = [];
+    const finder: CandidateFinder = async (note) => {
+      polls.push(polls.length + 1);
+      note?.(`poll ${polls.length}`);
+      return [candidate(`u${polls.length}`)];
+    };
+    const early = startedEarly(finder);
+    expect(polls).toEqual([1]); // under way before anyone asked
+    const notes: string[] = [];
+    expect((await early((m) => notes.push(m))).map(uuidOf)).toEqual(['u1']);
+    expect(notes).toEqual(['poll 1']);
+    expect((await early((m) => notes.push(m))).map(uuidOf)).toEqual(['u2']);
+    expect(notes).toEqual(['poll 1', 'poll 2']);
+    expect(polls).toEqual([1, 2]);
+  });
+
+  it("a failure of the early poll is the first call's failure (never an unhandled rejection); the next call polls again", async () => {
+    let calls = 0;
+    const early = startedEarly(async () => {
+      calls++;
+      if (calls === 1) throw new GateError('NETWORK', 'the log is down');
+      return [candidate('u2')];
+    });
+    await new Promise((r) => setImmediate(r)); // the rejection settles before anyone awaits it
+    await expect(early()).rejects.toThrow(/the log is down/);
+    expect((await early()).map(uuidOf)).toEqual(['u2']);
   });
 });

@@ -1,0 +1,156 @@
+// `rekor-gate verify` for one image, once the log's search has left (verify-command.ts): the policy, the trusted
+// root, the finders and the verifier; then results, the report and the VSA.
+import { GateError } from '../errors.ts';
+import type { ImageDigest } from '../digest.ts';
+import type { Policy } from '../policy/policy.ts';
+import { renderJson, renderText } from '../report/render.ts';
+import { resultsBudget, resultValues, writeResults } from '../tekton/results.ts';
+import { lookupFinder, rekorSearchFinder, sameEntryAs } from '../verify/finders.ts';
+import type { Verdict } from '../verify/types.ts';
+import { verify, type CandidateFinder } from '../verify/verifier.ts';
+import { parseEntryUrl, parseLogIndex } from './entry-url.ts';
+import { policyFromFlags, resolveDirFlags } from './inputs.ts';
+import type { VerifyArgs } from './options.ts';
+import { abortedBy } from './run.ts';
+import { openLog, type LogSession } from './session.ts';
+import type { LogTransport } from './transport.ts';
+import { printable } from '../text.ts';
+import { VERSION } from './version.ts';
+
+const stderr = (line: string): void => {
+  process.stderr.write(`${printable(line)}\n`);
+};
+
+/** Writes the VSA (imported only with --vsa): signed with --vsa-key, logged with --vsa-upload. */
+async function writeSummary(
+  file: string | undefined,
+  verdict: Verdict,
+  policy: Policy,
+  verifierId: string,
+  keyPem: string | undefined,
+  upload: LogSession | undefined,
+): Promise<object | undefined> {
+  const { signVsa, summaryOf, uploadVsa, writeVsa } = await import('../vsa/index.ts');
+  const statement = summaryOf(verdict, policy, { verifierId, verifierVersion: VERSION, timeVerified: new Date() });
+  if (!keyPem) {
+    if (file) writeVsa(file, statement);
+    return undefined;
+  }
+  const envelope = signVsa(statement, keyPem);
+  if (file) writeVsa(file, envelope);
+  if (upload) {
+    const logged = await uploadVsa(upload.rekor, upload.trust, envelope, keyPem);
+    stderr(`VSA logged as entry ${logged.uuid} (log index ${logged.logIndex}): ${logged.url}`);
+  }
+  return envelope;
+}
+
+/**
+ * Where candidates come from: the search (`search` when it has already started), or the one entry named; plus
+ * the registry with --image-url.
+ */
+export async function findersFor(
+  args: VerifyArgs,
+  s: LogSession,
+  digest: ImageDigest,
+  signal: AbortSignal,
+  search?: CandidateFinder,
+): Promise<{ finders: CandidateFinder[]; entryUrl: (uuid: string) => string }> {
+  if (args.offline && (args.logIndex !== undefined || args.entryUrl !== undefined)) {
+    throw new GateError('USAGE', '--offline cannot fetch --log-index or --entry-url from the log');
+  }
+  let rekor = s.rekor;
+  let lookup: CandidateFinder | undefined;
+  if (args.entryUrl !== undefined) {
+    const named = parseEntryUrl(args.entryUrl, s.rekorUrl, s.trust);
+    rekor = s.clientFor(named.rekorUrl);
+    lookup = lookupFinder(rekor, named, 'entry-url');
+  } else if (args.logIndex !== undefined) {
+    lookup = lookupFinder(rekor, { logIndex: parseLogIndex(args.logIndex, '--log-index') }, 'log-index');
+  }
+  const registry: CandidateFinder[] = [];
+  if (args.imageUrl) {
+    // The registry side (OCI client, its schemas) is imported only when there is a registry to read.
+    const { loadDockerConfigFromEnv } = await import('../registry/index.ts');
+    const { registryFinder } = await import('../verify/registry-finder.ts');
+    registry.push(
+      await registryFinder({
+        imageUrl: args.imageUrl,
+        digest,
+        rekor: args.offline ? undefined : rekor,
+        registry: { dockerConfig: await loadDockerConfigFromEnv(process.env), timeoutMs: s.timeoutMs, signal, dispatcher: s.pool, userAgent: `rekor-gate/${VERSION}` },
+      }),
+    );
+  }
+  const entryUrl = (uuid: string) => rekor.entryUrl(uuid);
+  if (lookup) return { finders: [sameEntryAs(lookup, registry)], entryUrl };
+  const finders = args.offline ? registry : [search ?? rekorSearchFinder(rekor, digest), ...registry];
+  if (finders.length === 0) throw new GateError('USAGE', '--offline needs --image-url: without the log, only the registry can name entries');
+  return { finders, entryUrl };
+}
+
+/** A verdict reached without the log (a summary accepted, or none acceptable): results, then the report. */
+function finish(verdict: Verdict, args: VerifyArgs, resultsDir: string | undefined, budget: number): number {
+  if (resultsDir) writeResults(resultsDir, resultValues(verdict, budget));
+  process.stdout.write(args.output === 'json' ? renderJson(verdict, VERSION) : renderText(verdict));
+  return verdict.verified || !args.failOnUnverified ? 0 : 1;
+}
+
+
+/** What verify-command.ts has set up: the parsed digest and --wait, the run's signal, the search under way. */
+export type Started = {
+  readonly digest: ImageDigest;
+  readonly wait: number;
+  readonly resultsDir: string | undefined;
+  readonly signal: AbortSignal;
+  /** The run's transport to the log, when the search has started on it. */
+  readonly transport?: LogTransport | undefined;
+  readonly search?: CandidateFinder | undefined;
+};
+
+/** The rest of `rekor-gate verify` for one image; errors are the caller's (verify-command.ts). */
+export async function verifyImage(args: VerifyArgs, st: Started): Promise<number> {
+  const { digest, wait, resultsDir, signal } = st;
+  const files = resolveDirFlags(args);
+  const flow = await import('./vsa-flow.ts');
+  flow.checkVsaFlags(args, files.vsaKey !== undefined);
+  // A gate that only accepts summaries (--accept-vsa-from and no signer) has no attestation policy.
+  const hasSigners = [args.key?.length, args.keyDir, args.publicKey?.length, args.certificateIdentity, args.certificateIdentityRegexp, files.policy].some(Boolean);
+  // The policy file's loader (yaml, the policy schema) is imported only when a file is given.
+  const file = files.policy ? (await import('../policy/file.ts')).loadPolicyFile(files.policy) : undefined;
+  const vsaOnly = !hasSigners && (args.acceptVsaFrom?.length ?? 0) > 0;
+  const policy = vsaOnly ? undefined : policyFromFlags(args, file);
+  const budget = resultsBudget(args.resultsBudget);
+  const vsaKeyPem = files.vsaKey ? (await import('../vsa/index.ts')).readSigningKeyFile(files.vsaKey) : undefined;
+  if (files.vsaKey && !files.vsa && !args.vsaPush) throw new GateError('USAGE', '--vsa-key needs --vsa FILE (or --vsa-dir) or --vsa-push');
+  if (args.vsaUpload && !files.vsaKey) throw new GateError('USAGE', '--vsa-upload needs --vsa-key: only a signed VSA can be logged');
+  if (args.vsaUpload && args.offline) throw new GateError('USAGE', '--vsa-upload sends to the log: not with --offline');
+  const byVsa = await flow.acceptVsaVerdict(args, digest, hasSigners, signal);
+  if (byVsa) return finish(byVsa, args, resultsDir, budget);
+  if (!policy) throw new GateError('INTERNAL', 'no policy and no verdict from --accept-vsa-from');
+  const work = async (): Promise<Verdict> => {
+    const s = await openLog(args, { certificateAuthorities: policy.keyless.length > 0 }, signal, st.transport);
+    try {
+      const { finders, entryUrl } = await findersFor(args, s, digest, signal, st.search);
+      const verdict = await verify(
+        { digest, imageUrl: args.imageUrl, rekorUrl: s.rekorUrl, policy, trust: s.trust, waitSeconds: wait },
+        { finders, entryUrl, progress: stderr, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: () => Date.now() },
+      );
+      // Results first: a gate must not print VERIFIED and then fail to record it.
+      if (resultsDir) writeResults(resultsDir, resultValues(verdict, budget));
+      process.stdout.write(args.output === 'json' ? renderJson(verdict, VERSION) : renderText(verdict));
+      if (files.vsa || vsaKeyPem) {
+        const envelope = await writeSummary(files.vsa, verdict, policy, args.vsaVerifierId, vsaKeyPem, args.vsaUpload ? s : undefined);
+        if (envelope && args.vsaPush && verdict.verified) await flow.pushSummary(args, digest, envelope, signal);
+      }
+      return verdict;
+    } finally {
+      await s.close();
+    }
+  };
+  const running = work();
+  running.catch(() => {}); // after the deadline its rejection is no longer awaited
+  const verdict = await Promise.race([running, abortedBy(signal)]);
+  if (verdict.verified) return 0;
+  return args.failOnUnverified ? 1 : 0;
+}
