@@ -41,9 +41,33 @@ function checkLog(entry: Entry, ctx: CheckContext, where: string): void {
   });
 }
 
+const bodyOf = (entry: Entry): SupportedBody => ({ kind: entry.kind, apiVersion: entry.apiVersion, spec: entry.spec }) as SupportedBody;
+
+/**
+ * Cheap rejections, before the costly checks (the log's signature, proof and checkpoint; the DSSE signatures):
+ * an attestation bound to the body by its hash whose statement is not about this image (Rekor indexes material
+ * digests too) or that the policy refuses, or whose every signer is a key the policy does not trust, fails here
+ * with the reason its statement or signer check gives. Nothing passes here: a candidate still needs every step.
+ */
+function cheapRejections(c: EntryCandidate, entry: Entry, ctx: CheckContext, where: string): void {
+  let bound: BoundAttestation;
+  try {
+    // The registry's copy when it binds, else the log's: both bound by hash to the body, so the same statement.
+    bound = bindAttestation(bodyOf(entry), entry.attestation, c.envelope, where);
+  } catch {
+    try {
+      bound = bindAttestation(bodyOf(entry), entry.attestation, undefined, where);
+    } catch {
+      return; // the attestation step reports it, in its turn
+    }
+  }
+  checkStatementOf(c, bound, entry, ctx, where);
+  if (bound.signatures.every((s) => s.signer.kind === 'key')) checkSignerOf(bound, entry, ctx, where);
+}
+
 /** 3. attestation: bound to the body (the log's copy, or the registry's), every DSSE signature verified. */
 function checkAttestation(c: EntryCandidate, entry: Entry, where: string): BoundAttestation {
-  const body = { kind: entry.kind, apiVersion: entry.apiVersion, spec: entry.spec } as SupportedBody;
+  const body = bodyOf(entry);
   return step('attestation', () => {
     const bind = (registry: RegistryEnvelope | undefined): BoundAttestation => {
       const b = bindAttestation(body, entry.attestation, registry, where);
@@ -97,7 +121,8 @@ function checkSignerOf(bound: BoundAttestation, entry: Entry, ctx: CheckContext,
 /**
  * Judges one candidate with every check; the first that fails rejects it.
  * entry (ID = leaf hash, schema) -> log (SET, proof, checkpoint) -> attestation (binding, DSSE signatures)
- * -> statement (subject, predicate type, policy rules) -> signer (policy).
+ * -> statement (subject, predicate type, policy rules) -> signer (policy); an attestation bound to the body that
+ * its statement or its key signers already reject fails before the log's and the DSSE signatures are checked.
  */
 export function checkCandidate(c: Candidate, ctx: CheckContext): CandidateOutcome {
   switch (c.kind) {
@@ -130,6 +155,7 @@ function checkEntryCandidate(c: EntryCandidate, ctx: CheckContext): CandidateOut
       const reason = entry.unsupportedReason ?? `kind ${kind} carries no attestation (supported: ${[...ATTESTATION_KINDS].join(', ')})`;
       return { ...base, kind, status: 'skipped', check: 'entry', code: 'ENTRY_UNSUPPORTED_KIND', reason: `${where}: ${reason}` };
     }
+    cheapRejections(c, entry, ctx, where);
     checkLog(entry, ctx, where);
     const bound = checkAttestation(c, entry, where);
     const statement = checkStatementOf(c, bound, entry, ctx, where);

@@ -231,6 +231,31 @@ describe('statement check', () => {
   });
 });
 
+describe('cheap rejections come before the costly checks', () => {
+  // With every log signature forged, these candidates would fail the log check; an attestation bound to the body
+  // that is about another image, or signed only by untrusted keys, is rejected first, with the true reason.
+  it('a material hit is SUBJECT_MISMATCH before its log signatures are checked', async () => {
+    const d = randomDigest();
+    const { uuid } = logIntotoV001(w, provenance(randomDigest().value, { materials: [d.value] }));
+    w.log.faults.setSigningKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    expectRejected(await runPipeline(w, d.value, keyPolicy), 'statement', 'SUBJECT_MISMATCH', uuid);
+  });
+
+  it('an entry signed only by an untrusted key is SIGNER_UNTRUSTED before its log signatures are checked', async () => {
+    const d = randomDigest();
+    const { uuid } = logIntotoV001(w, provenance(d.value), { signer: generateSigner() });
+    w.log.faults.setSigningKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    expectRejected(await runPipeline(w, d.value, keyPolicy), 'signer', 'SIGNER_UNTRUSTED', uuid);
+  });
+
+  it('an entry that passes the cheap checks still needs the log: a trusted signer and our subject with a forged SET fail', async () => {
+    const d = randomDigest();
+    const { uuid } = logIntotoV001(w, provenance(d.value));
+    w.log.faults.setSigningKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    expectRejected(await runPipeline(w, d.value, keyPolicy), 'log', 'TLOG_SET', uuid);
+  });
+});
+
 describe('signer check', () => {
   it('SIGNER_UNTRUSTED: signed by a key that is not trusted', async () => {
     const d = randomDigest();
