@@ -29,7 +29,5 @@ COPY --from=build /rootfs/ /
 USER 65532:65532
 ENV HOME=/tekton/home \
     NODE_ENV=production
-# --liftoff-only: V8 keeps undici's HTTP parser (WebAssembly) on its baseline compiler; otherwise a process waits
-# at exit for an optimizing compile it will never use, about 100 ms per run (bench/where-time-goes.md).
-ENTRYPOINT ["/nodejs/bin/node", "--liftoff-only", "/app/rekor-gate.js"]
+ENTRYPOINT ["/nodejs/bin/node", "/app/rekor-gate.js"]
 CMD ["--help"]

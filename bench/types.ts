@@ -15,7 +15,8 @@ export type SizeResult = {
   n: number;
   cli: CliRun[];
   /** The same CLI runs with a warm V8 code cache (NODE_COMPILE_CACHE), where measured. */
-  cliCodeCache?: CliRun[];
+  /** `node dist/rekor-gate.js` without the step's node flags. */
+  cliPlain?: CliRun[];
   inProcess: WorkerResult;
   baseline?: WorkerResult;
   baselineSkipped?: string;

@@ -119,7 +119,7 @@ suite('the step image', () => {
       const config = JSON.parse(r.stdout) as { User: string; Entrypoint: string[]; Env: string[] };
       expect(config.User).toBe('65532:65532');
       expect(config.Env).toContain('HOME=/tekton/home');
-      expect(config.Entrypoint).toEqual([NODE_IN_IMAGE, '--liftoff-only', `${APP_IN_IMAGE}/rekor-gate.js`]);
+      expect(config.Entrypoint).toEqual([NODE_IN_IMAGE, `${APP_IN_IMAGE}/rekor-gate.js`]);
       expect(task.spec.steps[0].command).toEqual(config.Entrypoint);
       expect(stepAction.spec.command).toEqual(config.Entrypoint);
       expect(readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8')).toContain('ENV HOME=/tekton/home');

@@ -48,7 +48,7 @@ describe('the step: pinned image, no shell, non-root, read-only root, bounded', 
     // A param-free reference, pinned by digest (the release substitutes the placeholder digest).
     expect(step.image).toMatch(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}$/);
     expect(step.script).toBeUndefined();
-    expect(step.command).toEqual(['/nodejs/bin/node', '--liftoff-only', '/app/rekor-gate.js']);
+    expect(step.command).toEqual(['/nodejs/bin/node', '/app/rekor-gate.js']);
     expect(step.args).toEqual(['verify']);
     // No fixed uid or gid: OpenShift's restricted SCC assigns them (an arbitrary uid with gid 0).
     expect(step.securityContext).toEqual({
