@@ -49,7 +49,7 @@ const bodyOf = (entry: Entry): SupportedBody => ({ kind: entry.kind, apiVersion:
  * digests too) or that the policy refuses, or whose every signer is a key the policy does not trust, fails here
  * with the reason its statement or signer check gives. Nothing passes here: a candidate still needs every step.
  */
-function cheapRejections(c: EntryCandidate, entry: Entry, ctx: CheckContext, where: string): void {
+function cheapRejections(c: EntryCandidate, entry: Entry, ctx: CheckContext, where: string): Judged | undefined {
   let bound: BoundAttestation;
   try {
     // The registry's copy when it binds, else the log's: both bound by hash to the body, so the same statement.
@@ -58,11 +58,20 @@ function cheapRejections(c: EntryCandidate, entry: Entry, ctx: CheckContext, whe
     try {
       bound = bindAttestation(bodyOf(entry), entry.attestation, undefined, where);
     } catch {
-      return; // the attestation step reports it, in its turn
+      return undefined; // the attestation step reports it, in its turn
     }
   }
-  checkStatementOf(c, bound, entry, ctx, where);
+  const statement = checkStatementOf(c, bound, entry, ctx, where);
   if (bound.signatures.every((s) => s.signer.kind === 'key')) checkSignerOf(bound, entry, ctx, where);
+  return { bound, statement };
+}
+
+type Judged = { readonly bound: BoundAttestation; readonly statement: ReturnType<typeof checkStatement> };
+
+/** The statement judged early stands when step 3 bound the same payload (same bytes, same type). */
+function sameStatement(early: Judged | undefined, bound: BoundAttestation): ReturnType<typeof checkStatement> | undefined {
+  if (!early || early.bound.payloadType !== bound.payloadType || !early.bound.payload.equals(bound.payload)) return undefined;
+  return early.statement;
 }
 
 /** 3. attestation: bound to the body (the log's copy, or the registry's), every DSSE signature verified. */
@@ -155,10 +164,10 @@ function checkEntryCandidate(c: EntryCandidate, ctx: CheckContext): CandidateOut
       const reason = entry.unsupportedReason ?? `kind ${kind} carries no attestation (supported: ${[...ATTESTATION_KINDS].join(', ')})`;
       return { ...base, kind, status: 'skipped', check: 'entry', code: 'ENTRY_UNSUPPORTED_KIND', reason: `${where}: ${reason}` };
     }
-    cheapRejections(c, entry, ctx, where);
+    const early = cheapRejections(c, entry, ctx, where);
     checkLog(entry, ctx, where);
     const bound = checkAttestation(c, entry, where);
-    const statement = checkStatementOf(c, bound, entry, ctx, where);
+    const statement = sameStatement(early, bound) ?? checkStatementOf(c, bound, entry, ctx, where);
     const signer = checkSignerOf(bound, entry, ctx, where);
     return {
       ...base,
