@@ -11,12 +11,13 @@ export type ImageDigest = {
 
 const DIGEST_RE = /^sha256:([0-9a-f]{64})$/;
 
-export function parseImageDigest(input: string): ImageDigest {
+/** `label` names the input in the message (the CLI passes its flag). */
+export function parseImageDigest(input: string, label = 'the image digest'): ImageDigest {
   const m = DIGEST_RE.exec(input);
   if (!m) {
     throw new GateError(
       'BAD_DIGEST',
-      `--image-digest "${input.slice(0, 100)}" is not a digest of the form sha256:<64 lower-case hex>`,
+      `${label} "${input.slice(0, 100)}" is not a digest of the form sha256:<64 lower-case hex>`,
     );
   }
   const hex = m[1] as string;

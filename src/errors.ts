@@ -60,15 +60,34 @@ export type ErrorCode =
   | 'PLATFORM_MISSING'
   | 'INTERNAL';
 
+/**
+ * What the user can give to get past an error, when that is the fix. Rooms below the CLI never word it (they
+ * do not know its flags): the caller does (src/cli/hints.ts), after the message.
+ */
+export type Hint =
+  /** the image's reference, so that the envelope kept in the registry beside the image can be used */
+  | { readonly give: 'image-reference' }
+  /** a trusted signer: a key, or a keyless identity and issuer, or signers in the policy file (given or not) */
+  | { readonly give: 'signer'; readonly withPolicyFile: boolean }
+  /** a trusted_root.json file, so that TUF is not needed */
+  | { readonly give: 'trusted-root-file' }
+  /** the TUF repository's initial root.json */
+  | { readonly give: 'tuf-initial-root' }
+  /** another TUF cache directory, or a trusted_root.json file */
+  | { readonly give: 'other-tuf-cache' };
+
 export class GateError extends Error {
   readonly code: ErrorCode;
   /** The HTTP status a server answered, for HTTP_STATUS (a 404 for a named entry means "not there", not "unreachable"). */
   readonly status?: number;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; status?: number }) {
+  /** What to give instead, for the caller to word (the message itself is complete without it). */
+  readonly hint?: Hint;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; status?: number; hint?: Hint }) {
     super(message, options);
     this.name = 'GateError';
     this.code = code;
     if (options?.status !== undefined) this.status = options.status;
+    if (options?.hint !== undefined) this.hint = options.hint;
   }
 }
 

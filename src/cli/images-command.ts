@@ -7,6 +7,7 @@ import { resultsBudget, writeResults } from '../tekton/results.ts';
 import { manyExitCode, verifyEach, type ImageOutcome, type ManyVerdict, type Subject } from '../verify/many.ts';
 import { verify } from '../verify/verifier.ts';
 import { printable } from '../text.ts';
+import { adviser } from './hints.ts';
 import { policyFromFlags, resolveDirFlags } from './inputs.ts';
 import type { VerifyArgs } from './options.ts';
 import { openLog } from './session.ts';
@@ -82,7 +83,7 @@ export async function runMany(args: VerifyArgs, plan: (signal: AbortSignal) => P
     const policy = policyFromFlags(args, file);
     const wait = seconds(args.wait, 'wait', { max: MAX_WAIT_SECONDS });
     const margin = runMarginSeconds(timeoutMsOf(args.timeout) / 1000);
-    const budget = resultsBudget(args.resultsBudget);
+    const budget = resultsBudget(args.resultsBudget, '--results-budget');
     deadline = armRunDeadline(run, wait, margin);
     const work = async (): Promise<ManyVerdict> => {
       const { subjects, known } = await plan(run.signal);
@@ -93,7 +94,7 @@ export async function runMany(args: VerifyArgs, plan: (signal: AbortSignal) => P
           const progress = (line: string) => process.stderr.write(`${printable(`${sub.imageUrl}: ${line}`)}\n`);
           return verify(
             { digest: sub.digest, imageUrl: sub.imageUrl, rekorUrl: s.rekorUrl, policy, trust: s.trust, waitSeconds: wait },
-            { finders, entryUrl, progress, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: () => Date.now() },
+            { finders, entryUrl, progress, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: () => Date.now(), advise: adviser(sub) },
           );
         }, undefined, known);
       } finally {

@@ -13,7 +13,7 @@ function print(list: EntryDescription[], output: 'text' | 'json'): void {
 /** `rekor-gate search`: every entry indexed under the digest, each with its log-level verification. */
 export async function runSearch(args: SearchArgs): Promise<number> {
   try {
-    const digest = parseImageDigest(args.imageDigest);
+    const digest = parseImageDigest(args.imageDigest, '--image-digest');
     const s = await openLog(args);
     try {
       const uuids = await s.rekor.searchByDigest(digest);

@@ -77,6 +77,6 @@ export function runVerifyPlatforms(args: VerifyArgs & { platforms: string }): Pr
   return runMany(args, async (signal) => {
     checkFlags(args);
     const choice = parsePlatforms(args.platforms);
-    return planOf(args, parseImageDigest(args.imageDigest as string), choice, signal);
+    return planOf(args, parseImageDigest(args.imageDigest as string, '--image-digest'), choice, signal);
   });
 }

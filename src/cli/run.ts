@@ -1,8 +1,9 @@
 // The frame of a verify run, one image or several: results written VERIFIED=false before anything else, the
 // run's deadline, and the one failure path (report, results, JSON, exit code).
-import { GateError, errorMessage, exitCodeFor } from '../errors.ts';
+import { GateError, exitCodeFor } from '../errors.ts';
 import { renderErrorJson } from '../report/render.ts';
 import { checkResultsDir, MIN_RESULTS_BUDGET, resultValues, writeResults } from '../tekton/results.ts';
+import { explain } from './hints.ts';
 import type { VerifyArgs } from './options.ts';
 import { reportError } from './report-error.ts';
 import { VERSION } from './version.ts';
@@ -25,7 +26,7 @@ export function abortedBy(signal: AbortSignal): Promise<never> {
 
 /** Fails closed from the start, and finds out now (before any request) whether the directory takes a write. */
 export function failClosed(resultsDir: string): void {
-  checkResultsDir(resultsDir);
+  checkResultsDir(resultsDir, '--results-dir');
   writeResults(resultsDir, { VERIFIED: 'false' });
 }
 
@@ -46,12 +47,12 @@ export function failedRun(err: unknown, args: VerifyArgs, resultsDir: string | u
   if (resultsDir && !(err instanceof GateError && err.code === 'BAD_RESULTS_DIR')) {
     try {
       const budget = Number.isFinite(args.resultsBudget) && args.resultsBudget >= MIN_RESULTS_BUDGET ? args.resultsBudget : undefined;
-      writeResults(resultsDir, resultValues({ error: `[${tag}] ${errorMessage(err)}`, imageDigest }, budget));
+      writeResults(resultsDir, resultValues({ error: `[${tag}] ${explain(err)}`, imageDigest }, budget));
     } catch {
       // the directory was checked first; nothing more to do
     }
   }
-  if (args.output === 'json') process.stdout.write(renderErrorJson(tag, errorMessage(err), VERSION));
+  if (args.output === 'json') process.stdout.write(renderErrorJson(tag, explain(err), VERSION));
   // Audit mode turns "not verified" and "could not reach" into success (VERIFIED=false); bad input still fails.
   if (!args.failOnUnverified && exitCodeFor(err) !== 2) return 0;
   return code;

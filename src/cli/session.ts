@@ -1,4 +1,5 @@
 import { loadTrust, type Trust } from '../trust/index.ts';
+import { TRUST_FLAGS } from './hints.ts';
 import { parseLogUrl, resolveTrustFiles } from './log-flags.ts';
 import { openTransport, type LogTransport } from './transport.ts';
 
@@ -41,6 +42,7 @@ export async function openLog(args: LogArgs, needs: LogNeeds = {}, signal?: Abor
       caCertPem: t.caCertPem,
       offline: args.offline ?? false,
       needCertificateAuthorities: needs.certificateAuthorities ?? false,
+      names: TRUST_FLAGS,
     });
     return { ...t, trust };
   } catch (err) {

@@ -27,7 +27,7 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
   try {
     if (resultsDir) failClosed(resultsDir);
     if (args.imageDigest === undefined) throw new GateError('USAGE', 'give --image-digest (one image) or --images (several)');
-    digest = parseImageDigest(args.imageDigest);
+    digest = parseImageDigest(args.imageDigest, '--image-digest');
     const wait = seconds(args.wait, 'wait', { max: MAX_WAIT_SECONDS });
     deadline = armRunDeadline(run, wait, runMarginSeconds(timeoutMsOf(args.timeout) / 1000));
     // The search and the retrieval of what it names start now; the verifier takes them on its first poll.

@@ -9,6 +9,7 @@ import { lookupFinder, rekorSearchFinder, sameEntryAs } from '../verify/finders.
 import type { Verdict } from '../verify/types.ts';
 import { verify, type CandidateFinder } from '../verify/verifier.ts';
 import { parseEntryUrl, parseLogIndex } from './entry-url.ts';
+import { adviser } from './hints.ts';
 import { policyFromFlags, resolveDirFlags } from './inputs.ts';
 import type { VerifyArgs } from './options.ts';
 import { abortedBy } from './run.ts';
@@ -120,7 +121,7 @@ export async function verifyImage(args: VerifyArgs, st: Started): Promise<number
   const file = files.policy ? (await import('../policy/file.ts')).loadPolicyFile(files.policy) : undefined;
   const vsaOnly = !hasSigners && (args.acceptVsaFrom?.length ?? 0) > 0;
   const policy = vsaOnly ? undefined : policyFromFlags(args, file);
-  const budget = resultsBudget(args.resultsBudget);
+  const budget = resultsBudget(args.resultsBudget, '--results-budget');
   const vsaKeyPem = files.vsaKey ? (await import('../vsa/index.ts')).readSigningKeyFile(files.vsaKey) : undefined;
   if (files.vsaKey && !files.vsa && !args.vsaPush) throw new GateError('USAGE', '--vsa-key needs --vsa FILE (or --vsa-dir) or --vsa-push');
   if (args.vsaUpload && !files.vsaKey) throw new GateError('USAGE', '--vsa-upload needs --vsa-key: only a signed VSA can be logged');
@@ -134,7 +135,7 @@ export async function verifyImage(args: VerifyArgs, st: Started): Promise<number
       const { finders, entryUrl } = await findersFor(args, s, digest, signal, st.search);
       const verdict = await verify(
         { digest, imageUrl: args.imageUrl, rekorUrl: s.rekorUrl, policy, trust: s.trust, waitSeconds: wait },
-        { finders, entryUrl, progress: stderr, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: () => Date.now() },
+        { finders, entryUrl, progress: stderr, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: () => Date.now(), advise: adviser(args) },
       );
       // Results first: a gate must not print VERIFIED and then fail to record it.
       if (resultsDir) writeResults(resultsDir, resultValues(verdict, budget));

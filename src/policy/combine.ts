@@ -16,12 +16,10 @@ export function combinePolicies(flags: Policy | undefined, file: Policy | undefi
   }
   const keyless = [...(flags?.keyless ?? []), ...(file?.keyless ?? [])];
   if (keys.length === 0 && keyless.length === 0) {
-    throw new GateError(
-      'USAGE',
-      `no signer policy: give --key PATH (or --public-key PEM), or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp]${
-        file ? `, or spec.signers in the policy file ${file.source?.uri ?? ''}`.trimEnd() : ', or --policy FILE with spec.signers'
-      }`,
-    );
+    const uri = file?.source?.uri;
+    throw new GateError('USAGE', `no signer policy: no trusted key and no keyless identity is given${file ? `, and the policy file${uri ? ` ${uri}` : ''} names no signer` : ''}`, {
+      hint: { give: 'signer', withPolicyFile: file !== undefined },
+    });
   }
 
   const fromFlags = flags?.predicateTypes ?? [];
@@ -32,7 +30,7 @@ export function combinePolicies(flags: Policy | undefined, file: Policy | undefi
     if (predicateTypes.length === 0) {
       throw new GateError(
         'USAGE',
-        `--predicate-type (${fromFlags.join(', ')}) and the policy file's predicateTypes (${fromFile.join(', ')}) have no type in common: nothing could pass`,
+        `the predicate types given (${fromFlags.join(', ')}) and the policy file's predicateTypes (${fromFile.join(', ')}) have no type in common: nothing could pass`,
       );
     }
   } else {

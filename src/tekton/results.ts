@@ -26,12 +26,12 @@ const TEKTON_OVERHEAD = 256;
 export const MIN_RESULTS_BUDGET = 2048;
 
 /**
- * Checks --results-budget: the bytes all results of the step may take in Tekton's termination message (4096 per
+ * Checks the results budget: the bytes all results of the step may take in Tekton's termination message (4096 per
  * container; Kubernetes also shares 12 KiB among a pod's containers, so a Task with many steps gives each less).
  */
-export function resultsBudget(bytes: number): number {
+export function resultsBudget(bytes: number, label = 'the results budget'): number {
   if (!Number.isInteger(bytes) || bytes < MIN_RESULTS_BUDGET) {
-    throw new GateError('USAGE', `--results-budget must be a whole number of bytes >= ${MIN_RESULTS_BUDGET}, got ${bytes}`);
+    throw new GateError('USAGE', `${label} must be a whole number of bytes >= ${MIN_RESULTS_BUDGET}, got ${bytes}`);
   }
   return bytes;
 }
@@ -118,14 +118,14 @@ function emptyResults(): Record<ResultName, string> {
   return Object.fromEntries(RESULT_NAMES.map((n) => [n, n === 'VERIFIED' ? 'false' : ''])) as Record<ResultName, string>;
 }
 
-/** Fails early (exit 2) when the results directory cannot be written, before any work is done. */
-export function checkResultsDir(dir: string): void {
+/** Fails early (exit 2) when the results directory cannot be written, before any work is done. `label` names it. */
+export function checkResultsDir(dir: string, label = 'the results directory'): void {
   try {
     mkdirSync(dir, { recursive: true });
     if (!statSync(dir).isDirectory()) throw new Error('not a directory');
     accessSync(dir, constants.W_OK);
   } catch (err) {
-    throw new GateError('BAD_RESULTS_DIR', `--results-dir ${dir} cannot be written: ${(err as Error).message}`);
+    throw new GateError('BAD_RESULTS_DIR', `${label} ${dir} cannot be written: ${(err as Error).message}`);
   }
 }
 
@@ -142,7 +142,7 @@ export function writeResults(dir: string, values: Readonly<Partial<Record<Result
       writeFileSync(tmp, values[name] ?? '');
       renameSync(tmp, file);
     } catch (err) {
-      throw new GateError('BAD_RESULTS_DIR', `--results-dir ${dir}: could not write the ${name} result: ${(err as Error).message}`);
+      throw new GateError('BAD_RESULTS_DIR', `the results directory ${dir}: could not write the ${name} result: ${(err as Error).message}`);
     }
   }
 }

@@ -11,10 +11,29 @@ import { trustedRootSchemaError } from './schema.ts';
 /** Everything rekor-gate trusts: the @sigstore/verify trust material and where it came from. */
 export type Trust = {
   readonly material: TrustMaterial;
-  /** Where the trust came from, for messages: `--trusted-root <path>`, `--rekor-public-key <path>`, `TUF <mirror>`. */
+  /** Where the trust came from, for messages: `<trusted root name> <path>`, `<Rekor public key name> <path>`, `TUF <mirror>`. */
   readonly source: string;
   readonly ctlogCount: number;
   readonly caCount: number;
+};
+
+/** How messages name the inputs of the trust (the CLI passes its flags); plain words by default. */
+export type TrustInputNames = {
+  readonly trustedRoot: string;
+  readonly rekorPublicKey: string;
+  readonly trustedRootDigest: string;
+  readonly tufMirror: string;
+  readonly tufRoot: string;
+  readonly offline: string;
+};
+
+export const PLAIN_NAMES: TrustInputNames = {
+  trustedRoot: 'trusted root',
+  rekorPublicKey: 'Rekor public key',
+  trustedRootDigest: 'the pin given',
+  tufMirror: 'TUF mirror',
+  tufRoot: 'TUF root',
+  offline: 'offline',
 };
 
 export type LoadTrustOptions = {
@@ -37,6 +56,8 @@ export type LoadTrustOptions = {
    * from the public-good root (as cosign takes them from TUF when only the Rekor key is overridden).
    */
   needCertificateAuthorities?: boolean;
+  /** How messages name the inputs; default PLAIN_NAMES. */
+  names?: TrustInputNames;
 };
 
 const BEGINNING_OF_TIME = new Date(0);
@@ -116,20 +137,20 @@ async function readText(file: string, code: 'BAD_TRUST_ROOT' | 'BAD_KEY', what: 
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
-/** `--trusted-root-digest`, lower-cased; anything but `sha256:<64 hex>` is a usage error. */
-export function parseTrustedRootDigest(input: string): string {
+/** A trusted root's pinned digest, lower-cased; anything but `sha256:<64 hex>` is a usage error. */
+export function parseTrustedRootDigest(input: string, name = PLAIN_NAMES.trustedRootDigest): string {
   const digest = input.trim().toLowerCase();
-  if (!DIGEST.test(digest)) throw new GateError('USAGE', `--trusted-root-digest must be sha256:<64 hex>, got ${JSON.stringify(input.slice(0, 80))}`);
+  if (!DIGEST.test(digest)) throw new GateError('USAGE', `${name} must be sha256:<64 hex>, got ${JSON.stringify(input.slice(0, 80))}`);
   return digest;
 }
 
 /** A pinned trusted root: the bytes loaded must hash to the digest given, or nothing is trusted. */
-function checkPinned(bytes: Buffer, source: string, pinned: string | undefined): void {
+function checkPinned(bytes: Buffer, source: string, pinned: string | undefined, name: string): void {
   if (pinned === undefined) return;
-  const expected = parseTrustedRootDigest(pinned);
+  const expected = parseTrustedRootDigest(pinned, name);
   const actual = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
   if (actual !== expected) {
-    throw new GateError('BAD_TRUST_ROOT', `${source}: the trusted root's digest is ${actual}, but --trusted-root-digest pins ${expected}`);
+    throw new GateError('BAD_TRUST_ROOT', `${source}: the trusted root's digest is ${actual}, but ${name} pins ${expected}`);
   }
 }
 
@@ -142,20 +163,20 @@ function parseRootJson(bytes: Buffer, source: string, what: string): unknown {
   }
 }
 
-async function trustedRootFile(file: string, pinned: string | undefined): Promise<Trust> {
-  const source = `--trusted-root ${file}`;
+async function trustedRootFile(file: string, pinned: string | undefined, names: TrustInputNames): Promise<Trust> {
+  const source = `${names.trustedRoot} ${file}`;
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
   } catch (err) {
     throw new GateError('BAD_TRUST_ROOT', `${source}: cannot be read: ${errorMessage(err)}`, { cause: err });
   }
-  checkPinned(bytes, source, pinned);
+  checkPinned(bytes, source, pinned, names.trustedRootDigest);
   return trustFromTrustedRoot(parseRootJson(bytes, source, 'the file'), source);
 }
 
-/** The trusted root through TUF (the public-good repository, or --tuf-mirror / --tuf-root), loaded on demand. */
-async function tufTrust(opts: LoadTrustOptions): Promise<Trust> {
+/** The trusted root through TUF (the public-good repository, or a mirror and its root), loaded on demand. */
+async function tufTrust(opts: LoadTrustOptions, names: TrustInputNames): Promise<Trust> {
   const { fetchTufTrustedRoot } = await import('./tuf.ts');
   const { text, source } = await fetchTufTrustedRoot({
     mirrorUrl: opts.tufMirror,
@@ -164,39 +185,41 @@ async function tufTrust(opts: LoadTrustOptions): Promise<Trust> {
     offline: opts.offline ?? false,
     timeoutMs: opts.timeoutMs,
     caCertPem: opts.caCertPem,
+    names,
   });
   const bytes = Buffer.from(text, 'utf8');
-  checkPinned(bytes, `${source}: target trusted_root.json`, opts.trustedRootDigest);
+  checkPinned(bytes, `${source}: target trusted_root.json`, opts.trustedRootDigest, names.trustedRootDigest);
   return trustFromTrustedRoot(parseRootJson(bytes, source, 'the target trusted_root.json'), source);
 }
 
 async function load(opts: LoadTrustOptions): Promise<Trust> {
+  const n = opts.names ?? PLAIN_NAMES;
   if (opts.trustedRootPath && (opts.tufMirror || opts.tufRoot)) {
-    throw new GateError('USAGE', `--trusted-root ${opts.trustedRootPath} and --tuf-mirror / --tuf-root both name the trusted root: give one`);
+    throw new GateError('USAGE', `${n.trustedRoot} ${opts.trustedRootPath} and ${n.tufMirror} / ${n.tufRoot} both name the trusted root: give one`);
   }
   const needRoot = !opts.rekorPublicKeyPath || opts.needCertificateAuthorities;
   if (opts.trustedRootDigest !== undefined && !opts.trustedRootPath && !needRoot) {
-    throw new GateError('USAGE', `--trusted-root-digest pins a trusted root, but this run loads none (--rekor-public-key ${opts.rekorPublicKeyPath} alone)`);
+    throw new GateError('USAGE', `${n.trustedRootDigest} pins a trusted root, but this run loads none (${n.rekorPublicKey} ${opts.rekorPublicKeyPath} alone)`);
   }
-  if (opts.trustedRootDigest !== undefined) parseTrustedRootDigest(opts.trustedRootDigest);
+  if (opts.trustedRootDigest !== undefined) parseTrustedRootDigest(opts.trustedRootDigest, n.trustedRootDigest);
   const caTrust = opts.trustedRootPath
-    ? await trustedRootFile(opts.trustedRootPath, opts.trustedRootDigest)
+    ? await trustedRootFile(opts.trustedRootPath, opts.trustedRootDigest, n)
     : opts.rekorPublicKeyPath && opts.needCertificateAuthorities
-      ? await tufTrust(opts)
+      ? await tufTrust(opts, n)
       : undefined;
   if (opts.rekorPublicKeyPath) {
-    const pem = await readText(opts.rekorPublicKeyPath, 'BAD_KEY', '--rekor-public-key');
-    return trustFromRekorPublicKey(pem, caTrust, `--rekor-public-key ${opts.rekorPublicKeyPath}`);
+    const pem = await readText(opts.rekorPublicKeyPath, 'BAD_KEY', n.rekorPublicKey);
+    return trustFromRekorPublicKey(pem, caTrust, `${n.rekorPublicKey} ${opts.rekorPublicKeyPath}`);
   }
-  return caTrust ?? tufTrust(opts);
+  return caTrust ?? tufTrust(opts, n);
 }
 
 const loaded = new Map<string, Promise<Trust>>();
 
 /**
- * The trust for a run, loaded once per set of options: `--rekor-public-key` (a private log; CAs from
- * `--trusted-root` when also given), else `--trusted-root`, else the trusted root via TUF (--tuf-mirror and
- * --tuf-root, or the public-good repository); pinned by `--trusted-root-digest` when given.
+ * The trust for a run, loaded once per set of options: a Rekor public key (a private log; CAs from the
+ * trusted root file when also given), else a trusted root file, else the trusted root via TUF (a mirror and its
+ * root, or the public-good repository); pinned by a digest when given.
  * Bad files fail with BAD_TRUST_ROOT / BAD_KEY (exit 2), an unreachable TUF repository with NETWORK (exit 3).
  */
 export function loadTrust(opts: LoadTrustOptions): Promise<Trust> {
@@ -211,6 +234,7 @@ export function loadTrust(opts: LoadTrustOptions): Promise<Trust> {
     opts.caCertPem,
     opts.offline ?? false,
     opts.needCertificateAuthorities ?? false,
+    opts.names,
   ]);
   let trust = loaded.get(key);
   if (!trust) {

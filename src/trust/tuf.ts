@@ -24,10 +24,12 @@ export type TufOptions = {
   readonly timeoutMs?: number;
   /** An extra CA (PEM) for TLS to the repository (--ca-cert, the trust directory's ca.crt), besides the default store. */
   readonly caCertPem?: string;
+  /** How messages name the mirror, its root and an offline run (index.ts's TrustInputNames). */
+  readonly names: { readonly tufMirror: string; readonly tufRoot: string; readonly offline: string };
 };
 
-/** What to pass instead, for messages. */
-const INSTEAD = 'pass --trusted-root PATH';
+/** What to give instead of TUF (the caller words it). */
+const INSTEAD = { hint: { give: 'trusted-root-file' } } as const;
 
 /** Sorts a @sigstore/tuf / tuf-js failure: the cache (BAD_TRUST_ROOT), the network (NETWORK), or the metadata (BAD_TRUST_ROOT). */
 function tufFailure(err: unknown, source: string, mirror: string, o: TufOptions): GateError {
@@ -40,15 +42,11 @@ function tufFailure(err: unknown, source: string, mirror: string, o: TufOptions)
   const cache = o.cacheDir ? ` (cache ${o.cacheDir})` : '';
   if (err instanceof TUFError && err.code === 'TUF_INIT_CACHE_ERROR' && !o.rootPath && mirror !== DEFAULT_MIRROR_URL) {
     // @sigstore/tuf has an initial root only for the public-good repository.
-    return new GateError('USAGE', `--tuf-mirror ${mirror}: no TUF root is known for this repository${cache}; pass its initial root.json with --tuf-root FILE`, {
-      cause: err,
-    });
+    return new GateError('USAGE', `${o.names.tufMirror} ${mirror}: no TUF root is known for this repository${cache}`, { cause: err, hint: { give: 'tuf-initial-root' } });
   }
   const fsError = root instanceof Error && typeof (root as { path?: unknown }).path === 'string';
   if (fsError || (err instanceof TUFError && (err.code === 'TUF_INIT_CACHE_ERROR' || err.code === 'TUF_READ_TARGET_ERROR'))) {
-    return new GateError('BAD_TRUST_ROOT', `${source}: the TUF cache${cache} is unusable: ${detail}; pass --tuf-cache-dir DIR or --trusted-root PATH`, {
-      cause: err,
-    });
+    return new GateError('BAD_TRUST_ROOT', `${source}: the TUF cache${cache} is unusable: ${detail}`, { cause: err, hint: { give: 'other-tuf-cache' } });
   }
   const name = root instanceof Error ? root.constructor.name : '';
   // The global fetch fails with TypeError('fetch failed') (the cause says why), and times out with a DOMException
@@ -59,17 +57,17 @@ function tufFailure(err: unknown, source: string, mirror: string, o: TufOptions)
     return new GateError(
       'NETWORK',
       o.offline
-        ? `--offline: the TUF repository ${mirror} could not be reached and no fresh TUF metadata is cached${cache} (${detail}); ${INSTEAD}`
-        : `the TUF repository ${mirror} could not be reached for the trusted root${cache} (${detail}); ${INSTEAD} to verify without it`,
-      { cause: err },
+        ? `${o.names.offline}: the TUF repository ${mirror} could not be reached and no fresh TUF metadata is cached${cache} (${detail})`
+        : `the TUF repository ${mirror} could not be reached for the trusted root${cache} (${detail})`,
+      { cause: err, ...INSTEAD },
     );
   }
-  return new GateError('BAD_TRUST_ROOT', `${source}${cache}: the TUF metadata does not verify: ${detail}; ${INSTEAD}`, { cause: err });
+  return new GateError('BAD_TRUST_ROOT', `${source}${cache}: the TUF metadata does not verify: ${detail}`, { cause: err, ...INSTEAD });
 }
 
-/** --tuf-root must be TUF root metadata (read by @tufjs/models); its signatures are tuf-js's to check. */
-function checkTufRoot(file: string): void {
-  const what = `--tuf-root ${file}`;
+/** The TUF root must be TUF root metadata (read by @tufjs/models); its signatures are tuf-js's to check. */
+function checkTufRoot(file: string, name: string): void {
+  const what = `${name} ${file}`;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -97,8 +95,8 @@ function checkTufRoot(file: string): void {
  */
 export async function fetchTufTrustedRoot(o: TufOptions): Promise<{ text: string; source: string }> {
   const mirror = o.mirrorUrl ?? DEFAULT_MIRROR_URL;
-  const source = `TUF ${mirror}${o.rootPath ? ` (--tuf-root ${o.rootPath})` : ''}`;
-  if (o.rootPath) checkTufRoot(o.rootPath);
+  const source = `TUF ${mirror}${o.rootPath ? ` (${o.names.tufRoot} ${o.rootPath})` : ''}`;
+  if (o.rootPath) checkTufRoot(o.rootPath, o.names.tufRoot);
   // tuf-js downloads with the global fetch (net/global-fetch.ts sets what it trusts).
   if (o.caCertPem !== undefined) trustExtraCaInGlobalFetch(o.caCertPem);
   try {

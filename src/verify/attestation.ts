@@ -19,7 +19,8 @@ export type BoundAttestation = {
   readonly payloadType?: string;
 };
 
-const MISSING_HINT = 'pass --image-url (the Task\'s IMAGE_URL) so that the copy kept in the registry can be used';
+/** The fix for a missing attestation: the image's reference, so that the registry's copy can be read. */
+const IMAGE_REF = { hint: { give: 'image-reference' } } as const;
 
 const b64 = (s: string): Buffer => Buffer.from(s, 'base64');
 const sha256hex = (b: Buffer): string => sigcrypto.digest('sha256', b).toString('hex');
@@ -71,7 +72,8 @@ function intotoV001(body: IntotoV001Body, logData: Buffer | undefined, registry:
   }
   throw new GateError(
     'ATTESTATION_MISSING',
-    `${where}: the log holds no attestation for this intoto entry (Rekor keeps payloads up to 100 KB); ${MISSING_HINT}`,
+    `${where}: the log holds no attestation for this intoto entry (Rekor keeps payloads up to 100 KB), and the run has no copy from the registry`,
+    IMAGE_REF,
   );
 }
 
@@ -95,7 +97,7 @@ function intotoV002(body: IntotoV002Body, logData: Buffer | undefined, registry:
     payload = logData;
     from = 'log';
   } else {
-    throw new GateError('ATTESTATION_MISSING', `${where}: the log holds no attestation for this intoto entry; ${MISSING_HINT}`);
+    throw new GateError('ATTESTATION_MISSING', `${where}: the log holds no attestation for this intoto entry, and the run has no copy from the registry`, IMAGE_REF);
   }
   checkHash(body.spec.content.payloadHash, payload, 'payload hash (spec.content.payloadHash)', where);
   return { payload, from, payloadType, signatures: logged };
@@ -105,7 +107,8 @@ function dsseV001(body: DsseV001Body, registry: RegistryEnvelope | undefined, wh
   if (!registry) {
     throw new GateError(
       'ATTESTATION_MISSING',
-      `${where}: a dsse entry's envelope is never kept by Rekor, only in the registry beside the image; ${MISSING_HINT}`,
+      `${where}: a dsse entry's envelope is never kept by Rekor, only in the registry beside the image, and the run has no copy from there`,
+      IMAGE_REF,
     );
   }
   checkEnvelopeHash(body.spec.envelopeHash, registry, 'envelope hash (spec.envelopeHash)', where);

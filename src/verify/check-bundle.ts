@@ -19,7 +19,7 @@ export function checkBundleCandidate(c: BundleCandidate, ctx: CheckContext): Can
   try {
     return judge(c, c.bundle, ctx, where);
   } catch (err) {
-    return failedOutcome({ uuid: c.uuid, sources: [...c.sources], registryLocation: c.location }, err);
+    return failedOutcome({ uuid: c.uuid, sources: [...c.sources], registryLocation: c.location }, err, ctx.advise);
   }
 }
 

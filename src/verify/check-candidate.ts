@@ -139,9 +139,9 @@ export function checkCandidate(c: Candidate, ctx: CheckContext): CandidateOutcom
       return checkBundleCandidate(c, ctx);
     // An outcome's log index -1 reads "no log entry" (report/render.ts).
     case 'failed':
-      return failedOutcome({ uuid: c.uuid, logIndex: c.logIndex ?? -1, sources: [...c.sources], registryLocation: locationOf(c) }, new CheckFailure('log', c.error));
+      return failedOutcome({ uuid: c.uuid, logIndex: c.logIndex ?? -1, sources: [...c.sources], registryLocation: locationOf(c) }, new CheckFailure('log', c.error), ctx.advise);
     case 'envelope':
-      return failedOutcome({ uuid: `envelope:${c.hash}`, logIndex: -1, sources: [...c.sources], registryLocation: c.envelope.location }, new CheckFailure('log', c.unproven));
+      return failedOutcome({ uuid: `envelope:${c.hash}`, logIndex: -1, sources: [...c.sources], registryLocation: c.envelope.location }, new CheckFailure('log', c.unproven), ctx.advise);
     case 'entry':
       return checkEntryCandidate(c, ctx);
   }
@@ -178,6 +178,6 @@ function checkEntryCandidate(c: EntryCandidate, ctx: CheckContext): CandidateOut
       attestationFrom: bound.from,
     };
   } catch (err) {
-    return failedOutcome(kind ? { ...base, kind } : base, err);
+    return failedOutcome(kind ? { ...base, kind } : base, err, ctx.advise);
   }
 }

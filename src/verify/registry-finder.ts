@@ -27,7 +27,7 @@ function noLogProof(location: string, envelopeHash: string, annotationError: Gat
     ? `its ${ANNOTATION_BUNDLE} annotation cannot be read (${errorMessage(annotationError)})`
     : `its layer has no ${ANNOTATION_BUNDLE} annotation (the log's signed entry timestamp)`;
   const then = offline
-    ? 'and with --offline the log is not asked for an entry that records it'
+    ? 'and, offline, the log is not asked for an entry that records it'
     : `and no entry the log's search found records it (envelope sha256 ${envelopeHash})`;
   return `${location}: the registry holds an attestation with no log proof: ${why}, ${then}`;
 }
@@ -44,7 +44,7 @@ export async function registryFinder(o: RegistryFinderOptions): Promise<Candidat
   if (resolved !== o.digest.value) {
     throw new GateError(
       'TAG_DIGEST_MISMATCH',
-      `--image-url ${o.imageUrl} names ${resolved}, not --image-digest ${o.digest.value}${ref.digest ? '' : ' (the tag has moved, or the digest is of another image)'}`,
+      `the image reference ${o.imageUrl} names ${resolved}, not the image digest ${o.digest.value}${ref.digest ? '' : ' (the tag has moved, or the digest is of another image)'}`,
     );
   }
   const fromLog = new Map<string, Candidate>();

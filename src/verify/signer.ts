@@ -29,7 +29,7 @@ export function acceptKey(policy: Policy, fingerprint: string, where: string): P
   if (!match) {
     throw new GateError(
       'SIGNER_UNTRUSTED',
-      `${where}: signed by key sha256:${fingerprint}, which is none of the trusted keys (${policy.keys.map((k) => k.label).join(', ') || 'no --key given'})`,
+      `${where}: signed by key sha256:${fingerprint}, which is none of the trusted keys (${policy.keys.map((k) => k.label).join(', ') || 'none is given'})`,
     );
   }
   return { label: `sha256:${fingerprint}`, kind: 'key', policySigner: `key:${match.fingerprint}` };
@@ -37,7 +37,7 @@ export function acceptKey(policy: Policy, fingerprint: string, where: string): P
 
 function requireKeyless(policy: Policy, where: string): void {
   if (policy.keyless.length === 0) {
-    throw new GateError('SIGNER_UNTRUSTED', `${where}: signed with a certificate (keyless), but only keys are trusted (no --certificate-identity given)`);
+    throw new GateError('SIGNER_UNTRUSTED', `${where}: signed with a certificate (keyless), but only keys are trusted (no keyless identity is given)`);
   }
 }
 

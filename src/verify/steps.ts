@@ -1,6 +1,6 @@
 import { builderId, checkPredicateType, checkSubject, checkVsa, parseStatement, type Statement } from '../attest/statement.ts';
 import type { ImageDigest } from '../digest.ts';
-import { GateError, errorMessage } from '../errors.ts';
+import { GateError, errorMessage, type Hint } from '../errors.ts';
 import type { Policy } from '../policy/policy.ts';
 import type { Trust } from '../trust/index.ts';
 import { locationOf, type Candidate, type CandidateSource } from './candidate.ts';
@@ -13,14 +13,16 @@ export type CheckContext = {
   readonly policy: Policy;
   /** Verification time in Unix seconds (only for the policy's maximum age). */
   readonly now: number;
+  /** Words a failure's hint (what to give instead) for the reason, as the caller names its inputs; none: left out. */
+  readonly advise?: (hint: Hint) => string;
 };
 
 const SOURCE_TEXT: Record<CandidateSource, string> = {
   'rekor-search': "the log's search",
   'att-tag': "the registry's .att tag",
   'referrer-bundle': 'a Sigstore bundle referrer in the registry',
-  'log-index': '--log-index',
-  'entry-url': '--entry-url',
+  'log-index': 'the log index given',
+  'entry-url': 'the entry URL given',
   vsa: 'a verification summary referrer',
 };
 
@@ -66,8 +68,8 @@ export function shownFields(st: Statement, signerLabel: string): { predicateType
 /** A candidate's reason is ours, quoting peers' strings capped: at most this long all told. */
 export const MAX_REASON = 1024;
 
-/** The outcome of a candidate whose checks threw. */
-export function failedOutcome(base: Omit<CandidateOutcome, 'status'>, err: unknown): CandidateOutcome {
+/** The outcome of a candidate whose checks threw; its reason ends with the hint, as `advise` words it. */
+export function failedOutcome(base: Omit<CandidateOutcome, 'status'>, err: unknown, advise?: (hint: Hint) => string): CandidateOutcome {
   const check = err instanceof CheckFailure ? err.check : 'entry';
   const cause = err instanceof CheckFailure ? err.inner : err;
   // Whatever else a check threw came from reading what a peer sent (JSON nested past the stack, say): the
@@ -75,7 +77,8 @@ export function failedOutcome(base: Omit<CandidateOutcome, 'status'>, err: unkno
   if (!(cause instanceof GateError)) {
     return { ...base, status: 'failed', check, code: 'ENTRY_MALFORMED', reason: `entry ${base.uuid}: could not be read (${capped(errorMessage(cause), 200)})` };
   }
-  return { ...base, status: 'failed', check, code: cause.code, reason: capped(errorMessage(cause), MAX_REASON) };
+  const advice = cause.hint && advise ? `; ${advise(cause.hint)}` : '';
+  return { ...base, status: 'failed', check, code: cause.code, reason: capped(`${errorMessage(cause)}${advice}`, MAX_REASON) };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ImageDigest } from '../digest.ts';
+import type { Hint } from '../errors.ts';
 import type { Policy } from '../policy/policy.ts';
 import type { Trust } from '../trust/index.ts';
 import { isUnanchored } from '../policy/matcher.ts';
@@ -31,6 +32,8 @@ export type VerifyDeps = {
   readonly progress: (message: string) => void;
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => number;
+  /** Words a failed candidate's hint (what to give instead) in its reason, as the caller names its inputs. */
+  readonly advise?: (hint: Hint) => string;
 };
 
 function policyWarnings(policy: Policy): string[] {
@@ -60,7 +63,7 @@ export async function verify(req: VerifyRequest, deps: VerifyDeps): Promise<Verd
   };
   for (;;) {
     polls++;
-    const ctx = { digest: req.digest, trust: req.trust, policy: req.policy, now: Math.floor(deps.now() / 1000) };
+    const ctx = { digest: req.digest, trust: req.trust, policy: req.policy, now: Math.floor(deps.now() / 1000), advise: deps.advise };
     // Gather, then check: the checks (synchronous) never hold back a request still to be sent.
     const found = (await Promise.all(deps.finders.map((f) => f(note)))).flat();
     outcomes = mergeCandidates(found).map((c) => checkCandidate(c, ctx));

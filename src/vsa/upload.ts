@@ -21,7 +21,7 @@ export async function uploadVsa(rekor: RekorClient, trust: Trust, envelope: Dsse
   try {
     publicPem = createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
   } catch {
-    throw new GateError('BAD_KEY', '--vsa-key: no public key can be derived from it');
+    throw new GateError('BAD_KEY', 'the VSA signing key: no public key can be derived from it');
   }
   const envelopeHash = sigcrypto.digest('sha256', Buffer.from(text)).toString('hex');
   const records = (r: RetrievedEntry): boolean => {

@@ -64,7 +64,7 @@ const cases: Case[] = [
   { name: 'a junk key file', args: () => [...base(), '--key', p('junk.pub')], message: /\[BAD_KEY\]: .*--key .*junk\.pub: no PEM public key found/, writesResults: true },
   { name: 'a missing key file', args: () => [...base(), '--key', p('absent.pub')], message: /\[BAD_KEY\]: .*--key .*absent\.pub cannot be read: ENOENT/, writesResults: true },
   { name: 'a private key given as --key', args: () => [...base(), '--key', p('private.pem')], message: /\[BAD_KEY\]: .*private\.pem.*found PRIVATE KEY \(never pass a private key\)/, writesResults: true },
-  { name: 'no signer policy', args: () => base(), message: /\[USAGE\]: no signer policy: give --key/, writesResults: true },
+  { name: 'no signer policy', args: () => base(), message: /\[USAGE\]: no signer policy: no trusted key and no keyless identity is given; give --key PATH/, writesResults: true },
   {
     name: 'an identity without an issuer',
     args: () => [...base(), '--certificate-identity', IDENTITY],

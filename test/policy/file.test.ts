@@ -398,7 +398,7 @@ describe('combinePolicies', () => {
       expect.unreachable();
     } catch (err) {
       expect((err as GateError).code).toBe('USAGE');
-      expect((err as Error).message).toContain(`--predicate-type (${SLSA1})`);
+      expect((err as Error).message).toContain(`the predicate types given (${SLSA1})`);
       expect((err as Error).message).toContain(`predicateTypes (${SLSA02})`);
     }
   });

@@ -93,6 +93,8 @@ describe('the results budget (--results-budget, RESULTS_BUDGET)', () => {
 
   it('refuses a budget below the minimum or not a whole number', () => {
     expect(resultsBudget(4096)).toBe(4096);
-    for (const bad of [0, 100, MIN_RESULTS_BUDGET - 1, 3000.5, Number.NaN]) expect(() => resultsBudget(bad), String(bad)).toThrow(/--results-budget/);
+    for (const bad of [0, 100, MIN_RESULTS_BUDGET - 1, 3000.5, Number.NaN]) expect(() => resultsBudget(bad), String(bad)).toThrow(/^the results budget must be a whole number/);
+    // The caller names the input (the CLI: its flag).
+    expect(() => resultsBudget(100, 'RESULTS_BUDGET')).toThrow(/^RESULTS_BUDGET must be a whole number of bytes >= 2048, got 100$/);
   });
 });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exitCodeFor } from '../../src/errors.ts';
-import { loadTrust, parseTrustedRootDigest } from '../../src/trust/index.ts';
+import { loadTrust, parseTrustedRootDigest, type TrustInputNames } from '../../src/trust/index.ts';
 import { corpus, trustedRootPath } from '../corpus/corpus.ts';
 import { gateError, rejection } from '../fixtures/errors.ts';
 
@@ -28,7 +28,17 @@ describe('--trusted-root-digest', () => {
     const other = `sha256:${'0'.repeat(64)}`;
     const err = await rejection(loadTrust({ trustedRootPath: file, trustedRootDigest: other }));
     expect(err.code).toBe('BAD_TRUST_ROOT');
-    expect(err.message).toBe(`--trusted-root ${file}: the trusted root's digest is ${digest}, but --trusted-root-digest pins ${other}`);
+    expect(err.message).toBe(`trusted root ${file}: the trusted root's digest is ${digest}, but the pin given pins ${other}`);
+  });
+
+  it('names the inputs as the caller does (the CLI: its flags)', async () => {
+    const other = `sha256:${'1'.repeat(64)}`;
+    const names: TrustInputNames = { trustedRoot: 'ROOT', rekorPublicKey: 'KEY', trustedRootDigest: 'PIN', tufMirror: 'MIRROR', tufRoot: 'TUF_ROOT', offline: 'OFFLINE' };
+    const err = await rejection(loadTrust({ trustedRootPath: file, trustedRootDigest: other, names }));
+    expect(err.message).toBe(`ROOT ${file}: the trusted root's digest is ${digest}, but PIN pins ${other}`);
+    expect(gateError(() => parseTrustedRootDigest('sha256:abc', 'PIN')).message).toBe('PIN must be sha256:<64 hex>, got "sha256:abc"');
+    const both = await rejection(loadTrust({ trustedRootPath: file, tufMirror: 'https://tuf.example', names }));
+    expect(both.message).toBe(`ROOT ${file} and MIRROR / TUF_ROOT both name the trusted root: give one`);
   });
 
   it('is a usage error when no trusted root is loaded at all (a private log key alone)', async () => {

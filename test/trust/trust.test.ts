@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exitCodeFor } from '../../src/errors.ts';
+import { exitCodeFor, type GateError } from '../../src/errors.ts';
 import { loadTrust, trustFromRekorPublicKey, trustFromTrustedRoot } from '../../src/trust/index.ts';
 import { conformanceDir, corpus, readJSON, trustedRootJSON, trustedRootPath } from '../corpus/corpus.ts';
 import { gateError } from '../fixtures/errors.ts';
@@ -101,7 +101,7 @@ describe('loadTrust', () => {
     const a = await loadTrust({ trustedRootPath: trustedRootPath('production') });
     const b = await loadTrust({ trustedRootPath: path.relative(process.cwd(), trustedRootPath('production')) });
     expect(a).toBe(b);
-    expect(a.source).toBe(`--trusted-root ${trustedRootPath('production')}`);
+    expect(a.source).toBe(`trusted root ${trustedRootPath('production')}`);
   });
 
   it('--rekor-public-key, with the CAs of --trusted-root', async () => {
@@ -109,7 +109,7 @@ describe('loadTrust', () => {
     const t = await loadTrust({ rekorPublicKeyPath: keyPath, trustedRootPath: trustedRootPath('production') });
     expect(t.material.tlogs.map((l) => hex(l.logID))).toEqual(['d32f30a3c32d639c2b762205a21c7bb07788e68283a4ae6f42118723a1bea496']);
     expect(t.caCount).toBe(2);
-    expect(t.source).toBe(`--rekor-public-key ${keyPath} + --trusted-root ${trustedRootPath('production')}`);
+    expect(t.source).toBe(`Rekor public key ${keyPath} + trusted root ${trustedRootPath('production')}`);
   });
 
   it.each([
@@ -133,13 +133,14 @@ describe('loadTrust', () => {
     await expect(loadTrust({ trustedRootPath: file })).resolves.toMatchObject({ ctlogCount: 5 });
   });
 
-  it('without a path: the public-good root via TUF; unreachable here, a NETWORK error suggesting --trusted-root', async () => {
+  it('without a path: the public-good root via TUF; unreachable here, a NETWORK error hinting at a trusted root file', async () => {
     const err = await loadTrust({ tufCacheDir: path.join(tmp, 'tuf') }).then(
       () => undefined,
-      (e: unknown) => e as { code: string; message: string },
+      (e: unknown) => e as GateError,
     );
     expect(err?.code).toBe('NETWORK');
-    expect(err?.message).toMatch(/TUF repository https:\/\/tuf-repo-cdn\.sigstore\.dev could not be reached.*--trusted-root/);
+    expect(err?.message).toMatch(/TUF repository https:\/\/tuf-repo-cdn\.sigstore\.dev could not be reached/);
+    expect(err?.hint).toEqual({ give: 'trusted-root-file' });
     expect(exitCodeFor(err)).toBe(3);
   });
 
@@ -148,6 +149,7 @@ describe('loadTrust', () => {
     await expect(loadTrust({ tufCacheDir: path.join(file, 'sub') })).rejects.toMatchObject({
       code: 'BAD_TRUST_ROOT',
       message: expect.stringMatching(/TUF cache .* is unusable/),
+      hint: { give: 'other-tuf-cache' },
     });
   });
 });

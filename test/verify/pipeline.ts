@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseImageDigest } from '../../src/digest.ts';
 import { createHttp } from '../../src/net/http.ts';
+import type { Hint } from '../../src/errors.ts';
 import type { Policy } from '../../src/policy/policy.ts';
 import { createRekorClient } from '../../src/rekor/client.ts';
 import { trustFromTrustedRoot, type Trust } from '../../src/trust/index.ts';
@@ -19,7 +20,7 @@ export function worldTrust(w: World, root?: unknown): Trust {
   return trustFromTrustedRoot(json, root ? 'test trusted root' : `--trusted-root ${w.trustedRootPath}`);
 }
 
-export async function runPipeline(w: World, digest: string, policy: Policy, o: { trust?: Trust } = {}): Promise<Verdict> {
+export async function runPipeline(w: World, digest: string, policy: Policy, o: { trust?: Trust; advise?: (hint: Hint) => string } = {}): Promise<Verdict> {
   const http = createHttp({ timeoutMs: 5_000, retries: 0 });
   try {
     const rekor = createRekorClient(w.log.url, http);
@@ -32,6 +33,7 @@ export async function runPipeline(w: World, digest: string, policy: Policy, o: {
         progress: () => {},
         sleep: async () => {},
         now: () => Date.now(),
+        ...(o.advise ? { advise: o.advise } : {}),
       },
     );
   } finally {

@@ -5,6 +5,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { policyFromFlags } from '../../src/cli/inputs.ts';
+import { adviser } from '../../src/cli/hints.ts';
 import type { ErrorCode } from '../../src/errors.ts';
 import type { Policy } from '../../src/policy/policy.ts';
 import type { CheckName, Verdict } from '../../src/verify/types.ts';
@@ -161,12 +162,14 @@ describe('attestation check', () => {
     expect(reason).toMatch(/payloadHash/);
   });
 
-  it('ATTESTATION_MISSING: the log omits the attestation (> 100 KB); the message points at --image-url', async () => {
+  it('ATTESTATION_MISSING: the log omits the attestation (> 100 KB); the hint, as the CLI words it, points at --image-url', async () => {
     const d = randomDigest();
     const { uuid } = logIntotoV001(w, provenance(d.value));
     w.log.faults.omitAttestation = true;
-    const reason = expectRejected(await runPipeline(w, d.value, keyPolicy), 'attestation', 'ATTESTATION_MISSING', uuid);
-    expect(reason).toContain('--image-url');
+    const plain = expectRejected(await runPipeline(w, d.value, keyPolicy), 'attestation', 'ATTESTATION_MISSING', uuid);
+    expect(plain).toMatch(/the log holds no attestation .*, and the run has no copy from the registry$/);
+    const worded = expectRejected(await runPipeline(w, d.value, keyPolicy, { advise: adviser({}) }), 'attestation', 'ATTESTATION_MISSING', uuid);
+    expect(worded).toBe(`${plain}; pass --image-url (the Task's IMAGE_URL) so that the copy kept in the registry can be used`);
   });
 
   it('ATTESTATION_SIGNATURE: an intoto 0.0.2 DSSE signature that does not verify with the logged key', async () => {
