@@ -39,11 +39,6 @@ export function printable(text: string): string {
   return text.toWellFormed().replace(UNSAFE, '?');
 }
 
-/** An untrusted string for a text message: capped, then printable. */
-export function shown(text: string, max = MAX_UNTRUSTED): string {
-  return printable(capped(text, max));
-}
-
 const escape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 /**

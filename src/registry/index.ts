@@ -1,26 +1,8 @@
-export { parseImageRef, repositoryName, type ImageRef, type RepositoryRef } from './reference.ts';
-export {
-  loadDockerConfig,
-  loadDockerConfigFromEnv,
-  parseDockerConfig,
-  credentialsFor,
-  normalizeRegistryKey,
-  parseWwwAuthenticate,
-  type Credentials,
-  type DockerConfig,
-} from './auth.ts';
-export {
-  OciClient,
-  MEDIA_TYPES,
-  DEFAULT_MAX_BLOB_BYTES,
-  DEFAULT_MAX_MANIFEST_BYTES,
-  sha256Digest,
-  verifyDigest,
-  type FetchedManifest,
-} from './client.ts';
+// What the rooms above read of the registry: the CLI (Docker config, the client, references) and the registry
+// finder (the evidence beside an image). Tests and scripts import the modules themselves.
+export { parseImageRef, repositoryName } from './reference.ts';
+export { loadDockerConfigFromEnv } from './auth.ts';
+export { OciClient } from './client.ts';
 export type { RegistryOptions } from './transport.ts';
-export { fetchAttTagEvidence, attTag } from './cosign-layout.ts';
-export { fetchReferrerBundles, isSigstoreBundleType, listReferrers, type Referrers } from './referrers.ts';
 export { resolveDigest, fetchRegistryEvidence, type EvidenceOptions } from './evidence.ts';
-export type { RegistryEvidence, AttTagEvidence, ReferrerBundleEvidence } from './evidence-types.ts';
-export type { Descriptor, ImageManifest, ImageIndex, CosignBundleAnnotation } from './schemas.ts';
+export type { RegistryEvidence } from './evidence-types.ts';

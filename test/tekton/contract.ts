@@ -27,9 +27,6 @@ export const RESULT_FILES = [
   'REPORT',
 ] as const;
 
-/** Tekton's termination message limit, which carries all results of a step. */
-export const RESULTS_BUDGET_BYTES = 4096;
-
 /** `--image-digest` -> `REKOR_GATE_IMAGE_DIGEST`. */
 export function envForFlag(flag: string): string {
   return `REKOR_GATE_${flag.replace(/^--/, '').toUpperCase().replace(/-/g, '_')}`;

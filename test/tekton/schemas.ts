@@ -212,7 +212,6 @@ function swaggerDefinitions(): { definitions: Record<string, unknown>; stubbed: 
   return { definitions, stubbed: [...stubbed].sort() };
 }
 
-export type Kind = 'Task' | 'Pipeline' | 'StepAction' | 'TaskRun' | 'PipelineRun';
 const CRD_FOR: Partial<Record<string, [string, string]>> = {
   'tekton.dev/v1 Task': ['300-task.yaml', 'v1'],
   'tekton.dev/v1beta1 Task': ['300-task.yaml', 'v1beta1'],

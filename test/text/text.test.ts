@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { capped, jsonText, MAX_UNTRUSTED, printable, shown } from '../../src/text.ts';
+import { capped, jsonText, MAX_UNTRUSTED, printable } from '../../src/text.ts';
 
 // Written as escapes: nothing hidden in this file either.
 const RLO = '\u202e';
@@ -28,7 +28,6 @@ describe('untrusted text', () => {
     for (const ch of HIDING) expect(printable(`a${ch}b`), `U+${ch.charCodeAt(0).toString(16)}`).toBe('a?b');
     expect(printable('a\ud800b')).toBe('a\ufffdb');
     expect(printable('ordinary: é ü 中文 ✓')).toBe('ordinary: é ü 中文 ✓');
-    expect(shown(`${RLO}${'x'.repeat(1000)}`)).toMatch(/^\?x+… \(1001 characters\)$/);
   });
 
   it('jsonText escapes them as \\u sequences, and the JSON still reads back the same', () => {
