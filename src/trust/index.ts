@@ -27,7 +27,7 @@ export type TrustInputNames = {
   readonly offline: string;
 };
 
-export const PLAIN_NAMES: TrustInputNames = {
+const PLAIN_NAMES: TrustInputNames = {
   trustedRoot: 'trusted root',
   rekorPublicKey: 'Rekor public key',
   trustedRootDigest: 'the pin given',
