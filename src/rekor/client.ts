@@ -27,7 +27,7 @@ export type RekorClient = {
   readonly baseUrl: string;
   /** UUIDs of the entries indexed under the digest: lower-cased, exact duplicates removed, in the log's order. */
   searchByDigest(digest: ImageDigest): Promise<string[]>;
-  /** Entries for `uuids`, fetched in batches of at most 10, `concurrency` batches at a time (default 8). */
+  /** Entries for `uuids`, fetched in batches of at most 10, `concurrency` batches at a time (default 16). */
   retrieveByUUIDs(uuids: readonly string[], opts?: { concurrency?: number }): Promise<RetrievedEntry[]>;
   getByLogIndex(logIndex: number): Promise<RetrievedEntry>;
   getByUUID(uuid: string): Promise<RetrievedEntry>;
@@ -39,7 +39,13 @@ export type RekorClient = {
 
 /** openapi.yaml SearchLogQuery.entryUUIDs.maxItems. */
 export const RETRIEVE_BATCH_SIZE = 10;
-export const DEFAULT_RETRIEVE_CONCURRENCY = 8;
+/**
+ * Retrieve requests in flight at once (also the run's connections per origin, net/pool.ts). The public Rekor v1
+ * limits requests per client IP (Cloud Armor; sigstore/rekor#637, sigstore/rekor-tiles#354) at thresholds it does
+ * not publish; such a limit counts requests in a time window, and how many are in flight changes only how fast
+ * the same ceil(N/10) retrieves go out, not how many. A 429 is retried after its Retry-After (net/retry.ts).
+ */
+export const DEFAULT_RETRIEVE_CONCURRENCY = 16;
 
 const UUID_PATTERN = '^([0-9a-fA-F]{64}|[0-9a-fA-F]{80})$';
 const UUID_RE = new RegExp(UUID_PATTERN);
