@@ -4,38 +4,27 @@ import { runTask } from '../fixtures/step-runner.ts';
 import { imageEmulation } from '../tekton/dockerfile.ts';
 
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OciClient } from '../../src/registry/client.ts';
+import { expect, it } from 'vitest';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { terminationMessageSize } from '../../src/tekton/results.ts';
 import { pushImage } from '../fixtures/oci-content.ts';
-import { startRegistryWorld, stopRegistryWorld } from '../fixtures/chains-registry.ts';
-import { registryAvailable, REGISTRY_SKIP_REASON, type RegistryHandle } from '../fixtures/registry.ts';
+import { registryWorldSuite } from '../fixtures/chains-registry.ts';
 import { generateSigner } from '../fixtures/signers.ts';
-import { logIntotoV001, provenance, randomDigest, runCli, type World } from '../fixtures/world.ts';
+import { logIntotoV001, provenance, randomDigest, runCli } from '../fixtures/world.ts';
 
 /** --images: several images in one run (Chains' IMAGES list), one verdict each, against the test log and a real registry. */
-const run = registryAvailable() ? describe : describe.skip;
-if (!registryAvailable()) console.warn(REGISTRY_SKIP_REASON);
-
-let w: World;
-let reg: RegistryHandle;
-let client: OciClient;
-beforeAll(async () => {
-  if (registryAvailable()) ({ w, reg, client } = await startRegistryWorld());
-});
-afterAll(() => stopRegistryWorld({ w, reg, client }));
+const { run, rw } = registryWorldSuite();
 
 /** An image in the registry; `signed`: a passing entry in the log, `other`: an entry by an untrusted key. */
 async function image(name: string, logged: 'signed' | 'other' | 'none' = 'signed'): Promise<string> {
-  const repo = parseImageRef(`${reg.host}/acme/${name}:latest`);
-  const img = await pushImage(client, repo, 'latest', name);
-  if (logged === 'signed') logIntotoV001(w, provenance(img.digest));
-  if (logged === 'other') logIntotoV001(w, provenance(img.digest), { signer: generateSigner() });
-  return `${reg.host}/acme/${name}@${img.digest}`;
+  const repo = parseImageRef(`${rw.reg.host}/acme/${name}:latest`);
+  const img = await pushImage(rw.client, repo, 'latest', name);
+  if (logged === 'signed') logIntotoV001(rw.w, provenance(img.digest));
+  if (logged === 'other') logIntotoV001(rw.w, provenance(img.digest), { signer: generateSigner() });
+  return `${rw.reg.host}/acme/${name}@${img.digest}`;
 }
 
-const flags = () => ['verify', '--rekor-url', w.log.url, '--trusted-root', w.trustedRootPath, '--timeout', '5', '--key', w.keyPath];
+const flags = () => ['verify', '--rekor-url', rw.w.log.url, '--trusted-root', rw.w.trustedRootPath, '--timeout', '5', '--key', rw.w.keyPath];
 
 run('verify --images', () => {
   it('one verdict per image: one passing, one failing, one unreachable -> exit 3, VERIFIED false', async () => {
@@ -43,7 +32,7 @@ run('verify --images', () => {
     const bad = await image('multi-bad', 'other');
     // Nothing listens on port 1: that registry cannot be reached.
     const gone = `127.0.0.1:1/acme/gone@${randomDigest().value}`;
-    const dir = path.join(w.dir, 'results-mixed');
+    const dir = path.join(rw.w.dir, 'results-mixed');
     const r = await runCli([...flags(), '--images', `${ok},${bad}\n${gone}\n`, '--output', 'json', '--results-dir', dir]);
     expect(r.code, r.stderr).toBe(3);
     const out = JSON.parse(r.stdout);
@@ -87,11 +76,11 @@ run('verify --images', () => {
   it('the Task: IMAGES as Chains writes it, IMAGE_DIGEST and IMAGE_URL given as ""', async () => {
     const a = await image('taskrun-a');
     const b = await image('taskrun-b', 'other');
-    const trust = path.join(w.dir, 'images-trust');
+    const trust = path.join(rw.w.dir, 'images-trust');
     mkdirSync(trust, { recursive: true });
-    copyFileSync(w.trustedRootPath, path.join(trust, 'trusted_root.json'));
+    copyFileSync(rw.w.trustedRootPath, path.join(trust, 'trusted_root.json'));
     const task = readResource('task/rekor-gate/0.1/rekor-gate.yaml');
-    const params = { IMAGE_DIGEST: '', IMAGE_URL: '', IMAGES: `${a}\n${b}\n`, REKOR_URL: w.log.url, PUBLIC_KEY: w.signer.publicKeyPem };
+    const params = { IMAGE_DIGEST: '', IMAGE_URL: '', IMAGES: `${a}\n${b}\n`, REKOR_URL: rw.w.log.url, PUBLIC_KEY: rw.w.signer.publicKeyPem };
     const out = await runTask(task, { params, workspaces: { trust }, image: imageEmulation() });
     expect(out.succeeded).toBe('False');
     expect(out.results['VERIFIED']).toBe('false');
@@ -104,7 +93,7 @@ run('verify --images', () => {
   it('50 images: every result within the 4096-byte termination message; REPORT summarises, JSON carries each verdict', async () => {
     const refs: string[] = [];
     for (let i = 0; i < 50; i++) refs.push(await image(`fifty-${i}`, i === 7 ? 'other' : 'signed'));
-    const dir = path.join(w.dir, 'results-fifty');
+    const dir = path.join(rw.w.dir, 'results-fifty');
     const r = await runCli([...flags(), '--images', refs.join(','), '--results-dir', dir, '--output', 'json'], { timeoutMs: 180_000 });
     expect(r.code, r.stderr).toBe(1);
     const out = JSON.parse(r.stdout);
@@ -120,7 +109,7 @@ run('verify --images', () => {
   it('usage: not with --image-digest, an item without a digest, an empty list (exit 2)', async () => {
     const ok = await image('multi-usage');
     expect((await runCli([...flags(), '--images', ok, '--image-digest', ok.slice(ok.indexOf('@') + 1)])).code).toBe(2);
-    const r = await runCli([...flags(), '--images', `${ok},${reg.host}/acme/x:latest`]);
+    const r = await runCli([...flags(), '--images', `${ok},${rw.reg.host}/acme/x:latest`]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('is not REF@sha256');
     expect((await runCli([...flags(), '--images', ' , '])).code).toBe(2);

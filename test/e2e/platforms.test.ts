@@ -4,38 +4,28 @@ import { runTask } from '../fixtures/step-runner.ts';
 import { imageEmulation } from '../tekton/dockerfile.ts';
 
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MEDIA_TYPES, type OciClient } from '../../src/registry/client.ts';
+import { expect, it } from 'vitest';
+import { MEDIA_TYPES } from '../../src/registry/client.ts';
 import { pushManifest } from '../../src/registry/push.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { json, pushImage, type PushedImage } from '../fixtures/oci-content.ts';
-import { registryAvailable, REGISTRY_SKIP_REASON, type RegistryHandle } from '../fixtures/registry.ts';
-import { chainsDsseAtt, startRegistryWorld, stopRegistryWorld } from '../fixtures/chains-registry.ts';
-import { IDENTITY, ISSUER, keylessSigner, logIntotoV001, provenance, runCli, type World } from '../fixtures/world.ts';
+import { chainsDsseAtt, registryWorldSuite } from '../fixtures/chains-registry.ts';
+import { IDENTITY, ISSUER, keylessSigner, logIntotoV001, provenance, runCli } from '../fixtures/world.ts';
 
 /**
  * --platforms against a real registry (docker-registry 2.8): an OCI index of two platform manifests and a
  * BuildKit attestation-manifest entry (platform unknown/unknown), with entries in the test log for each part.
  */
-const run = registryAvailable() ? describe : describe.skip;
-if (!registryAvailable()) console.warn(REGISTRY_SKIP_REASON);
-
-let w: World;
-let reg: RegistryHandle;
-let client: OciClient;
-beforeAll(async () => {
-  if (registryAvailable()) ({ w, reg, client } = await startRegistryWorld());
-});
-afterAll(() => stopRegistryWorld({ w, reg, client }));
+const { run, rw } = registryWorldSuite();
 
 type Logged = 'index' | 'linux/amd64' | 'linux/arm64';
 
 /** An index (amd64, arm64, and a buildx attestation manifest for amd64) with log entries for the parts named. */
 async function multiArch(name: string, logged: readonly Logged[], o: { att?: boolean } = {}) {
-  const repo = parseImageRef(`${reg.host}/acme/${name}:latest`);
-  const amd = await pushImage(client, repo, 'amd64', `${name}-amd64`);
-  const arm = await pushImage(client, repo, 'arm64', `${name}-arm64`);
-  const att = await pushImage(client, repo, 'att', `${name}-buildx-attestation`);
+  const repo = parseImageRef(`${rw.reg.host}/acme/${name}:latest`);
+  const amd = await pushImage(rw.client, repo, 'amd64', `${name}-amd64`);
+  const arm = await pushImage(rw.client, repo, 'arm64', `${name}-arm64`);
+  const att = await pushImage(rw.client, repo, 'att', `${name}-buildx-attestation`);
   const desc = (i: { digest: string; bytes: Buffer }) => ({ mediaType: MEDIA_TYPES.ociManifest, digest: i.digest, size: i.bytes.length });
   const bytes = json({
     schemaVersion: 2,
@@ -50,20 +40,20 @@ async function multiArch(name: string, logged: readonly Logged[], o: { att?: boo
       },
     ],
   });
-  const index = await pushManifest(client, repo, bytes, MEDIA_TYPES.ociIndex, 'latest');
+  const index = await pushManifest(rw.client, repo, bytes, MEDIA_TYPES.ociIndex, 'latest');
   const digests: Record<Logged, string> = { index, 'linux/amd64': amd.digest, 'linux/arm64': arm.digest };
   // chainsDsseAtt tags the .att by the part's digest (the index's config and layer are not read).
   const images: Record<Logged, PushedImage> = { index: { ...amd, digest: index, bytes }, 'linux/amd64': amd, 'linux/arm64': arm };
-  const k = o.att ? await keylessSigner(w) : undefined;
+  const k = o.att ? await keylessSigner(rw.w) : undefined;
   for (const part of logged) {
     // Chains v0.29+: a dsse entry in the log, its envelope only in the part's .att tag.
-    if (k) await chainsDsseAtt(w, client, repo, images[part], provenance(digests[part]), k);
-    else logIntotoV001(w, provenance(digests[part]));
+    if (k) await chainsDsseAtt(rw.w, rw.client, repo, images[part], provenance(digests[part]), k);
+    else logIntotoV001(rw.w, provenance(digests[part]));
   }
-  return { url: `${reg.host}/acme/${name}:latest`, index, amd: amd.digest, arm: arm.digest, att: att.digest };
+  return { url: `${rw.reg.host}/acme/${name}:latest`, index, amd: amd.digest, arm: arm.digest, att: att.digest };
 }
 
-const flags = (digest: string, url: string) => ['verify', '--rekor-url', w.log.url, '--trusted-root', w.trustedRootPath, '--timeout', '5', '--key', w.keyPath, '--image-digest', digest, '--image-url', url];
+const flags = (digest: string, url: string) => ['verify', '--rekor-url', rw.w.log.url, '--trusted-root', rw.w.trustedRootPath, '--timeout', '5', '--key', rw.w.keyPath, '--image-digest', digest, '--image-url', url];
 
 run('image indexes (--platforms)', () => {
   it('by default the index\'s own attestation is what is verified', async () => {
@@ -76,7 +66,7 @@ run('image indexes (--platforms)', () => {
 
   it('--platforms all: the index and every platform pass; the attestation manifest is not a platform', async () => {
     const m = await multiArch('all', ['index', 'linux/amd64', 'linux/arm64']);
-    const dir = path.join(w.dir, 'results-platforms');
+    const dir = path.join(rw.w.dir, 'results-platforms');
     mkdirSync(dir, { recursive: true });
     const r = await runCli([...flags(m.index, m.url), '--platforms', 'all', '--output', 'json', '--results-dir', dir]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -98,7 +88,7 @@ run('image indexes (--platforms)', () => {
   it('Chains v0.29+: dsse entries whose envelopes are in each part\'s .att tag (keyless)', async () => {
     const m = await multiArch('att', ['index', 'linux/amd64', 'linux/arm64'], { att: true });
     const keyless = ['--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER];
-    const base = ['verify', '--rekor-url', w.log.url, '--trusted-root', w.trustedRootPath, '--timeout', '5', '--image-digest', m.index, '--image-url', m.url];
+    const base = ['verify', '--rekor-url', rw.w.log.url, '--trusted-root', rw.w.trustedRootPath, '--timeout', '5', '--image-digest', m.index, '--image-url', m.url];
     const r = await runCli([...base, ...keyless, '--platforms', 'all', '--output', 'json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -129,11 +119,11 @@ run('image indexes (--platforms)', () => {
 
   it('the Task: PLATFORMS', async () => {
     const m = await multiArch('taskrun', ['index', 'linux/amd64']);
-    const trust = path.join(w.dir, 'platforms-trust');
+    const trust = path.join(rw.w.dir, 'platforms-trust');
     mkdirSync(trust, { recursive: true });
-    copyFileSync(w.trustedRootPath, path.join(trust, 'trusted_root.json'));
+    copyFileSync(rw.w.trustedRootPath, path.join(trust, 'trusted_root.json'));
     const task = readResource('task/rekor-gate/0.1/rekor-gate.yaml');
-    const params = { IMAGE_DIGEST: m.index, IMAGE_URL: m.url, REKOR_URL: w.log.url, PUBLIC_KEY: w.signer.publicKeyPem, PLATFORMS: 'linux/amd64' };
+    const params = { IMAGE_DIGEST: m.index, IMAGE_URL: m.url, REKOR_URL: rw.w.log.url, PUBLIC_KEY: rw.w.signer.publicKeyPem, PLATFORMS: 'linux/amd64' };
     const ok = await runTask(task, { params, workspaces: { trust }, image: imageEmulation() });
     expect(ok.succeeded, ok.steps.map((s) => s.stderr).join('\n')).toBe('True');
     expect(JSON.parse(ok.results['REPORT'] as string).images.map((i: { p: string }) => i.p).sort()).toEqual(['index', 'linux/amd64']);
@@ -144,7 +134,7 @@ run('image indexes (--platforms)', () => {
 
   it('usage: --platforms without --image-url, unknown/unknown, a malformed name (exit 2)', async () => {
     const m = await multiArch('usage', ['index']);
-    const base = ['verify', '--rekor-url', w.log.url, '--trusted-root', w.trustedRootPath, '--key', w.keyPath, '--image-digest', m.index];
+    const base = ['verify', '--rekor-url', rw.w.log.url, '--trusted-root', rw.w.trustedRootPath, '--key', rw.w.keyPath, '--image-digest', m.index];
     expect((await runCli([...base, '--platforms', 'all'])).code).toBe(2);
     expect((await runCli([...flags(m.index, m.url), '--platforms', 'unknown/unknown'])).code).toBe(2);
     expect((await runCli([...flags(m.index, m.url), '--platforms', 'linux'])).code).toBe(2);

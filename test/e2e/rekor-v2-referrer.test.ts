@@ -1,12 +1,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OciClient } from '../../src/registry/client.ts';
+import { describe, expect, it } from 'vitest';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { pushBundleReferrer, pushReferrersTag } from '../fixtures/oci-content.ts';
 import { corpusDir } from '../fixtures/paths.ts';
-import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { registryAvailable, REGISTRY_SKIP_REASON, useRegistry } from '../fixtures/registry.ts';
 import { runCli } from '../fixtures/world.ts';
 
 /**
@@ -21,34 +20,24 @@ const CASES = corpusDir('conformance', 'bundle-verify');
 const IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
 const ISSUER = 'https://token.actions.githubusercontent.com';
 
-let reg: RegistryHandle;
-let client: OciClient;
-beforeAll(async () => {
-  if (!registryAvailable()) return;
-  reg = await startRegistry();
-  client = new OciClient({ retries: 0 });
-});
-afterAll(async () => {
-  await client?.close();
-  await reg?.stop();
-});
+const oci = useRegistry();
 
 /** Attaches a conformance case's bundle as a referrer of its statement's subject; returns the subject digest. */
 async function attach(caseName: string, repoName: string): Promise<string> {
   const bundle = JSON.parse(readFileSync(path.join(CASES, caseName, 'bundle.sigstore.json'), 'utf8'));
   const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'));
   const digest = `sha256:${statement.subject[0].digest.sha256}`;
-  const repo = parseImageRef(`${reg.host}/${repoName}@${digest}`);
+  const repo = parseImageRef(`${oci.reg.host}/${repoName}@${digest}`);
   const subject = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: 1 };
-  const ref = await pushBundleReferrer(client, repo, subject, bundle);
-  await pushReferrersTag(client, repo, digest, [ref.descriptor]);
+  const ref = await pushBundleReferrer(oci.client, repo, subject, bundle);
+  await pushReferrersTag(oci.client, repo, digest, [ref.descriptor]);
   return digest;
 }
 
 const flags = (caseName: string, repoName: string, digest: string) => [
   'verify',
   '--image-digest', digest,
-  '--image-url', `${reg.host}/${repoName}@${digest}`,
+  '--image-url', `${oci.reg.host}/${repoName}@${digest}`,
   '--trusted-root', path.join(CASES, caseName, 'trusted_root.json'),
   '--certificate-identity', IDENTITY,
   '--certificate-oidc-issuer', ISSUER,

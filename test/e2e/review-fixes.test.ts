@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { OciClient } from '../../src/registry/client.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { checkCandidate } from '../../src/verify/check-candidate.ts';
 import { parseImageDigest } from '../../src/digest.ts';
 import { trustFromTrustedRoot } from '../../src/trust/index.ts';
 import { policyFromFlags } from '../../src/cli/inputs.ts';
 import { pushAtt, pushBundleReferrer, pushImage, pushReferrersTag } from '../fixtures/oci-content.ts';
-import { registryAvailable, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { registryAvailable, useRegistry } from '../fixtures/registry.ts';
 import { cosignBundleAnnotation, keylessSigner, logDsseV001, logIntotoV001, provenance, randomDigest, runCli, startWorld, worldFlags, IDENTITY, ISSUER, type World } from '../fixtures/world.ts';
 
 let w: World;
@@ -77,26 +76,17 @@ describe('the environment', () => {
 
 const withRegistry = registryAvailable() ? describe : describe.skip;
 withRegistry('--image-url with a lookup', () => {
-  let reg: RegistryHandle;
-  let client: OciClient;
-  beforeAll(async () => {
-    reg = await startRegistry();
-    client = new OciClient({ retries: 0 });
-  });
-  afterAll(async () => {
-    await client.close();
-    await reg.stop();
-  });
+  const oci = useRegistry();
 
   it('--log-index of a dsse entry takes its envelope from the registry', async () => {
-    const repo = parseImageRef(`${reg.host}/acme/lookup:latest`);
-    const image = await pushImage(client, repo, 'latest', 'lookup');
+    const repo = parseImageRef(`${oci.reg.host}/acme/lookup:latest`);
+    const image = await pushImage(oci.client, repo, 'latest', 'lookup');
     const k = await keylessSigner(w);
     const logged = logDsseV001(w, provenance(image.digest), { signer: k.signer, certificatePem: k.certificatePem });
     const other = logDsseV001(w, provenance(image.digest), { signer: k.signer, certificatePem: k.certificatePem });
     const annotation = cosignBundleAnnotation(w, logged.uuid);
-    await pushAtt(client, repo, image.digest, [Buffer.from(logged.envelopeText)], { 'dev.sigstore.cosign/bundle': annotation });
-    const args = [...worldFlags(w, image.digest), '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--image-url', `${reg.host}/acme/lookup:latest`];
+    await pushAtt(oci.client, repo, image.digest, [Buffer.from(logged.envelopeText)], { 'dev.sigstore.cosign/bundle': annotation });
+    const args = [...worldFlags(w, image.digest), '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--image-url', `${oci.reg.host}/acme/lookup:latest`];
     const ok = await runCli([...args, '--log-index', String(logged.logIndex), '--output', 'json']);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout).accepted.sources.sort()).toEqual(['att-tag', 'log-index']);
@@ -107,12 +97,12 @@ withRegistry('--image-url with a lookup', () => {
   });
 
   it('an .att layer without a log pointer joins the searched entry whose body records its hash', async () => {
-    const repo = parseImageRef(`${reg.host}/acme/loose:latest`);
-    const image = await pushImage(client, repo, 'latest', 'loose');
+    const repo = parseImageRef(`${oci.reg.host}/acme/loose:latest`);
+    const image = await pushImage(oci.client, repo, 'latest', 'loose');
     const k = await keylessSigner(w);
     const logged = logDsseV001(w, provenance(image.digest), { signer: k.signer, certificatePem: k.certificatePem });
-    await pushAtt(client, repo, image.digest, [Buffer.from(logged.envelopeText)], { predicateType: 'https://slsa.dev/provenance/v0.2' });
-    const args = [...worldFlags(w, image.digest), '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--image-url', `${reg.host}/acme/loose:latest`];
+    await pushAtt(oci.client, repo, image.digest, [Buffer.from(logged.envelopeText)], { predicateType: 'https://slsa.dev/provenance/v0.2' });
+    const args = [...worldFlags(w, image.digest), '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--image-url', `${oci.reg.host}/acme/loose:latest`];
     const r = await runCli([...args, '--output', 'json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -122,16 +112,16 @@ withRegistry('--image-url with a lookup', () => {
   });
 
   it('a malformed referrer bundle fails its own candidate, and the others are still judged', async () => {
-    const repo = parseImageRef(`${reg.host}/acme/badref:latest`);
-    const image = await pushImage(client, repo, 'latest', 'badref');
+    const repo = parseImageRef(`${oci.reg.host}/acme/badref:latest`);
+    const image = await pushImage(oci.client, repo, 'latest', 'badref');
     const k = await keylessSigner(w);
     const logged = logDsseV001(w, provenance(image.digest), { signer: k.signer, certificatePem: k.certificatePem });
     const annotation = cosignBundleAnnotation(w, logged.uuid);
-    await pushAtt(client, repo, image.digest, [Buffer.from(logged.envelopeText)], { 'dev.sigstore.cosign/bundle': annotation });
+    await pushAtt(oci.client, repo, image.digest, [Buffer.from(logged.envelopeText)], { 'dev.sigstore.cosign/bundle': annotation });
     const subject = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: image.digest, size: image.bytes.length };
-    const bad = await pushBundleReferrer(client, repo, subject, { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', junk: true });
-    await pushReferrersTag(client, repo, image.digest, [bad.descriptor]);
-    const args = [...worldFlags(w, image.digest), '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--image-url', `${reg.host}/acme/badref:latest`];
+    const bad = await pushBundleReferrer(oci.client, repo, subject, { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', junk: true });
+    await pushReferrersTag(oci.client, repo, image.digest, [bad.descriptor]);
+    const args = [...worldFlags(w, image.digest), '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER, '--image-url', `${oci.reg.host}/acme/badref:latest`];
     const r = await runCli([...args, '--output', 'json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -140,12 +130,12 @@ withRegistry('--image-url with a lookup', () => {
   });
 
   it("a bad registry copy does not veto the log's own copy of an intoto attestation", async () => {
-    const repo = parseImageRef(`${reg.host}/acme/veto:latest`);
-    const image = await pushImage(client, repo, 'latest', 'veto');
+    const repo = parseImageRef(`${oci.reg.host}/acme/veto:latest`);
+    const image = await pushImage(oci.client, repo, 'latest', 'veto');
     const logged = logIntotoV001(w, provenance(image.digest));
     const forged = Buffer.from(logged.envelopeText.replace('"payloadType"', '"payloadType" '));
-    await pushAtt(client, repo, image.digest, [forged], { 'dev.sigstore.cosign/bundle': cosignBundleAnnotation(w, logged.uuid) });
-    const r = await runCli([...worldFlags(w, image.digest), '--key', w.keyPath, '--image-url', `${reg.host}/acme/veto:latest`, '--output', 'json']);
+    await pushAtt(oci.client, repo, image.digest, [forged], { 'dev.sigstore.cosign/bundle': cosignBundleAnnotation(w, logged.uuid) });
+    const r = await runCli([...worldFlags(w, image.digest), '--key', w.keyPath, '--image-url', `${oci.reg.host}/acme/veto:latest`, '--output', 'json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).accepted).toMatchObject({ uuid: logged.uuid, attestationFrom: 'log' });
   });

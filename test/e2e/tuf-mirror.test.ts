@@ -3,10 +3,9 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSyn
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readResource } from '../../scripts/tekton-resources.ts';
-import { OciClient } from '../../src/registry/client.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { pushAtt, pushImage } from '../fixtures/oci-content.ts';
-import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { registryAvailable, REGISTRY_SKIP_REASON, useRegistry } from '../fixtures/registry.ts';
 import { runTask } from '../fixtures/step-runner.ts';
 import { startTufMirror, writeTufRepo, type TufMirror, type TufRepo } from '../fixtures/tuf-repo.ts';
 import { makeTestPki } from '../net/tls-certs.ts';
@@ -252,23 +251,14 @@ const withRegistry = registryAvailable() ? describe : describe.skip;
 if (!registryAvailable()) console.warn(REGISTRY_SKIP_REASON);
 
 withRegistry('with a registry on loopback', () => {
-  let reg: RegistryHandle;
-  let client: OciClient;
-  beforeAll(async () => {
-    reg = await startRegistry();
-    client = new OciClient({ retries: 0 });
-  });
-  afterAll(async () => {
-    await client?.close();
-    await reg?.stop();
-  });
+  const oci = useRegistry();
 
   it('air-gapped: a keyless Chains attestation verified offline (nothing sent to the log), its CAs, CT log and log key from the loopback mirror', async () => {
-    const ref = parseImageRef(`${reg.host}/acme/airgap:latest`);
-    const image = await pushImage(client, ref, 'latest', 'airgap');
+    const ref = parseImageRef(`${oci.reg.host}/acme/airgap:latest`);
+    const image = await pushImage(oci.client, ref, 'latest', 'airgap');
     const k = await keylessSigner(w);
     const logged = logDsseV001(w, provenance(image.digest), { signer: k.signer, certificatePem: k.certificatePem });
-    await pushAtt(client, ref, image.digest, [Buffer.from(logged.envelopeText)], {
+    await pushAtt(oci.client, ref, image.digest, [Buffer.from(logged.envelopeText)], {
       'dev.sigstore.cosign/bundle': cosignBundleAnnotation(w, logged.uuid),
       'dev.sigstore.cosign/certificate': k.certificatePem,
       'dev.sigstore.cosign/chain': w.ca.chainPem,
@@ -277,7 +267,7 @@ withRegistry('with a registry on loopback', () => {
     const logBefore = w.log.requests.length;
     const mirrorBefore = mirror.requests.length;
     const args = [
-      'verify', '--image-digest', image.digest, '--image-url', `${reg.host}/acme/airgap:latest`, '--offline',
+      'verify', '--image-digest', image.digest, '--image-url', `${oci.reg.host}/acme/airgap:latest`, '--offline',
       // Never contacted with --offline; an address nothing listens on, to be sure.
       '--rekor-url', 'http://127.0.0.1:1',
       '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER,
@@ -295,8 +285,8 @@ withRegistry('with a registry on loopback', () => {
   });
 
   it('the Task: TUF_MIRROR, TRUSTED_ROOT_DIGEST, and the TUF root as root.json in the trust workspace (a ConfigMap)', async () => {
-    const ref = parseImageRef(`${reg.host}/acme/airgap-task:v1`);
-    const image = await pushImage(client, ref, 'v1', 'airgap-task');
+    const ref = parseImageRef(`${oci.reg.host}/acme/airgap-task:v1`);
+    const image = await pushImage(oci.client, ref, 'v1', 'airgap-task');
     const logged = logIntotoV001(w, provenance(image.digest));
     // A ConfigMap volume as the kubelet lays it out: the key a link through `..data`.
     const trust = path.join(w.dir, 'trust-configmap');
@@ -308,7 +298,7 @@ withRegistry('with a registry on loopback', () => {
     const mirrorBefore = mirror.requests.length;
     const params = {
       IMAGE_DIGEST: image.digest,
-      IMAGE_URL: `${reg.host}/acme/airgap-task:v1`,
+      IMAGE_URL: `${oci.reg.host}/acme/airgap-task:v1`,
       REKOR_URL: w.log.url,
       PUBLIC_KEY: w.signer.publicKeyPem,
       TUF_MIRROR: mirror.url,

@@ -8,38 +8,27 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OciClient } from '../../src/registry/client.ts';
+import { expect, it } from 'vitest';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { pushAtt, pushImage } from '../fixtures/oci-content.ts';
-import { registryAvailable, REGISTRY_SKIP_REASON, type RegistryHandle } from '../fixtures/registry.ts';
-import { startRegistryWorld, stopRegistryWorld } from '../fixtures/chains-registry.ts';
-import { cosignBundleAnnotation, runCli, worldFlags, type World } from '../fixtures/world.ts';
+import { registryWorldSuite } from '../fixtures/chains-registry.ts';
+import { cosignBundleAnnotation, runCli, worldFlags } from '../fixtures/world.ts';
 
-const run = registryAvailable() ? describe : describe.skip;
-if (!registryAvailable()) console.warn(REGISTRY_SKIP_REASON);
-
-let w: World;
-let reg: RegistryHandle;
-let client: OciClient;
-beforeAll(async () => {
-  if (registryAvailable()) ({ w, reg, client } = await startRegistryWorld());
-});
-afterAll(() => stopRegistryWorld({ w, reg, client }));
+const { run, rw } = registryWorldSuite();
 
 run('a logged FAILED VSA is not evidence for a later gate', () => {
   it('VSA_NOT_EVIDENCE under the default "any predicate type"', async () => {
-    const repo = parseImageRef(`${reg.host}/acme/vsa:latest`);
-    const image = await pushImage(client, repo, 'latest', 'acme/vsa');
+    const repo = parseImageRef(`${rw.reg.host}/acme/vsa:latest`);
+    const image = await pushImage(rw.client, repo, 'latest', 'acme/vsa');
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const vsaKey = path.join(w.dir, 'vsa-failed.key');
-    const vsaPub = path.join(w.dir, 'vsa-failed.pub');
+    const vsaKey = path.join(rw.w.dir, 'vsa-failed.key');
+    const vsaPub = path.join(rw.w.dir, 'vsa-failed.pub');
     writeFileSync(vsaKey, privateKey.export({ type: 'pkcs8', format: 'pem' }));
     writeFileSync(vsaPub, publicKey.export({ type: 'spki', format: 'pem' }));
-    const vsaFile = path.join(w.dir, 'vsa-failed.json');
+    const vsaFile = path.join(rw.w.dir, 'vsa-failed.json');
 
     // First gate: nothing attests the image, so the VSA it writes, signs and logs says FAILED.
-    const first = await runCli([...worldFlags(w, image.digest), '--key', w.keyPath, '--vsa', vsaFile, '--vsa-key', vsaKey, '--vsa-upload']);
+    const first = await runCli([...worldFlags(rw.w, image.digest), '--key', rw.w.keyPath, '--vsa', vsaFile, '--vsa-key', vsaKey, '--vsa-upload']);
     expect(first.code, first.stderr).toBe(1);
     const uuid = /VSA logged as entry ([0-9a-f]{80})/.exec(first.stderr)?.[1];
     expect(uuid).toBeDefined();
@@ -47,13 +36,13 @@ run('a logged FAILED VSA is not evidence for a later gate', () => {
     expect(JSON.parse(Buffer.from(envelope.payload, 'base64').toString()).predicate.verificationResult).toBe('FAILED');
 
     // Its envelope (the bytes that were logged) beside the image, as cosign attach would put it.
-    await pushAtt(client, repo, image.digest, [Buffer.from(JSON.stringify(envelope))], {
-      'dev.sigstore.cosign/bundle': cosignBundleAnnotation(w, uuid!),
+    await pushAtt(rw.client, repo, image.digest, [Buffer.from(JSON.stringify(envelope))], {
+      'dev.sigstore.cosign/bundle': cosignBundleAnnotation(rw.w, uuid!),
       predicateType: 'https://slsa.dev/verification_summary/v1',
     });
 
     // A later gate that trusts the VSA key.
-    const later = await runCli([...worldFlags(w, image.digest), '--key', vsaPub, '--image-url', `${reg.host}/acme/vsa:latest`, '--output', 'json']);
+    const later = await runCli([...worldFlags(rw.w, image.digest), '--key', vsaPub, '--image-url', `${rw.reg.host}/acme/vsa:latest`, '--output', 'json']);
     expect(later.code, later.stdout + later.stderr).toBe(1);
     const out = JSON.parse(later.stdout);
     expect(out.verified).toBe(false);

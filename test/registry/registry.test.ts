@@ -11,7 +11,7 @@ import { pushBlob, pushManifest } from '../../src/registry/push.ts';
 import { listReferrers } from '../../src/registry/referrers.ts';
 import { fetchRegistryEvidence, resolveDigest } from '../../src/registry/evidence.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
-import { REGISTRY_SKIP_REASON, registryAvailable, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { REGISTRY_SKIP_REASON, registryAvailable, startRegistry, useRegistry, type RegistryHandle } from '../fixtures/registry.ts';
 import { SAMPLE_BUNDLE, SAMPLE_COSIGN_BUNDLE, SAMPLE_ENVELOPE, json, pushAtt, pushBundleReferrer, pushImage, pushReferrersTag } from '../fixtures/oci-content.ts';
 import { rejection } from '../fixtures/errors.ts';
 
@@ -19,55 +19,46 @@ const available = registryAvailable();
 if (!available) console.warn(`SKIP registry tests: ${REGISTRY_SKIP_REASON}`);
 
 describe.skipIf(!available)('against distribution 2.8 (anonymous)', () => {
-  let reg: RegistryHandle;
-  let client: OciClient;
-  beforeAll(async () => {
-    reg = await startRegistry();
-    client = new OciClient({ retries: 0 });
-  });
-  afterAll(async () => {
-    await client?.close();
-    await reg?.stop();
-  });
+  const oci = useRegistry();
 
   it('pushes and pulls an image: blobs, manifest by tag and by digest, tag -> digest', async () => {
-    const repo = parseImageRef(`${reg.host}/team/app:v1`);
-    const img = await pushImage(client, repo, 'v1');
-    const byTag = await client.getManifest(repo, 'v1');
+    const repo = parseImageRef(`${oci.reg.host}/team/app:v1`);
+    const img = await pushImage(oci.client, repo, 'v1');
+    const byTag = await oci.client.getManifest(repo, 'v1');
     expect(byTag.kind).toBe('manifest');
     expect(byTag.bytes.equals(img.bytes)).toBe(true);
     expect(byTag.digest).toBe(img.digest);
     expect(byTag.mediaType).toBe(MEDIA_TYPES.ociManifest);
-    const byDigest = await client.getManifest(repo, img.digest);
+    const byDigest = await oci.client.getManifest(repo, img.digest);
     expect(byDigest.bytes.equals(img.bytes)).toBe(true);
-    expect((await client.getBlob(repo, img.layer.digest, { expectedSize: img.layer.size })).toString()).toBe('layer hello');
-    expect(await resolveDigest(repo, { client })).toBe(img.digest);
+    expect((await oci.client.getBlob(repo, img.layer.digest, { expectedSize: img.layer.size })).toString()).toBe('layer hello');
+    expect(await resolveDigest(repo, { client: oci.client })).toBe(img.digest);
     // Pushing the same blob again is a no-op (HEAD first).
-    expect(await pushBlob(client, repo, Buffer.from('layer hello'))).toMatchObject({ digest: img.layer.digest });
+    expect(await pushBlob(oci.client, repo, Buffer.from('layer hello'))).toMatchObject({ digest: img.layer.digest });
     // An @digest reference resolves without asking.
-    expect(await resolveDigest(parseImageRef(`${reg.host}/nowhere@${img.digest}`), { client })).toBe(img.digest);
+    expect(await resolveDigest(parseImageRef(`${oci.reg.host}/nowhere@${img.digest}`), { client: oci.client })).toBe(img.digest);
     // A Docker schema 2 manifest and a Docker manifest list round-trip too.
     const docker = json({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerManifest, config: { ...img.config, mediaType: 'application/vnd.docker.container.image.v1+json' }, layers: [{ ...img.layer, mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip' }] });
-    const dockerDigest = await pushManifest(client, repo, docker, MEDIA_TYPES.dockerManifest, 'docker');
+    const dockerDigest = await pushManifest(oci.client, repo, docker, MEDIA_TYPES.dockerManifest, 'docker');
     const list = json({ schemaVersion: 2, mediaType: MEDIA_TYPES.dockerManifestList, manifests: [{ mediaType: MEDIA_TYPES.dockerManifest, digest: dockerDigest, size: docker.length, platform: { architecture: 'amd64', os: 'linux' } }] });
-    const listDigest = await pushManifest(client, repo, list, MEDIA_TYPES.dockerManifestList, 'list');
-    const fetchedList = await client.getManifest(repo, 'list');
+    const listDigest = await pushManifest(oci.client, repo, list, MEDIA_TYPES.dockerManifestList, 'list');
+    const fetchedList = await oci.client.getManifest(repo, 'list');
     expect(fetchedList).toMatchObject({ kind: 'index', digest: listDigest, mediaType: MEDIA_TYPES.dockerManifestList });
-    expect(await resolveDigest(parseImageRef(`${reg.host}/team/app:docker`), { client })).toBe(dockerDigest);
+    expect(await resolveDigest(parseImageRef(`${oci.reg.host}/team/app:docker`), { client: oci.client })).toBe(dockerDigest);
   });
 
   it('resolves the default tag latest, and says REGISTRY_NOT_FOUND for a missing tag', async () => {
-    const repo = parseImageRef(`${reg.host}/latest-app`);
-    const img = await pushImage(client, repo, 'latest', 'latest');
-    expect(await resolveDigest(repo, { client })).toBe(img.digest);
-    const err = await rejection(resolveDigest(parseImageRef(`${reg.host}/latest-app:nope`), { client }));
+    const repo = parseImageRef(`${oci.reg.host}/latest-app`);
+    const img = await pushImage(oci.client, repo, 'latest', 'latest');
+    expect(await resolveDigest(repo, { client: oci.client })).toBe(img.digest);
+    const err = await rejection(resolveDigest(parseImageRef(`${oci.reg.host}/latest-app:nope`), { client: oci.client }));
     expect(err.code).toBe('REGISTRY_NOT_FOUND');
-    expect(err.message).toContain(`${reg.host}/latest-app:nope`);
+    expect(err.message).toContain(`${oci.reg.host}/latest-app:nope`);
   });
 
   it('caps manifest and blob sizes', async () => {
-    const repo = parseImageRef(`${reg.host}/caps`);
-    const img = await pushImage(client, repo, 'v1', 'x'.repeat(2000));
+    const repo = parseImageRef(`${oci.reg.host}/caps`);
+    const img = await pushImage(oci.client, repo, 'v1', 'x'.repeat(2000));
     const small = new OciClient({ retries: 0, maxManifestBytes: 100, maxBlobBytes: 100 });
     try {
       expect((await rejection(small.getManifest(repo, 'v1'))).code).toBe('RESPONSE_TOO_LARGE');
@@ -78,51 +69,51 @@ describe.skipIf(!available)('against distribution 2.8 (anonymous)', () => {
       expect(err.code).toBe('RESPONSE_TOO_LARGE');
       expect(exitCodeFor(err)).toBe(3);
       // Per-call caps.
-      expect((await client.getBlob(repo, img.config.digest, { maxBytes: img.config.size })).length).toBe(img.config.size);
-      expect((await rejection(client.getBlob(repo, img.config.digest, { maxBytes: img.config.size - 1 }))).code).toBe('RESPONSE_TOO_LARGE');
+      expect((await oci.client.getBlob(repo, img.config.digest, { maxBytes: img.config.size })).length).toBe(img.config.size);
+      expect((await rejection(oci.client.getBlob(repo, img.config.digest, { maxBytes: img.config.size - 1 }))).code).toBe('RESPONSE_TOO_LARGE');
     } finally {
       await small.close();
     }
   });
 
   it('finds bundle referrers through the referrers tag schema (distribution 2.8 has no referrers API) and the .att layout', async () => {
-    const ref = parseImageRef(`${reg.host}/chains/app:v1`);
-    const img = await pushImage(client, ref, 'v1', 'chains');
+    const ref = parseImageRef(`${oci.reg.host}/chains/app:v1`);
+    const img = await pushImage(oci.client, ref, 'v1', 'chains');
     const digest = parseImageDigest(img.digest);
     const subject = { mediaType: MEDIA_TYPES.ociManifest, digest: img.digest, size: img.bytes.length };
 
-    expect(await fetchRegistryEvidence(ref, digest, { client })).toEqual([]);
+    expect(await fetchRegistryEvidence(ref, digest, { client: oci.client })).toEqual([]);
 
     const secondEnvelope = json({ payloadType: 'application/vnd.in-toto+json', payload: 'e30=', signatures: [] });
-    const att = await pushAtt(client, ref, img.digest, [SAMPLE_ENVELOPE, secondEnvelope]);
-    const b1 = await pushBundleReferrer(client, ref, subject);
-    const b2 = await pushBundleReferrer(client, ref, subject, { ...SAMPLE_BUNDLE, note: 'second' });
+    const att = await pushAtt(oci.client, ref, img.digest, [SAMPLE_ENVELOPE, secondEnvelope]);
+    const b1 = await pushBundleReferrer(oci.client, ref, subject);
+    const b2 = await pushBundleReferrer(oci.client, ref, subject, { ...SAMPLE_BUNDLE, note: 'second' });
     // Not a bundle: ignored. A bundle whose subject is another image: ignored.
-    const other = await pushImage(client, ref, 'other', 'other');
-    const foreign = await pushBundleReferrer(client, ref, { mediaType: MEDIA_TYPES.ociManifest, digest: other.digest, size: other.bytes.length }, { foreign: true });
-    const sbomBytes = json({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, artifactType: 'application/spdx+json', config: await pushBlob(client, ref, Buffer.from('{}'), MEDIA_TYPES.ociEmpty), layers: [await pushBlob(client, ref, Buffer.from('{"spdx":1}'), 'application/spdx+json')], subject });
-    const sbomDigest = await pushManifest(client, ref, sbomBytes, MEDIA_TYPES.ociManifest);
-    await pushReferrersTag(client, ref, img.digest, [
+    const other = await pushImage(oci.client, ref, 'other', 'other');
+    const foreign = await pushBundleReferrer(oci.client, ref, { mediaType: MEDIA_TYPES.ociManifest, digest: other.digest, size: other.bytes.length }, { foreign: true });
+    const sbomBytes = json({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, artifactType: 'application/spdx+json', config: await pushBlob(oci.client, ref, Buffer.from('{}'), MEDIA_TYPES.ociEmpty), layers: [await pushBlob(oci.client, ref, Buffer.from('{"spdx":1}'), 'application/spdx+json')], subject });
+    const sbomDigest = await pushManifest(oci.client, ref, sbomBytes, MEDIA_TYPES.ociManifest);
+    await pushReferrersTag(oci.client, ref, img.digest, [
       b1.descriptor,
       { mediaType: MEDIA_TYPES.ociManifest, digest: sbomDigest, size: sbomBytes.length, artifactType: 'application/spdx+json' },
       foreign.descriptor,
       b2.descriptor,
     ]);
 
-    const listed = await listReferrers(client, ref, img.digest);
+    const listed = await listReferrers(oci.client, ref, img.digest);
     expect(listed.via).toBe('tag-schema');
     expect(listed.descriptors).toHaveLength(4);
-    expect((await listReferrers(client, ref, img.digest, MEDIA_TYPES.sigstoreBundleV03)).descriptors).toHaveLength(3);
+    expect((await listReferrers(oci.client, ref, img.digest, MEDIA_TYPES.sigstoreBundleV03)).descriptors).toHaveLength(3);
 
-    const evidence = await fetchRegistryEvidence(ref, digest, { client });
+    const evidence = await fetchRegistryEvidence(ref, digest, { client: oci.client });
     expect(evidence.map((e) => e.source)).toEqual(['att-tag', 'att-tag', 'referrer-bundle', 'referrer-bundle']);
     const [e1, e2, r1, r2] = evidence;
     if (e1?.source !== 'att-tag' || e2?.source !== 'att-tag' || r1?.source !== 'referrer-bundle' || r2?.source !== 'referrer-bundle') throw new Error('shape');
     expect(e1.envelopeBytes.equals(SAMPLE_ENVELOPE)).toBe(true);
     expect(e2.envelopeBytes.equals(secondEnvelope)).toBe(true);
-    expect(e1.location).toBe(`${reg.host}/chains/app@${att.layers[0]?.digest}`);
+    expect(e1.location).toBe(`${oci.reg.host}/chains/app@${att.layers[0]?.digest}`);
     expect(e1.manifestDigest).toBe(att.digest);
-    expect(e1.tag).toBe(`${reg.host}/chains/app:sha256-${digest.hex}.att`);
+    expect(e1.tag).toBe(`${oci.reg.host}/chains/app:sha256-${digest.hex}.att`);
     expect(e1.cosignBundle).toEqual(SAMPLE_COSIGN_BUNDLE);
     expect(e1.annotations['dev.sigstore.cosign/certificate']).toContain('MIIB');
     expect(e1.annotations['dev.sigstore.cosign/chain']).toContain('MIIC');
@@ -130,16 +121,16 @@ describe.skipIf(!available)('against distribution 2.8 (anonymous)', () => {
     expect(r1.bundle).toEqual(SAMPLE_BUNDLE);
     expect(r1.bundleBytes.equals(b1.bundleBytes)).toBe(true);
     expect(r1.via).toBe('tag-schema');
-    expect(r1.location).toBe(`${reg.host}/chains/app@${b1.descriptor.digest}`);
+    expect(r1.location).toBe(`${oci.reg.host}/chains/app@${b1.descriptor.digest}`);
     expect(r1.artifactType).toBe(MEDIA_TYPES.sigstoreBundleV03);
     expect(r2.bundle).toEqual({ ...SAMPLE_BUNDLE, note: 'second' });
   });
 
   it('reports an .att annotation of the wrong shape on its own layer, not for the whole fetch', async () => {
-    const ref = parseImageRef(`${reg.host}/badatt`);
-    const img = await pushImage(client, ref, 'v1', 'badatt');
-    await pushAtt(client, ref, img.digest, [SAMPLE_ENVELOPE], { 'dev.sigstore.cosign/bundle': '{"SignedEntryTimestamp":"x"}' });
-    const [item] = await fetchRegistryEvidence(ref, parseImageDigest(img.digest), { client });
+    const ref = parseImageRef(`${oci.reg.host}/badatt`);
+    const img = await pushImage(oci.client, ref, 'v1', 'badatt');
+    await pushAtt(oci.client, ref, img.digest, [SAMPLE_ENVELOPE], { 'dev.sigstore.cosign/bundle': '{"SignedEntryTimestamp":"x"}' });
+    const [item] = await fetchRegistryEvidence(ref, parseImageDigest(img.digest), { client: oci.client });
     if (item?.source !== 'att-tag') throw new Error('expected the .att layer');
     expect(item.cosignBundle).toBeUndefined();
     expect(item.annotationError?.code).toBe('REGISTRY_MALFORMED');
