@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildDist } from '../scripts/build.ts';
 import { PODMAN, RUN_FLAGS } from '../test/fixtures/container.ts';
-import { CLI, CLI_COMMAND, COLD_RUNS, STEP_NODE_FLAGS } from './options.ts';
+import { CLI, COLD_RUNS } from './options.ts';
 import { cleanEnv, node, runProcess, scratchDir } from './process.ts';
 import type { ColdResult } from './types.ts';
 
@@ -58,21 +58,18 @@ export async function coldStart(): Promise<ColdResult[]> {
   const single = path.join(singleDir, 'rekor-gate.js');
   const cached = cleanEnv({ NODE_COMPILE_CACHE: path.join(scratch, 'compile-cache') });
   const badDigest = ['verify', '--image-digest', `sha256:${'0'.repeat(64)}`, '--offline'];
-  const flags = STEP_NODE_FLAGS;
-  const f = flags.map((x) => `${x} `).join('');
-  const cmd = CLI_COMMAND;
   return timeInterleaved(
     [
       { label: COLD.node, command: 'node -e 0', argv: [node, '-e', '0'] },
       { label: COLD.esm, command: 'node empty.mjs', argv: [node, empty] },
-      { label: COLD.version, command: `${cmd} --version`, argv: [node, ...flags, CLI, '--version'] },
-      { label: COLD.help, command: `${cmd} verify --help`, argv: [node, ...flags, CLI, 'verify', '--help'] },
-      { label: COLD.load, command: `${cmd} verify --image-digest sha256:0...0 --offline`, argv: [node, ...flags, CLI, ...badDigest], exit: 2 },
-      { label: COLD.cachedVersion, command: `NODE_COMPILE_CACHE=dir ${cmd} --version`, argv: [node, ...flags, CLI, '--version'], env: cached },
-      { label: COLD.cachedLoad, command: `NODE_COMPILE_CACHE=dir ${cmd} verify --image-digest sha256:0...0 --offline`, argv: [node, ...flags, CLI, ...badDigest], env: cached, exit: 2 },
-      { label: COLD.singleVersion, command: `node ${f}single-file/rekor-gate.js --version`, argv: [node, ...flags, single, '--version'] },
-      { label: COLD.singleHelp, command: `node ${f}single-file/rekor-gate.js verify --help`, argv: [node, ...flags, single, 'verify', '--help'] },
-      { label: COLD.singleLoad, command: `node ${f}single-file/rekor-gate.js verify --image-digest sha256:0...0 --offline`, argv: [node, ...flags, single, ...badDigest], exit: 2 },
+      { label: COLD.version, command: 'node dist/rekor-gate.js --version', argv: [node, CLI, '--version'] },
+      { label: COLD.help, command: 'node dist/rekor-gate.js verify --help', argv: [node, CLI, 'verify', '--help'] },
+      { label: COLD.load, command: 'node dist/rekor-gate.js verify --image-digest sha256:0...0 --offline', argv: [node, CLI, ...badDigest], exit: 2 },
+      { label: COLD.cachedVersion, command: 'NODE_COMPILE_CACHE=dir node dist/rekor-gate.js --version', argv: [node, CLI, '--version'], env: cached },
+      { label: COLD.cachedLoad, command: 'NODE_COMPILE_CACHE=dir node dist/rekor-gate.js verify --image-digest sha256:0...0 --offline', argv: [node, CLI, ...badDigest], env: cached, exit: 2 },
+      { label: COLD.singleVersion, command: 'node single-file/rekor-gate.js --version', argv: [node, single, '--version'] },
+      { label: COLD.singleHelp, command: 'node single-file/rekor-gate.js verify --help', argv: [node, single, 'verify', '--help'] },
+      { label: COLD.singleLoad, command: 'node single-file/rekor-gate.js verify --image-digest sha256:0...0 --offline', argv: [node, single, ...badDigest], exit: 2 },
     ],
     COLD_RUNS,
   );

@@ -9,7 +9,7 @@ import { pushImage } from '../test/fixtures/oci-content.ts';
 import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry } from '../test/fixtures/registry.ts';
 import { logIntotoV001, provenance, type World } from '../test/fixtures/world.ts';
 import { classify } from './log-runs.ts';
-import { CLI_ARGV } from './options.ts';
+import { CLI } from './options.ts';
 import { cleanEnv, node, runProcess } from './process.ts';
 import type { CliRun } from './types.ts';
 
@@ -33,7 +33,7 @@ export async function imagesRun(w: World, runs: number): Promise<ImagesResult> {
     const cli: CliRun[] = [];
     for (let i = 0; i < runs; i++) {
       const before = w.log.requests.length;
-      const r = await runProcess([node, ...CLI_ARGV, ...args], { env: cleanEnv() });
+      const r = await runProcess([node, CLI, ...args], { env: cleanEnv() });
       const out = r.code === 0 ? (JSON.parse(r.stdout) as { passed?: number }) : undefined;
       if (out?.passed !== IMAGES_N) throw new Error(`--images x${IMAGES_N}: expected exit 0 with all passed, got exit ${r.code}\n${r.stderr}\n${r.stdout.slice(0, 2000)}`);
       cli.push({

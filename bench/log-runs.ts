@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import type { generateSigner } from '../test/fixtures/signers.ts';
 import { logIntotoV001, provenance, randomDigest, type World } from '../test/fixtures/world.ts';
-import { CLI, CLI_ARGV, WORKER } from './options.ts';
+import { CLI, WORKER } from './options.ts';
 import { cleanEnv, node, runProcess } from './process.ts';
 import type { CliRun } from './types.ts';
 import type { RequestCounts, WorkerJob, WorkerResult } from './worker.ts';
@@ -65,16 +65,12 @@ export function stampArrivals(w: World): void {
   });
 }
 
-/**
- * One whole-process verdict, `node <the step's flags> dist/rekor-gate.js verify ...` (`plain`: no flags), checked to
- * accept the passing entry.
- */
-export async function cliRun(w: World, sc: Scenario, { plain = false } = {}): Promise<CliRun> {
-  const env = cleanEnv();
+/** One whole-process verdict: `node dist/rekor-gate.js verify ...` (the step image's ENTRYPOINT), checked to accept the passing entry. */
+export async function cliRun(w: World, sc: Scenario): Promise<CliRun> {
   const before = w.log.requests.length;
   const args = ['verify', '--image-digest', sc.digest, '--rekor-url', w.log.url, '--trusted-root', w.trustedRootPath, '--key', w.keyPath, '--output', 'json', '--timeout', '30'];
   const t0 = performance.now();
-  const r = await runProcess([node, ...(plain ? [CLI] : CLI_ARGV), ...args], { env });
+  const r = await runProcess([node, CLI, ...args], { env: cleanEnv() });
   const requests = classify(w.log.requests.slice(before).map((q) => q.path));
   const stamps = arrivals.slice(before, w.log.requests.length);
   let accepted: string | undefined;

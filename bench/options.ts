@@ -1,7 +1,7 @@
 /** `npm run bench -- [options]`: the settings of a measuring run, from flags and BENCH_* variables. */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { repoRoot } from '../test/fixtures/paths.ts';
 
 export const HELP = `Usage: node bench/run.ts [options]   (npm run bench -- [options]; build first: npm run build)
@@ -57,19 +57,5 @@ export const OUT_DIR = path.resolve(flags.out ?? 'bench');
 export const RENDER_ONLY = flags['render-only'] ?? false;
 export const CLI = path.join(repoRoot, 'dist', 'rekor-gate.js');
 
-/**
- * Node's flags in the step image's ENTRYPOINT (the Dockerfile; the Task's and the StepAction's command are the
- * same, test/container/image.test.ts holds them equal): the CLI is timed as the step runs it.
- */
-export const STEP_NODE_FLAGS: readonly string[] = (() => {
-  const line = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8').split('\n').find((l) => l.startsWith('ENTRYPOINT '));
-  const argv = line === undefined ? undefined : (JSON.parse(line.slice('ENTRYPOINT '.length)) as string[]);
-  if (!argv || argv.length < 2) throw new Error('bench: the Dockerfile has no ENTRYPOINT ["node", ..., "script"]');
-  return argv.slice(1, -1);
-})();
-/** The CLI as the step runs it, after `node`. */
-export const CLI_ARGV: readonly string[] = [...STEP_NODE_FLAGS, CLI];
-/** How the step runs the CLI, for labels: `node [flags] dist/rekor-gate.js`. */
-export const CLI_COMMAND = ['node', ...STEP_NODE_FLAGS, 'dist/rekor-gate.js'].join(' ');
 export const WORKER = path.join(repoRoot, 'bench', 'worker.ts');
 export const TIME_BIN = ['/usr/bin/time'].find((p) => existsSync(p));

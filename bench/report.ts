@@ -5,7 +5,6 @@ import path from 'node:path';
 import { repoRoot } from '../test/fixtures/paths.ts';
 import { COLD } from './cold-start.ts';
 import { fmtCounts, requestTarget, totalOf } from './log-runs.ts';
-import { CLI_COMMAND } from './options.ts';
 import { fmtMB, fmtMs, fmtSummary, summarize, type Summary } from './stats.ts';
 import { timeToVerdictSvg } from './svg.ts';
 import type { BenchData, CliRun, ColdResult, SizeResult } from './types.ts';
@@ -68,7 +67,7 @@ export function report(o: BenchData): string {
   L.push(`| runs | ${RUNS} per N (${RUNS_LARGE} for N >= 1000), after 1 untimed warm-up for in-process; cold start ${COLD_RUNS} per command, interleaved |`);
   L.push(`| reproduce | \`npm ci && npm run bench\` (options: \`npm run bench -- --help\`; e.g. \`BENCH_LATENCY_MS=100 npm run bench\`) |`);
   L.push('');
-  L.push(`Figures are medians with (min–max, runs). "CLI" is the whole process as the step image's entrypoint and the Task run it, \`${CLI_COMMAND} verify --image-digest ... --key ... --trusted-root ...\` (cold start, trust loading and connection set-up included);`);
+  L.push(`Figures are medians with (min–max, runs). "CLI" is the whole process as the step image's entrypoint and the Task run it, \`node dist/rekor-gate.js verify --image-digest ... --key ... --trusted-root ...\` (cold start, trust loading and connection set-up included);`);
   L.push('"in-process" calls `verify()` with `rekorSearchFinder(createRekorClient(...))`, `trustFromTrustedRoot` and `policyFromFlags` (a fresh HTTP agent each run; modules and JIT warm);');
   L.push('the "sequential baseline" fetches the same entries the way `rekor-cli search --sha` + `rekor-cli get --uuid` does (one search, then one `GET /api/v1/log/entries/{uuid}` per result, one after another) and then runs the same checks in-process — it is spared the N+1 process starts rekor-cli would need.');
   L.push('Candidates: N-1 failing entries (alternately signed by an untrusted key, and material-digest hits: provenance of another image that lists this digest as a material), then the passing entry, added last. Every run\'s verdict is checked to accept that entry.');
@@ -113,12 +112,9 @@ export function report(o: BenchData): string {
   L.push('Medians from the log\'s side: before the first request (exec to the first request received: process start, loading the program, trust and policy) | talking to the log (first request received to last answer sent) | after the last answer (checking, deciding, output, exit).', '');
   L.push('| N | run | before the first request | talking to the log | after the last answer | verdict | CPU (user+sys) |', '| ---: | --- | ---: | ---: | ---: | ---: | ---: |');
   for (const s of o.sizes) {
-    const rows: Array<[string, CliRun[]]> = [[`\`${CLI_COMMAND}\` (as the step runs it)`, s.cli], ...(s.cliPlain ? [['`node dist/rekor-gate.js` (no flags)', s.cliPlain] as [string, CliRun[]]] : [])];
-    for (const [label, runs] of rows) {
-      if (!runs.some((r) => r.firstRequestMs !== undefined)) continue;
-      const p = phases(runs, LATENCY_MS);
-      L.push(`| ${s.n} | ${label} | ${fmtMs(p.first)} | ${fmtMs(p.talking)} | ${fmtMs(p.after)} | ${fmtMs(p.total)} | ${p.cpu !== undefined ? fmtMs(p.cpu) : 'n/a'} |`);
-    }
+    if (!s.cli.some((r) => r.firstRequestMs !== undefined)) continue;
+    const p = phases(s.cli, LATENCY_MS);
+    L.push(`| ${s.n} | \`node dist/rekor-gate.js\` | ${fmtMs(p.first)} | ${fmtMs(p.talking)} | ${fmtMs(p.after)} | ${fmtMs(p.total)} | ${p.cpu !== undefined ? fmtMs(p.cpu) : 'n/a'} |`);
   }
   L.push('');
 

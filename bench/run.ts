@@ -19,7 +19,7 @@ import { logIntotoV001, provenance, randomDigest, startWorld } from '../test/fix
 import { coldStart, imageEntrypoint } from './cold-start.ts';
 import { imagesRun, IMAGES_N } from './images.ts';
 import { cliRun, populate, runWorker, stampArrivals } from './log-runs.ts';
-import { BASELINE_BUDGET_S, BASELINE_MAX_N, CLI, COLD_RUNS, STEP_NODE_FLAGS, IMAGE, LATENCY_MS, OUT_DIR, RENDER_ONLY, RUNS, RUNS_LARGE, SIZES, TIME_BIN } from './options.ts';
+import { BASELINE_BUDGET_S, BASELINE_MAX_N, CLI, COLD_RUNS, IMAGE, LATENCY_MS, OUT_DIR, RENDER_ONLY, RUNS, RUNS_LARGE, SIZES, TIME_BIN } from './options.ts';
 import { setScratchDir } from './process.ts';
 import { machine, render } from './report.ts';
 import type { BenchData, CliRun, Settings, SizeResult } from './types.ts';
@@ -60,19 +60,13 @@ async function main(): Promise<void> {
     const sizes: SizeResult[] = [];
     for (const sc of scenarios) {
       const runs = sc.n >= 1000 ? RUNS_LARGE : RUNS;
-      // With node flags in the step's ENTRYPOINT, the same runs without them, interleaved, show what they buy.
-      const plainToo = STEP_NODE_FLAGS.length > 0;
-      log(`N=${sc.n}: CLI x${runs} as the step runs it${plainToo ? `, and x${runs} with no node flags` : ''}`);
+      log(`N=${sc.n}: CLI x${runs}`);
       const cli: CliRun[] = [];
-      const cliPlain: CliRun[] = [];
-      for (let i = 0; i < runs; i++) {
-        cli.push(await cliRun(w, sc));
-        if (plainToo) cliPlain.push(await cliRun(w, sc, { plain: true }));
-      }
+      for (let i = 0; i < runs; i++) cli.push(await cliRun(w, sc));
       log(`N=${sc.n}: in-process x${runs}`);
       const job = { url: w.log.url, digest: sc.digest, keyPath: w.keyPath, trustedRootPath: w.trustedRootPath, expectUuid: sc.passing };
       const inProcess = await runWorker(w, { ...job, kind: 'verify', runs, warmup: 1 });
-      const res: SizeResult = { n: sc.n, cli, ...(plainToo ? { cliPlain } : {}), inProcess };
+      const res: SizeResult = { n: sc.n, cli, inProcess };
       if (sc.n > BASELINE_MAX_N) {
         res.baselineSkipped = `skipped (--baseline-max-n ${BASELINE_MAX_N})`;
       } else {

@@ -15,8 +15,6 @@ export type SizeResult = {
   n: number;
   cli: CliRun[];
   /** The same CLI runs with a warm V8 code cache (NODE_COMPILE_CACHE), where measured. */
-  /** `node dist/rekor-gate.js` without the step's node flags. */
-  cliPlain?: CliRun[];
   inProcess: WorkerResult;
   baseline?: WorkerResult;
   baselineSkipped?: string;
