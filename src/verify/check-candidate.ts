@@ -44,23 +44,29 @@ function checkLog(entry: Entry, ctx: CheckContext, where: string): void {
 const bodyOf = (entry: Entry): SupportedBody => ({ kind: entry.kind, apiVersion: entry.apiVersion, spec: entry.spec }) as SupportedBody;
 
 /**
+ * The attestation bound to the body by its hash, in step 3's order: the registry's copy when it binds, else the
+ * log's (both bound to the same body, so the same statement); undefined when neither binds.
+ */
+function boundByHash(c: EntryCandidate, entry: Entry, where: string): BoundAttestation | undefined {
+  for (const copy of c.envelope ? [c.envelope, undefined] : [undefined]) {
+    try {
+      return bindAttestation(bodyOf(entry), entry.attestation, copy, where);
+    } catch {
+      // the next copy
+    }
+  }
+  return undefined;
+}
+
+/**
  * Cheap rejections, before the costly checks (the log's signature, proof and checkpoint; the DSSE signatures):
  * an attestation bound to the body by its hash whose statement is not about this image (Rekor indexes material
  * digests too) or that the policy refuses, or whose every signer is a key the policy does not trust, fails here
  * with the reason its statement or signer check gives. Nothing passes here: a candidate still needs every step.
  */
 function cheapRejections(c: EntryCandidate, entry: Entry, ctx: CheckContext, where: string): Judged | undefined {
-  let bound: BoundAttestation;
-  try {
-    // The registry's copy when it binds, else the log's: both bound by hash to the body, so the same statement.
-    bound = bindAttestation(bodyOf(entry), entry.attestation, c.envelope, where);
-  } catch {
-    try {
-      bound = bindAttestation(bodyOf(entry), entry.attestation, undefined, where);
-    } catch {
-      return undefined; // the attestation step reports it, in its turn
-    }
-  }
+  const bound = boundByHash(c, entry, where);
+  if (!bound) return undefined; // the attestation step reports why, in its turn
   const statement = checkStatementOf(c, bound, entry, ctx, where);
   if (bound.signatures.every((s) => s.signer.kind === 'key')) checkSignerOf(bound, entry, ctx, where);
   return { bound, statement };
