@@ -4,6 +4,7 @@ import type { PlatformChoice } from '../registry/platforms.ts';
 import type { ImageOutcome, Subject } from '../verify/many.ts';
 import { splitList } from './inputs.ts';
 import { readCaCert, resolveTrustFiles } from './log-flags.ts';
+import { registryCaps } from './memory.ts';
 import type { VerifyArgs } from './options.ts';
 import { timeoutMsOf } from './timeouts.ts';
 import { runMany, singleSubjectFlags, type Plan } from './images-command.ts';
@@ -37,6 +38,7 @@ async function planOf(args: VerifyArgs, digest: ImageDigest, choice: PlatformCho
   const ref = parseImageRef(imageUrl);
   const client = new OciClient({
     dockerConfig: await loadDockerConfigFromEnv(process.env),
+    ...registryCaps(),
     timeoutMs: timeoutMsOf(args.timeout),
     signal,
     ca: readCaCert(resolveTrustFiles(args).caCert),

@@ -5,6 +5,7 @@ import { createBudget, LOG_BUDGET, type Budget } from '../net/budget.ts';
 import { createHttp, type Http } from '../net/http.ts';
 import { createPool, type Pool } from '../net/pool.ts';
 import { createRekorClient, type RekorClient } from '../rekor/client.ts';
+import { runCaps } from './memory.ts';
 import { parseRekorUrl, readCaCert, resolveTrustFiles, type TrustFlags } from './log-flags.ts';
 import { timeoutMsOf } from './timeouts.ts';
 import { VERSION } from './version.ts';
@@ -17,7 +18,7 @@ export type LogTransport = {
   readonly rekor: RekorClient;
   readonly caCertPem?: string;
   readonly timeoutMs: number;
-  /** What the run has taken from the log (bytes, entries), under LOG_BUDGET. */
+  /** What the run has taken from the log (bytes, entries), under LOG_BUDGET's entries and the run's byte cap (memory.ts). */
   readonly budget: Budget;
   /** A client for another base URL of a trusted log (an --entry-url), sharing the connection pool. */
   clientFor(baseUrl: string): RekorClient;
@@ -31,10 +32,11 @@ export function openTransport(args: TransportArgs, signal?: AbortSignal): LogTra
   const rekorUrl = parseRekorUrl(args.rekorUrl);
   const timeoutMs = timeoutMsOf(args.timeout);
   const caCertPem = readCaCert(resolveTrustFiles(args).caCert);
-  const budget = createBudget({ peer: `the log ${rekorUrl}`, ...LOG_BUDGET });
+  const caps = runCaps();
+  const budget = createBudget({ peer: `the log ${rekorUrl}`, maxEntries: LOG_BUDGET.maxEntries, maxBytes: caps.runBytes });
   // One connection pool per run: the log's client and the registry's share it.
   const pool = createPool({ timeoutMs, ...(caCertPem === undefined ? {} : { caCertPem }) });
-  const http = createHttp({ timeoutMs, pool, userAgent: `rekor-gate/${VERSION}`, budget, ...(signal ? { signal } : {}) });
+  const http = createHttp({ timeoutMs, pool, maxBytes: caps.responseBytes, userAgent: `rekor-gate/${VERSION}`, budget, ...(signal ? { signal } : {}) });
   let closed: Promise<void> | undefined;
   return {
     rekorUrl,

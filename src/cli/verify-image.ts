@@ -10,6 +10,7 @@ import type { Verdict } from '../verify/types.ts';
 import { verify, type CandidateFinder } from '../verify/verifier.ts';
 import { parseEntryUrl, parseLogIndex } from './entry-url.ts';
 import { adviser } from './hints.ts';
+import { registryCaps } from './memory.ts';
 import { policyFromFlags, resolveDirFlags } from './inputs.ts';
 import type { VerifyArgs } from './options.ts';
 import { abortedBy } from './run.ts';
@@ -79,7 +80,7 @@ export async function findersFor(
         imageUrl: args.imageUrl,
         digest,
         rekor: args.offline ? undefined : rekor,
-        registry: { dockerConfig: await loadDockerConfigFromEnv(process.env), timeoutMs: s.timeoutMs, signal, dispatcher: s.pool, userAgent: `rekor-gate/${VERSION}` },
+        registry: { dockerConfig: await loadDockerConfigFromEnv(process.env), ...registryCaps(), timeoutMs: s.timeoutMs, signal, dispatcher: s.pool, userAgent: `rekor-gate/${VERSION}` },
       }),
     );
   }

@@ -6,6 +6,7 @@ import type { TrustedKey } from '../trust/public-keys.ts';
 import type { OciClient, RegistryOptions } from '../registry/index.ts';
 import type { Verdict } from '../verify/types.ts';
 import { readCaCert, resolveTrustFiles, type TrustFlags } from './log-flags.ts';
+import { registryCaps } from './memory.ts';
 import { timeoutMsOf } from './timeouts.ts';
 import { printable } from '../text.ts';
 import { VERSION } from './version.ts';
@@ -47,6 +48,7 @@ async function registry(a: VsaFlowArgs, signal: AbortSignal): Promise<{ client: 
   const { loadDockerConfigFromEnv, OciClient, parseImageRef } = await import('../registry/index.ts');
   const opts: RegistryOptions = {
     dockerConfig: await loadDockerConfigFromEnv(process.env),
+    ...registryCaps(),
     timeoutMs: timeoutMsOf(a.timeout),
     signal,
     ca: readCaCert(resolveTrustFiles(a).caCert),
