@@ -171,6 +171,8 @@ export function report(o: BenchData): string {
   L.push(`| 1000 passing entries | ${o.throughput.passing.entries} | ${st(o.throughput.passing)} | ${fmtSummary(passing, (v) => String(Math.round(v)))} |`);
   L.push('');
   L.push('| peak memory (max RSS) | |', '| --- | --- |');
+  const rss1 = at(1) ? cliRss(at(1)!) : undefined;
+  if (rss1 !== undefined) L.push(`| CLI, N=1, a normal run (whole process, max over its runs) | ${fmtMB(rss1)} |`);
   if (rss1000 !== undefined) L.push(`| CLI, N=1000 (whole process, max over its runs) | ${fmtMB(rss1000)} |`);
   const inRss = o.memory.verify1000?.maxRssKB;
   if (inRss !== undefined) L.push(`| in-process verify(), N=1000, one run in a fresh child process | ${fmtMB(inRss)} |`);
@@ -178,6 +180,12 @@ export function report(o: BenchData): string {
   const rssVer = ver && ver.rssKB.length > 0 ? Math.max(...ver.rssKB) : undefined;
   if (rssVer !== undefined) L.push(`| \`rekor-gate --version\` | ${fmtMB(rssVer)} |`);
   L.push('');
+  if (o.heavy && o.heavy.length > 0) {
+    L.push('Heavy inputs (test/fixtures/hostile-peers.ts), each measured alone: one CLI process per input, no memory limit (so the present caps), its peers started first:', '');
+    L.push('| heavy input | exit | wall | max RSS |', '| --- | ---: | ---: | ---: |');
+    for (const h of o.heavy) L.push(`| ${h.name} | ${h.code} | ${fmtMs(h.wallMs)} | ${h.maxRssKB === undefined ? 'n/a' : fmtMB(h.maxRssKB)} |`);
+    L.push('', 'Under a memory limit the same inputs run in the step image in test/container/memory.test.ts, which prints each peak.', '');
+  }
 
   // where time goes (this run)
   L.push('## Where time goes', '');

@@ -7,7 +7,8 @@
  * (bench/worker.ts) run as child processes, so that the log's own work (it signs a checkpoint and a SET for
  * every entry it serves) is not counted against them and their peak memory is their own.
  * bench/options.ts: settings; process.ts: timed children; log-runs.ts: scenarios and runs against the log;
- * cold-start.ts: runs with no request (and the image); report.ts: RESULTS.md and the chart.
+ * cold-start.ts: runs with no request (and the image); heavy.ts: peak memory of each hostile input, alone;
+ * report.ts: RESULTS.md and the chart.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,6 +18,7 @@ import { repoRoot } from '../test/fixtures/paths.ts';
 import { generateSigner } from '../test/fixtures/signers.ts';
 import { logIntotoV001, provenance, randomDigest, startWorld } from '../test/fixtures/world.ts';
 import { coldStart, imageEntrypoint } from './cold-start.ts';
+import { heavyRuns } from './heavy.ts';
 import { imagesRun, IMAGES_N } from './images.ts';
 import { cliRun, populate, runWorker, stampArrivals } from './log-runs.ts';
 import { BASELINE_BUDGET_S, BASELINE_MAX_N, CLI, COLD_RUNS, IMAGE, LATENCY_MS, OUT_DIR, RENDER_ONLY, RUNS, RUNS_LARGE, SIZES, TIME_BIN } from './options.ts';
@@ -95,10 +97,13 @@ async function main(): Promise<void> {
     const mixed = await runWorker(w, { ...base, kind: 'throughput', digest: (big ?? passingSet).digest, runs: 5, warmup: 1 });
     const passing = await runWorker(w, { ...base, kind: 'throughput', digest: passingSet.digest, runs: 5, warmup: 1 });
 
+    log('heavy inputs: one CLI process each, alone');
+    const heavy = await heavyRuns(w, log);
+
     const durationS = (performance.now() - started) / 1000;
     const loadEnd = os.loadavg().map((l) => l.toFixed(2)).join(' ');
     const settings: Settings = { latencyMs: LATENCY_MS, runs: RUNS, runsLarge: RUNS_LARGE, coldRuns: COLD_RUNS, baselineBudgetS: BASELINE_BUDGET_S, timeBin: TIME_BIN !== undefined };
-    const data: BenchData = { date, info, loadEnd, settings, cold, image, sizes, images, throughput: { mixed, passing }, memory: { ...(verify1000 ? { verify1000 } : {}), idle }, durationS };
+    const data: BenchData = { date, info, loadEnd, settings, cold, image, sizes, images, throughput: { mixed, passing }, memory: { ...(verify1000 ? { verify1000 } : {}), idle }, heavy, durationS };
     writeFileSync(path.join(OUT_DIR, 'results.json'), `${JSON.stringify(data, null, 2)}\n`);
     render(data, OUT_DIR);
     log(`wrote ${path.relative(process.cwd(), path.join(OUT_DIR, 'RESULTS.md'))}, results.json, time-to-verdict.svg in ${durationS.toFixed(0)} s`);

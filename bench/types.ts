@@ -1,4 +1,5 @@
 /** The figures of one measuring run, as results.json holds them. */
+import type { HeavyRun } from './heavy.ts';
 import type { RequestCounts, WorkerResult } from './worker.ts';
 
 export type CliRun = {
@@ -37,5 +38,7 @@ export type BenchData = {
   images?: { n: number; cli: CliRun[] } | { skipped: string };
   throughput: { mixed: WorkerResult; passing: WorkerResult };
   memory: { verify1000?: WorkerResult; idle: WorkerResult };
+  /** Each heavy input (bench/heavy.ts) in its own CLI process; absent in older results. */
+  heavy?: HeavyRun[];
   durationS: number;
 };

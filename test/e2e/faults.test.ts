@@ -35,27 +35,10 @@ function expectOneLine(stderr: string): string {
   return lines[0] ?? '';
 }
 
-/**
- * When each request reached the test log, as seen from this process (sampled every 5 ms while the CLI runs in
- * its own process): the log records requests but not their times.
- */
+/** The test log's requests from now on, each with when it arrived (the log records the time). */
 function watchRequests(w: World): { stop(): { path: string; body?: unknown; at: number }[] } {
-  const seen: { path: string; body?: unknown; at: number }[] = [];
-  let next = w.log.requests.length;
-  const sample = (): void => {
-    for (; next < w.log.requests.length; next++) {
-      const q = w.log.requests[next];
-      seen.push({ path: q?.path ?? '', body: q?.body, at: performance.now() });
-    }
-  };
-  const timer = setInterval(sample, 5);
-  return {
-    stop() {
-      clearInterval(timer);
-      sample();
-      return seen;
-    },
-  };
+  const first = w.log.requests.length;
+  return { stop: () => w.log.requests.slice(first) };
 }
 
 /** The searches for `digest` among the watched requests, and the time between the first two. */
@@ -116,14 +99,14 @@ describe('rekor-gate verify against a faulty log (fault knobs: one test at a tim
     expect(line).toContain(`${w.log.url}${SEARCH}`);
     expect(line).toMatch(/\[NETWORK\]/);
     expect(line).toMatch(/failed after 4 attempts .*timed out after 1000 ms/);
-    // 4 attempts of 1 s plus backoff (at most 1.75 s): about 6 s from the first attempt, far from the 30 s default
+    // 4 attempts of 1 s plus backoff (at most 1.75 s): about 6 s from the first attempt. No upper bound on that
+    // (load moves it); the run as a whole is bounded at many times it, still under the 120 s that 4 attempts at
+    // the 30 s default --timeout would take.
     expect(seen.filter((q) => q.path === SEARCH)).toHaveLength(4);
     expect(end - (seen[0]?.at ?? 0)).toBeGreaterThanOrEqual(3900);
-    expect(end - (seen[0]?.at ?? 0)).toBeLessThan(10_000);
-    expect(r.ms).toBeLessThan(25_000);
+    expect(r.ms).toBeLessThan(60_000);
     expect(readFileSync(path.join(results, 'VERIFIED'), 'utf8')).toBe('false');
-  });
-
+  }, 90_000);
 });
 
 // No fault knob in these: they run side by side (each on its own digest).
@@ -161,10 +144,9 @@ describe.concurrent('rekor-gate verify: an unreachable log, waiting, audit mode'
       expect(r.stdout).toContain(`VERIFIED ${d.value}`);
       expect(r.stdout).toContain(`entry:     ${logged}`);
       expect(r.stderr).toMatch(new RegExp(`^waiting for an acceptable attestation of ${d.value} \\(no entry in the log or the registry names this digest\\); polling again in 2\\.0s, (10|9)s left$`, 'm'));
-      // found by the second poll, 2 s after the first
+      // found by the second poll, 2 s after the first (the message names the pause; load can only lengthen it)
       expect(searches.count).toBe(2);
       expect(searches.gap).toBeGreaterThanOrEqual(1700);
-      expect(searches.gap).toBeLessThan(3500);
     } finally {
       clearInterval(arm);
       clearTimeout(timer);
@@ -177,14 +159,14 @@ describe.concurrent('rekor-gate verify: an unreachable log, waiting, audit mode'
     const r = await timed(runCli([...worldFlags(w, d.value), '--key', w.keyPath, '--wait', '1']));
     const searches = searchesFor(watch.stop(), d.value);
     expect(r.code, r.stderr).toBe(1);
-    // a search, a pause for what is left of the 1 s (not the 2 s poll interval), a last search
+    // a search, a pause for what is left of the 1 s (not the 2 s poll interval: the message names it), a last search
     expect(searches.count).toBe(2);
     expect(searches.gap).toBeGreaterThanOrEqual(700);
-    expect(searches.gap).toBeLessThan(1800);
+    expect(r.stderr).toMatch(/polling again in (0\.\d|1\.0)s, 1s left/);
     expect(r.stdout).toContain(`NOT VERIFIED ${d.value}: no entry in the log or the registry names this digest`);
-    expect(r.stderr).toContain('waiting for');
     expect(r.ms).toBeGreaterThanOrEqual(1000);
-    expect(r.ms).toBeLessThan(15_000);
+    // a hang guard only: about 1.5 s with start-up, bounded at many times that
+    expect(r.ms).toBeLessThan(30_000);
   });
 
   it('--no-fail-on-unverified: exit 0 with VERIFIED=false written', async () => {
