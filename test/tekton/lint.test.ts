@@ -68,7 +68,16 @@ describe('the step: pinned image, no shell, non-root, read-only root, bounded', 
       expect(step.computeResources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
       expect(step.computeResources.limits).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
       expect(taskSpec.volumes).toBeUndefined();
+    } else {
+      // StepActionSpec has no computeResources (tektoncd/pipeline pkg/apis/pipeline/v1beta1/stepaction_types.go):
+      // the step referencing it sets them
+      expect(step.computeResources).toBeUndefined();
     }
+  });
+
+  it("the StepAction's sample Task gives its step the Task's computeResources (docs/tekton.md: how they were chosen)", () => {
+    const sample = parseAllDocuments(readFileSync(path.join(repoRoot, 'stepaction/rekor-gate/0.1/samples/task-using-stepaction.yaml'), 'utf8'))[0]!.toJS() as Any;
+    expect(sample.spec.steps[0].computeResources).toEqual(task().spec.steps[0].computeResources);
   });
 });
 
