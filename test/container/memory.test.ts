@@ -94,11 +94,12 @@ suite("the step image under the Task's memory limit", () => {
       expect(out.steps[0]?.exitCode, log(out)).toBe(end.code);
       if (end.message) expect(stderr).toMatch(end.message);
       expect(stderr).not.toMatch(/INTERNAL|heap out of memory/);
+      // every result file, as Tekton reads them back; the verdict, or the error that ended the run
+      expect(Object.keys(out.results).sort()).toEqual([...RESULT_FILES].sort());
+      expect(out.missingResults).toEqual([]);
       expect(out.results.VERIFIED).toBe(end.code === 0 ? 'true' : 'false');
-      if (end.code === 0) {
-        expect(out.results.REKOR_UUID).toBe(s.good?.uuid);
-        expect(Object.keys(out.results).sort()).toEqual([...RESULT_FILES].sort());
-      }
+      if (end.code === 0) expect(out.results.REKOR_UUID).toBe(s.good?.uuid);
+      else expect(JSON.parse(out.results.REPORT ?? '{}')).toMatchObject({ verified: false, digest: s.digest, error: expect.stringMatching(/^\[RESPONSE_(TOO_LARGE|MALFORMED)\] /) });
     });
   });
 });
