@@ -6,8 +6,8 @@ import { mapLimit } from '../net/concurrency.ts';
 import type { Budget } from '../net/budget.ts';
 import type { Http } from '../net/http.ts';
 import type { LogEntryAnon, LogEntryResponse } from './types.ts';
-// definitions.LogEntry and definitions.InclusionProof of Rekor's openapi.yaml, verbatim (a test keeps them so).
-import logEntrySchemaAsShipped from '../../schemas/rekor-api/log-entry.schema.json' with { type: 'json' };
+// The LogEntry response as the live API serves it, written for rekor-gate (a test holds it to Rekor's openapi.yaml).
+import logEntrySchema from '../../schemas/rekor-api/log-entry.schema.json' with { type: 'json' };
 
 /** An entry as the log returned it. */
 export type RetrievedEntry = {
@@ -50,53 +50,18 @@ export const DEFAULT_RETRIEVE_CONCURRENCY = 16;
 const UUID_PATTERN = '^([0-9a-fA-F]{64}|[0-9a-fA-F]{80})$';
 const UUID_RE = new RegExp(UUID_PATTERN);
 
-/** openapi.yaml `/api/v1/index/retrieve` POST, response 200 schema, verbatim (a test keeps it so). */
+/** The answer to `POST /api/v1/index/retrieve`: entry UUIDs (openapi.yaml, a test holds it to the 200 response's schema). */
 export const SEARCH_INDEX_RESPONSE_SCHEMA = {
   type: 'array',
-  items: {
-    type: 'string',
-    description: 'Entry UUID in transparency log',
-    pattern: UUID_PATTERN,
-  },
+  items: { type: 'string', pattern: UUID_PATTERN },
 } as const;
 
-/**
- * The shipped LogEntry schema adjusted to what the live API serves and `LogEntryAnon` declares
- * (as src/rekor/schemas.ts LOG_ENTRY_ANON_SCHEMA also records):
- * - `body` is the base64 of the canonical entry body, a string, where the definition says "object";
- * - `attestation.data` is a base64 string; the definition gives it a format but no type;
- * - `inclusionProof.checkpoint` is absent from proofs that Rekor served before 2022; its presence and
- *   signature are the log verification's business, which reports it per entry.
- */
-export function runtimeLogEntrySchema(): object {
-  const schema = structuredClone(logEntrySchemaAsShipped) as unknown as {
-    definitions: {
-      LogEntry: {
-        additionalProperties: { properties: Record<string, unknown> & { attestation: { properties: Record<string, unknown> } } };
-      };
-      InclusionProof: { required: string[] };
-    };
-  };
-  const anon = schema.definitions.LogEntry.additionalProperties.properties;
-  anon.body = { type: 'string', format: 'byte' };
-  anon.attestation.properties.data = { type: 'string', format: 'byte' };
-  const proof = schema.definitions.InclusionProof;
-  proof.required = proof.required.filter((name) => name !== 'checkpoint');
-  return schema;
-}
-
-// strictTypes off: the definition puts `format: byte` on an object (`attestation`), as Rekor's go-swagger
-// accepts; ajv applies a format to strings only. The checkpoint is a signed note, parsed and verified with the
-// log's key by the log verification.
-const LOG_ENTRY = {
-  options: { strict: true, strictTypes: false },
-  anyFormats: ['signedCheckpoint'],
-  refs: () => [runtimeLogEntrySchema()],
-} as const;
+// The checkpoint is a signed note, parsed and verified with the log's key by the log verification.
+const LOG_ENTRY = { refs: () => [logEntrySchema] } as const;
 const validators = {
-  logEntry: lazyGuard<LogEntryResponse>('rekor.api.log-entry', { $ref: logEntrySchemaAsShipped.$id }, LOG_ENTRY),
-  logEntries: lazyGuard<LogEntryResponse[]>('rekor.api.log-entries', { type: 'array', items: { $ref: logEntrySchemaAsShipped.$id } }, LOG_ENTRY),
-  searchResponse: lazyGuard<string[]>('rekor.api.search-response', SEARCH_INDEX_RESPONSE_SCHEMA, { options: { strict: true, strictTypes: false } }),
+  logEntry: lazyGuard<LogEntryResponse>('rekor.api.log-entry', { $ref: logEntrySchema.$id }, LOG_ENTRY),
+  logEntries: lazyGuard<LogEntryResponse[]>('rekor.api.log-entries', { type: 'array', items: { $ref: logEntrySchema.$id } }, LOG_ENTRY),
+  searchResponse: lazyGuard<string[]>('rekor.api.search-response', SEARCH_INDEX_RESPONSE_SCHEMA),
 };
 const getValidators = (): typeof validators => validators;
 

@@ -1,10 +1,11 @@
 import { firstAjvError, lazyGuard, type LazyGuard } from '../schema/validator.ts';
-// Rekor's own entry schemas, copied verbatim from sigstore/rekor (test/data/spec/rekor) into schemas/rekor.
+// The entry kinds' schemas, written for rekor-gate from the facts of Rekor's formats (schemas/rekor; a test
+// holds them to Rekor's published schemas, docs/design.md names where they are deliberately stricter).
 // Imported as JSON modules so that an esbuild bundle carries them inline.
-import dsseV001 from '../../schemas/rekor/dsse_v0_0_1_schema.json' with { type: 'json' };
-import hashedrekordV001 from '../../schemas/rekor/hashedrekord_v0_0_1_schema.json' with { type: 'json' };
-import intotoV001 from '../../schemas/rekor/intoto_v0_0_1_schema.json' with { type: 'json' };
-import intotoV002 from '../../schemas/rekor/intoto_v0_0_2_schema.json' with { type: 'json' };
+import common from '../../schemas/rekor/common.schema.json' with { type: 'json' };
+import dsse from '../../schemas/rekor/dsse.schema.json' with { type: 'json' };
+import hashedrekord from '../../schemas/rekor/hashedrekord.schema.json' with { type: 'json' };
+import intoto from '../../schemas/rekor/intoto.schema.json' with { type: 'json' };
 
 const HEX64 = '^[0-9a-fA-F]{64}$';
 
@@ -64,12 +65,23 @@ export const ENTRY_BODY_SCHEMA = {
   },
 } as const;
 
-/** The kinds whose `spec` rekor-gate validates, keyed `kind/apiVersion`, with Rekor's schema for that version. */
+/** The shipped schema of each entry kind: its `$id`, and under `#/definitions/v<apiVersion>` each version's spec. */
+export const ENTRY_KIND_SCHEMAS = { intoto, dsse, hashedrekord } as const;
+/** The schemas the kinds' `$ref`s name. */
+const KIND_REFS = (): readonly object[] => [common, intoto, dsse, hashedrekord];
+
+/** The validator of one kind's spec at one version: `<kind schema $id>#/definitions/v<apiVersion>`. */
+function specGuard(kind: keyof typeof ENTRY_KIND_SCHEMAS, apiVersion: string): LazyGuard<unknown> {
+  const $ref = `${ENTRY_KIND_SCHEMAS[kind].$id}#/definitions/v${apiVersion}`;
+  return lazyGuard(`rekor.${kind}-${apiVersion}`, { $ref }, { refs: KIND_REFS });
+}
+
+/** The kinds whose `spec` rekor-gate validates, keyed `kind/apiVersion`, with the schema of that version. */
 const SPEC_VALIDATORS: Readonly<Record<string, LazyGuard<unknown>>> = {
-  'intoto/0.0.1': lazyGuard('rekor.intoto-0.0.1', intotoV001),
-  'intoto/0.0.2': lazyGuard('rekor.intoto-0.0.2', intotoV002),
-  'dsse/0.0.1': lazyGuard('rekor.dsse-0.0.1', dsseV001),
-  'hashedrekord/0.0.1': lazyGuard('rekor.hashedrekord-0.0.1', hashedrekordV001),
+  'intoto/0.0.1': specGuard('intoto', '0.0.1'),
+  'intoto/0.0.2': specGuard('intoto', '0.0.2'),
+  'dsse/0.0.1': specGuard('dsse', '0.0.1'),
+  'hashedrekord/0.0.1': specGuard('hashedrekord', '0.0.1'),
 };
 const logEntryAnon = lazyGuard<unknown>('rekor.log-entry-anon', LOG_ENTRY_ANON_SCHEMA);
 const entryBody = lazyGuard<unknown>('rekor.entry-body', ENTRY_BODY_SCHEMA);
@@ -88,13 +100,13 @@ export function validateBodyShape(value: unknown): string | undefined {
   return entryBody(value) ? undefined : firstError(entryBody);
 }
 
-/** Whether rekor-gate has Rekor's schema for this kind and version (and so can decode its spec). */
+/** Whether rekor-gate has a schema for this kind and version (and so can decode its spec). */
 export function hasBodySchema(kind: string, apiVersion: string): boolean {
   return Object.hasOwn(SPEC_VALIDATORS, `${kind}/${apiVersion}`);
 }
 
 /**
- * Validates a decoded entry body (`{kind, apiVersion, spec}`) against Rekor's schema for its kind and version.
+ * Validates a decoded entry body (`{kind, apiVersion, spec}`) against the schema of its kind and version.
  * Returns `undefined` when valid, else a description of the first error. Kinds without a schema
  * (see {@link hasBodySchema}) are reported as such.
  */

@@ -1,4 +1,4 @@
-/** Rekor v1 REST API shapes (see test/data/spec/rekor/openapi.yaml, LogEntry). */
+/** Rekor v1 REST API shapes (Rekor's openapi.yaml, LogEntry; schemas/rekor-api/log-entry.schema.json). */
 export type InclusionProofJSON = {
   logIndex: number;
   rootHash: string; // hex

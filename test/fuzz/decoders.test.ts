@@ -24,14 +24,17 @@ import { fetchReferrerBundles, listReferrers } from '../../src/registry/referrer
 import { createRekorClient } from '../../src/rekor/client.ts';
 import { decodeEntry } from '../../src/rekor/entry.ts';
 import type { LogEntryAnon } from '../../src/rekor/types.ts';
-import { dataDir } from '../fixtures/paths.ts';
-import { cosignBundleAnnotation, logIntotoV001, provenance, randomDigest, startWorld, type World } from '../fixtures/world.ts';
+import { dsseBundleV03 } from '../fixtures/bundle-json.ts';
+import { corpusDir, hasTestData } from '../fixtures/test-data.ts';
+import { cosignBundleAnnotation, keylessSigner, logDsseV001, logIntotoV001, provenance, randomDigest, startWorld, type World } from '../fixtures/world.ts';
 import { worldTrust } from '../verify/pipeline.ts';
 import { RUNS, anyJson, byteChange, hostileText, mutateByte, verdictOrGateError, verdictOrGateErrorAsync } from './fuzz.ts';
 
 let w: World;
 let sample: { uuid: string; entry: LogEntryAnon; envelope: Buffer; statement: Buffer; annotation: Buffer };
 let dir: string;
+/** Seeds of the bundle fuzzing: a v0.3 DSSE bundle of the test log, and recorded real ones when GATE_TEST_DATA is set. */
+const bundles: Buffer[] = [];
 beforeAll(async () => {
   w = await startWorld();
   const d = randomDigest();
@@ -45,6 +48,15 @@ beforeAll(async () => {
     annotation: Buffer.from(cosignBundleAnnotation(w, logged.uuid)),
   };
   dir = mkdtempSync(path.join(tmpdir(), 'rekor-gate-fuzz-'));
+  const keyless = await keylessSigner(w);
+  const dsse = logDsseV001(w, provenance(d.value), { signer: keyless.signer, certificatePem: keyless.certificatePem });
+  const dsseEntry = w.log.logEntry(dsse.uuid)?.[dsse.uuid] as LogEntryAnon;
+  bundles.push(Buffer.from(JSON.stringify(dsseBundleV03(dsseEntry, keyless.leaf.der, dsse.envelope))));
+  if (hasTestData) {
+    for (const f of ['sigstore-js__bundleV03-dsse.json', 'sigstore-java__bundle.dsse.v0.3.json', 'sigstore-js__bundleV01-dsse-with-proof.json']) {
+      bundles.push(readFileSync(corpusDir('bundles', f)));
+    }
+  }
 });
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
@@ -108,9 +120,6 @@ describe('cosign annotations and Sigstore bundles', () => {
     verdictOrGateError(() => parseCosignBundle(bytes.toString('utf8'), 'fuzz'));
   });
 
-  const bundles = ['sigstore-js__bundleV03-dsse.json', 'sigstore-java__bundle.dsse.v0.3.json', 'sigstore-js__bundleV01-dsse-with-proof.json'].map((f) =>
-    readFileSync(path.join(dataDir, 'corpus', 'bundles', f)),
-  );
   it.prop([fc.constant(0).chain(() => hostileText(bundles))], { numRuns: RUNS })('parseBundle and verifySigstoreBundle: any bundle JSON', (bytes) => {
     const json = parsed(bytes);
     verdictOrGateError(() => parseBundle(json, 'fuzz'));

@@ -7,7 +7,7 @@ import { createBudget } from '../../src/net/budget.ts';
 import { createHttp, type Http } from '../../src/net/http.ts';
 import { createRekorClient, type RekorClient } from '../../src/rekor/client.ts';
 import type { LogEntryAnon } from '../../src/rekor/types.ts';
-import { corpusDir } from '../fixtures/paths.ts';
+import { corpusDir, describeWithTestData } from '../fixtures/test-data.ts';
 import { sendJson, startServer, type Handler, type TestServer } from '../net/server.ts';
 import { rejection } from '../fixtures/errors.ts';
 
@@ -272,23 +272,25 @@ describe('getByUUID, getByLogIndex, entryUrl', () => {
     expect(() => createRekorClient('not a url', http)).toThrow(expect.objectContaining({ code: 'USAGE' }));
   });
 
-  it('accepts every real Rekor response in the corpus', async () => {
-    const files = fs.readdirSync(corpusDir('entries')).filter((f) => f.endsWith('.json'));
-    const byUuid = new Map<string, Buffer>();
-    for (const f of files) {
-      const raw = fs.readFileSync(corpusDir('entries', f));
-      byUuid.set(Object.keys(JSON.parse(raw.toString('utf8')) as object)[0] ?? '', raw);
-    }
-    const { rekor } = await setup((req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(byUuid.get(req.url?.split('/').pop() ?? ''));
+  describeWithTestData(import.meta.url, 'the recorded Rekor entries (corpus/entries)', 'real Rekor responses', () => {
+    it('accepts every real Rekor response in the corpus', async () => {
+      const files = fs.readdirSync(corpusDir('entries')).filter((f) => f.endsWith('.json'));
+      const byUuid = new Map<string, Buffer>();
+      for (const f of files) {
+        const raw = fs.readFileSync(corpusDir('entries', f));
+        byUuid.set(Object.keys(JSON.parse(raw.toString('utf8')) as object)[0] ?? '', raw);
+      }
+      const { rekor } = await setup((req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(byUuid.get(req.url?.split('/').pop() ?? ''));
+      });
+      for (const uuid of byUuid.keys()) {
+        const got = await rekor.getByUUID(uuid);
+        expect(got.uuid).toBe(uuid.toLowerCase());
+        expect(typeof got.entry.body).toBe('string');
+      }
+      expect(byUuid.size).toBeGreaterThanOrEqual(17);
     });
-    for (const uuid of byUuid.keys()) {
-      const got = await rekor.getByUUID(uuid);
-      expect(got.uuid).toBe(uuid.toLowerCase());
-      expect(typeof got.entry.body).toBe('string');
-    }
-    expect(byUuid.size).toBeGreaterThanOrEqual(17);
   });
 });
 

@@ -1,11 +1,16 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeEntry } from '../../src/rekor/entry.ts';
 import { hasBodySchema, validateBody } from '../../src/rekor/schemas.ts';
 import { toTransparencyLogEntry } from '../../src/rekor/tlog-entry.ts';
 import type { LogEntryAnon } from '../../src/rekor/types.ts';
+import type { LogEntryResponse } from '../../src/rekor/types.ts';
 import { entryFiles, loadEntry } from '../corpus/corpus.ts';
 import { gateError } from '../fixtures/errors.ts';
+import { dsseV001Entry, hashedrekordV001Entry, intotoV001Entry, intotoV002Entry, startTestLog } from '../fixtures/rekor-log/index.ts';
+import { generateSigner, signDsse } from '../fixtures/signers.ts';
+import { imageSubject, slsaV1Statement } from '../fixtures/statements.ts';
+import { describeWithTestData } from '../fixtures/test-data.ts';
 
 const leaf = (body: Buffer): string => createHash('sha256').update(Buffer.from([0])).update(body).digest('hex');
 
@@ -14,38 +19,73 @@ function withBody(raw: LogEntryAnon, body: Buffer): { uuid: string; raw: LogEntr
   return { uuid: leaf(body), raw: { ...raw, body: body.toString('base64') } };
 }
 
-describe('decodeEntry on the corpus', () => {
-  it.each(entryFiles())('%s decodes', (file) => {
-    const { uuid, raw } = loadEntry(file);
-    const e = decodeEntry(uuid, raw);
-    expect(e.uuid).toBe(uuid);
-    expect(e.leafHash).toBe(uuid.slice(-64));
-    expect(e.treeID).toBe(uuid.length === 80 ? uuid.slice(0, 16) : undefined);
-    expect(e.logIndex).toBe(raw.logIndex);
-    expect(`${e.kind}-${e.apiVersion}`).toBe(file.split('__')[0]);
-    expect(e.supported).toBe(['intoto', 'dsse', 'hashedrekord'].includes(e.kind));
-    if (!e.supported) expect(e.unsupportedReason).toMatch(/not one rekor-gate reads/);
-    expect(e.body.toString('base64')).toBe(raw.body);
+/** What decodeEntry must give for any entry: the UUID's parts, the index, the kind, whether it reads the spec. */
+function expectDecodes(uuid: string, raw: LogEntryAnon, kindVersion: string): void {
+  const e = decodeEntry(uuid, raw);
+  expect(e.uuid).toBe(uuid);
+  expect(e.leafHash).toBe(uuid.slice(-64));
+  expect(e.treeID).toBe(uuid.length === 80 ? uuid.slice(0, 16) : undefined);
+  expect(e.logIndex).toBe(raw.logIndex);
+  expect(`${e.kind}-${e.apiVersion}`).toBe(kindVersion);
+  expect(e.supported).toBe(['intoto', 'dsse', 'hashedrekord'].includes(e.kind));
+  if (!e.supported) expect(e.unsupportedReason).toMatch(/not one rekor-gate reads/);
+  expect(e.body.toString('base64')).toBe(raw.body);
+}
+
+/** An intoto 0.0.1 entry with attestation.data: the statement, and the body's payloadHash is its sha256 (what the binding relies on). */
+function expectAttestation(uuid: string, raw: LogEntryAnon, statementType: string): void {
+  const e = decodeEntry(uuid, raw);
+  const statement = JSON.parse((e.attestation as Buffer).toString('utf8')) as { _type: string };
+  expect(statement._type).toBe(statementType);
+  const spec = e.spec as { content: { payloadHash: { value: string } } };
+  expect(createHash('sha256').update(e.attestation as Buffer).digest('hex')).toBe(spec.content.payloadHash.value);
+}
+
+type Logged = { uuid: string; raw: LogEntryAnon };
+/** One entry of each kind the test log makes (intoto 0.0.1 with its attestation, intoto 0.0.2, dsse 0.0.1, hashedrekord 0.0.1), and one of a kind rekor-gate does not read. */
+const made: Record<'intoto-0.0.1' | 'intoto-0.0.2' | 'dsse-0.0.1' | 'hashedrekord-0.0.1' | 'rekord-0.0.1', Logged> = {} as never;
+
+beforeAll(async () => {
+  const log = await startTestLog();
+  const signer = generateSigner();
+  const env = signDsse(signer, slsaV1Statement({ subjects: [imageSubject('r.test/a', `sha256:${'5b'.repeat(32)}`)], builderId: 'https://b.test' }));
+  const logged = (r: { uuid: string }): Logged => ({ uuid: r.uuid, raw: Object.values(log.logEntry(r.uuid) as LogEntryResponse)[0] as LogEntryAnon });
+  made['intoto-0.0.1'] = logged(log.add(intotoV001Entry({ envelope: env, publicKey: signer.publicKeyPem })));
+  made['intoto-0.0.2'] = logged(log.add(intotoV002Entry({ envelope: env, publicKeys: [signer.publicKeyPem] })));
+  made['dsse-0.0.1'] = logged(log.add(dsseV001Entry({ envelope: env, verifiers: [signer.publicKeyPem] })));
+  const digest = createHash('sha256').update('an image manifest').digest();
+  made['hashedrekord-0.0.1'] = logged(
+    log.add(hashedrekordV001Entry({ digest: { algorithm: 'sha256', hex: digest.toString('hex') }, signature: signer.sign(digest), publicKey: signer.publicKeyPem })),
+  );
+  made['rekord-0.0.1'] = logged(log.addEntry({ apiVersion: '0.0.1', kind: 'rekord', spec: { data: {}, signature: {} } }));
+  await log.close();
+});
+
+const entry = (k: keyof typeof made): Logged => structuredClone(made[k]);
+
+describe('decodeEntry on entries of every kind', () => {
+  it.each(['intoto-0.0.1', 'intoto-0.0.2', 'dsse-0.0.1', 'hashedrekord-0.0.1', 'rekord-0.0.1'] as const)('%s decodes', (k) => {
+    const { uuid, raw } = entry(k);
+    expect(uuid).toHaveLength(80);
+    expectDecodes(uuid, raw, k);
   });
 
   it('decodes attestation.data of an intoto entry', () => {
-    const { uuid, raw } = loadEntry('intoto-0.0.1__slsa-verifier-container-v1.9.0__521e543bfd8d.with-attestation.json');
-    const e = decodeEntry(uuid, raw);
-    const statement = JSON.parse((e.attestation as Buffer).toString('utf8')) as { _type: string };
-    expect(statement._type).toBe('https://in-toto.io/Statement/v0.1');
-    // What the intoto 0.0.1 binding relies on: the body's payloadHash is the sha256 of attestation.data.
-    const spec = e.spec as { content: { payloadHash: { value: string } } };
-    expect(createHash('sha256').update(e.attestation as Buffer).digest('hex')).toBe(spec.content.payloadHash.value);
+    const { uuid, raw } = entry('intoto-0.0.1');
+    expectAttestation(uuid, raw, 'https://in-toto.io/Statement/v1');
   });
 
   it('accepts an upper-case UUID and reports it lower-case', () => {
-    const { uuid, raw } = loadEntry('dsse-0.0.1__cosign-oci-attestation__1d35142cf4d1.json');
+    const { uuid, raw } = entry('dsse-0.0.1');
     expect(decodeEntry(uuid.toUpperCase(), raw).uuid).toBe(uuid);
   });
 });
 
 describe('decodeEntry rejections', () => {
-  const base = loadEntry('dsse-0.0.1__cosign-oci-attestation__1d35142cf4d1.json');
+  let base: Logged;
+  beforeAll(() => {
+    base = entry('dsse-0.0.1');
+  });
 
   it('a tampered body: ENTRY_UUID_MISMATCH naming the UUID and the leaf hash check', () => {
     const body = Buffer.from(base.raw.body, 'base64');
@@ -57,7 +97,7 @@ describe('decodeEntry rejections', () => {
   });
 
   it('a UUID naming another entry: ENTRY_UUID_MISMATCH', () => {
-    const other = loadEntry('hashedrekord-0.0.1__gitsign__71f37cf7fa41.json');
+    const other = entry('hashedrekord-0.0.1');
     expect(gateError(() => decodeEntry(other.uuid, base.raw)).code).toBe('ENTRY_UUID_MISMATCH');
   });
 
@@ -125,10 +165,10 @@ describe('validateBody', () => {
 
 describe('toTransparencyLogEntry', () => {
   it('keeps the global index on the entry and the shard index on the proof', () => {
-    const { uuid, raw } = loadEntry('dsse-0.0.1__cosign-oci-attestation__1d35142cf4d1.json');
+    const { uuid, raw } = entry('dsse-0.0.1');
     const t = toTransparencyLogEntry(decodeEntry(uuid, raw));
     const proof = raw.verification?.inclusionProof;
-    expect(t.logIndex).toBe('175508996');
+    expect(t.logIndex).toBe(String(raw.logIndex));
     expect(t.inclusionProof?.logIndex).toBe(String(proof?.logIndex));
     expect(t.inclusionProof?.logIndex).not.toBe(t.logIndex);
     expect(t.inclusionProof?.treeSize).toBe(String(proof?.treeSize));
@@ -143,10 +183,23 @@ describe('toTransparencyLogEntry', () => {
   });
 
   it('leaves out an inclusion proof without checkpoint and a missing SET', () => {
-    const { uuid, raw } = loadEntry('rekord-0.0.1__rekor-release-verify-md__b6fdc91e6af5.json');
+    const { uuid, raw } = entry('rekord-0.0.1');
+    delete raw.verification?.inclusionProof?.checkpoint;
     const noSet = { ...raw, verification: { ...raw.verification, signedEntryTimestamp: undefined } } as LogEntryAnon;
     const t = toTransparencyLogEntry(decodeEntry(uuid, noSet));
     expect(t.inclusionProof).toBeUndefined();
     expect(t.inclusionPromise).toBeUndefined();
+  });
+});
+
+describeWithTestData(import.meta.url, 'the recorded Rekor entries (corpus/entries)', 'decodeEntry on the recorded entries', () => {
+  it.each(entryFiles())('%s decodes', (file) => {
+    const { uuid, raw } = loadEntry(file);
+    expectDecodes(uuid, raw, file.split('__')[0]!);
+  });
+
+  it('decodes attestation.data of an intoto entry', () => {
+    const { uuid, raw } = loadEntry('intoto-0.0.1__slsa-verifier-container-v1.9.0__521e543bfd8d.with-attestation.json');
+    expectAttestation(uuid, raw, 'https://in-toto.io/Statement/v0.1');
   });
 });

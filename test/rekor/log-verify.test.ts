@@ -2,24 +2,48 @@ import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:cryp
 import { json } from '@sigstore/core';
 import type { TLogEntryWithInclusionProof } from '@sigstore/bundle';
 import { verifyTLogInclusion } from '@sigstore/verify/dist/tlog/index.js';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeEntry } from '../../src/rekor/entry.ts';
 import { verifyInLog } from '../../src/rekor/log-verify.ts';
 import { toTransparencyLogEntry } from '../../src/rekor/tlog-entry.ts';
 import type { LogEntryAnon } from '../../src/rekor/types.ts';
 import { trustFromRekorPublicKey, trustFromTrustedRoot, type Trust } from '../../src/trust/index.ts';
-import { corpusTrust, loadEntry, trustedRootJSON } from '../corpus/corpus.ts';
+import type { LogEntryResponse } from '../../src/rekor/types.ts';
 import { gateError } from '../fixtures/errors.ts';
+import { dsseV001Entry, startTestLog, type TestLog } from '../fixtures/rekor-log/index.ts';
+import { generateSigner, signDsse } from '../fixtures/signers.ts';
+import { imageSubject, slsaV1Statement } from '../fixtures/statements.ts';
+import { buildTrustedRoot, type TrustedRootJSON } from '../fixtures/trusted-root.ts';
 
-// Production dsse entry of shard 1193050959916656506 with SET, inclusion proof and checkpoint.
-const BASE = 'dsse-0.0.1__cosign-oci-attestation__1d35142cf4d1.json';
-const prod = corpusTrust('production');
+// A dsse 0.0.1 entry of the test log (a shard after 1000 entries of earlier ones, so its global logIndex is
+// not the proof's) with SET, inclusion proof and signed checkpoint; the real production entries get the same
+// checks in test/corpus/entries.test.ts when the recorded data is there.
+const INTEGRATED = Date.parse('2025-02-28T19:18:11Z') / 1000;
+let log: TestLog;
+let logged: { uuid: string; raw: LogEntryAnon };
+let prod: Trust;
+/** The trusted root of the test log, as JSON (a fresh copy). */
+let rootJSON: () => TrustedRootJSON;
+
+beforeAll(async () => {
+  log = await startTestLog({ origin: 'rekor.test.internal' });
+  const signer = generateSigner();
+  const env = signDsse(signer, slsaV1Statement({ subjects: [imageSubject('r.test/a', `sha256:${'5b'.repeat(32)}`)], builderId: 'https://b.test' }));
+  for (let i = 0; i < 6; i++) log.add(dsseV001Entry({ envelope: signDsse(signer, { n: i }), verifiers: [signer.publicKeyPem] }));
+  const { uuid } = log.add(dsseV001Entry({ envelope: env, verifiers: [signer.publicKeyPem] }), { integratedTime: INTEGRATED });
+  for (let i = 0; i < 20; i++) log.add(dsseV001Entry({ envelope: signDsse(signer, { after: i }), verifiers: [signer.publicKeyPem] }));
+  logged = { uuid, raw: Object.values(log.logEntry(uuid) as LogEntryResponse)[0] as LogEntryAnon };
+  const root = buildTrustedRoot({ logs: { origin: log.origin, publicKeyPem: log.publicKeyPem } });
+  rootJSON = () => structuredClone(root);
+  prod = trustFromTrustedRoot(root, 'test log root');
+  await log.close();
+});
 
 type Proof = NonNullable<NonNullable<LogEntryAnon['verification']>['inclusionProof']>;
 type Mutable = { uuid: string; raw: LogEntryAnon & { verification: { inclusionProof: Proof; signedEntryTimestamp?: string } } };
 
 function base(): Mutable {
-  return loadEntry(BASE) as Mutable;
+  return structuredClone(logged) as Mutable;
 }
 
 function check(m: { uuid: string; raw: LogEntryAnon }, trust: Trust = prod) {
@@ -47,15 +71,16 @@ function signNote(note: string, name: string, key: KeyObject, logID: Buffer): st
 const noteOf = (checkpoint: string): string => checkpoint.slice(0, checkpoint.indexOf('\n\n') + 1);
 
 describe('verifyInLog: what passes', () => {
-  it('a production entry with SET, proof and checkpoint', () => {
+  it('an entry with SET, proof and checkpoint', () => {
     const r = check(base());
     expect(r).toMatchObject({
       evidence: 'set+proof',
       set: true,
       inclusionProof: 'verified',
-      logBaseURL: 'https://rekor.sigstore.dev',
-      checkpoint: { origin: 'rekor.sigstore.dev - 1193050959916656506', treeSize: '53604735' },
+      logBaseURL: 'https://rekor.test.internal',
+      checkpoint: { origin: log.checkpointOrigin, treeSize: '27' },
     });
+    expect(base().raw.logIndex).not.toBe(base().raw.verification.inclusionProof.logIndex);
     expect(r.integratedTime.toISOString()).toBe('2025-02-28T19:18:11.000Z');
   });
 
@@ -72,8 +97,9 @@ describe('verifyInLog: what passes', () => {
   });
 
   it('a proof without checkpoint next to a SET: set-only, the proof checked against its unsigned root', () => {
-    const r = check(loadEntry('rekord-0.0.1__rekor-release-verify-md__b6fdc91e6af5.json'));
-    expect(r).toMatchObject({ evidence: 'set-only', inclusionProof: 'unsigned-root' });
+    const m = base();
+    delete m.raw.verification.inclusionProof.checkpoint;
+    expect(check(m)).toMatchObject({ evidence: 'set-only', inclusionProof: 'unsigned-root' });
   });
 
   it('a private log known by its key alone: log ID = sha256(SPKI); any checkpoint signer name', () => {
@@ -122,7 +148,7 @@ describe('verifyInLog: each rejection rule', () => {
   it('checkpoint signed by another key (same key hint): TLOG_CHECKPOINT', () => {
     const m = base();
     const proof = m.raw.verification.inclusionProof;
-    proof.checkpoint = signNote(noteOf(proof.checkpoint as string), 'rekor.sigstore.dev', newLogKey().privateKey, Buffer.from(m.raw.logID, 'hex'));
+    proof.checkpoint = signNote(noteOf(proof.checkpoint as string), log.origin, newLogKey().privateKey, Buffer.from(m.raw.logID, 'hex'));
     expect(gateError(() => check(m))).toMatchObject({ code: 'TLOG_CHECKPOINT', message: expect.stringMatching(/checkpoint check failed/) });
   });
 
@@ -131,7 +157,7 @@ describe('verifyInLog: each rejection rule', () => {
     const both: Trust = { ...prod, material: { ...prod.material, tlogs: [...prod.material.tlogs, ...trustFromRekorPublicKey(other.pem).material.tlogs] } };
     const m = base();
     const proof = m.raw.verification.inclusionProof;
-    proof.checkpoint = signNote(noteOf(proof.checkpoint as string), 'rekor.sigstore.dev', other.privateKey, other.logID);
+    proof.checkpoint = signNote(noteOf(proof.checkpoint as string), log.origin, other.privateKey, other.logID);
     expect(check(base(), both).evidence).toBe('set+proof');
     expect(gateError(() => check(m, both)).code).toBe('TLOG_CHECKPOINT');
   });
@@ -182,6 +208,7 @@ describe('verifyInLog: each rejection rule', () => {
 
   it("UUID tree ID differing from the checkpoint origin's: TLOG_INCONSISTENT", () => {
     const m = base();
+    expect(m.uuid.slice(0, 16)).not.toBe('24296fb24b8ad77a');
     m.uuid = `24296fb24b8ad77a${m.uuid.slice(16)}`; // tree 2605736670972794746, another shard
     const err = gateError(() => check(m));
     expect(err.code).toBe('TLOG_INCONSISTENT');
@@ -189,7 +216,7 @@ describe('verifyInLog: each rejection rule', () => {
   });
 
   it('log key not valid at the integrated time: TLOG_KEY_VALIDITY (SET and proof-only alike)', () => {
-    const root = trustedRootJSON('production') as { tlogs: { publicKey: { validFor: object } }[] };
+    const root = rootJSON() as { tlogs: { publicKey: { validFor: object } }[] };
     (root.tlogs[0] as { publicKey: { validFor: object } }).publicKey.validFor = { start: '2021-01-12T11:53:27Z', end: '2024-01-01T00:00:00Z' };
     const expired = trustFromTrustedRoot(root, 'expired root');
     const err = gateError(() => check(base(), expired));
@@ -204,7 +231,7 @@ describe('verifyInLog: each rejection rule', () => {
   });
 
   it('(why: @sigstore/verify checks key validity for the SET but not for a checkpoint)', () => {
-    const root = trustedRootJSON('production') as { tlogs: { publicKey: { validFor: object } }[] };
+    const root = rootJSON() as { tlogs: { publicKey: { validFor: object } }[] };
     (root.tlogs[0] as { publicKey: { validFor: object } }).publicKey.validFor = { start: '2021-01-12T11:53:27Z', end: '2024-01-01T00:00:00Z' };
     const expired = trustFromTrustedRoot(root, 'expired root');
     const m = base();
@@ -214,10 +241,11 @@ describe('verifyInLog: each rejection rule', () => {
   });
 
   it('untrusted log ID: TLOG_UNTRUSTED_LOG naming the log and the trust source', () => {
-    const err = gateError(() => check(base(), corpusTrust('staging')));
+    const other = trustFromTrustedRoot(buildTrustedRoot({ logs: { origin: 'other.log', publicKeyPem: newLogKey().pem } }), 'the other trusted root');
+    const err = gateError(() => check(base(), other));
     expect(err.code).toBe('TLOG_UNTRUSTED_LOG');
     expect(err.message).toContain(base().raw.logID);
-    expect(err.message).toContain('corpus staging trusted root');
+    expect(err.message).toContain('the other trusted root');
   });
 
   it('neither SET nor proof: TLOG_INCLUSION_PROOF', () => {
@@ -227,7 +255,8 @@ describe('verifyInLog: each rejection rule', () => {
   });
 
   it('a proof without checkpoint and without SET: TLOG_CHECKPOINT', () => {
-    const m = loadEntry('rekord-0.0.1__rekor-release-verify-md__b6fdc91e6af5.json') as Mutable;
+    const m = base();
+    delete m.raw.verification.inclusionProof.checkpoint;
     delete m.raw.verification.signedEntryTimestamp;
     expect(gateError(() => check(m)).code).toBe('TLOG_CHECKPOINT');
   });

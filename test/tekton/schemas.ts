@@ -1,7 +1,7 @@
 /**
  * Validation of Tekton resources the way the API server would see them, without a cluster.
  *
- * Two schema sources, both from test/data/spec/tekton (tektoncd/pipeline, Apache-2.0):
+ * Two schema sources, both from $GATE_TEST_DATA/spec/tekton (tektoncd/pipeline's published CRDs and swagger):
  * - the OpenAPI v3 schema embedded in each CRD (what the API server validates and prunes with). Kubernetes
  *   drops unknown fields of a structural schema, and `kubectl apply` (strict field validation, the default)
  *   rejects them; so every object node that lists `properties` is closed (`additionalProperties: false`),
@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parseAllDocuments } from 'yaml';
-import { specDir } from '../fixtures/paths.ts';
+import { specDir } from '../fixtures/test-data.ts';
 
 type Schema = Record<string, unknown>;
 const isObj = (v: unknown): v is Schema => typeof v === 'object' && v !== null && !Array.isArray(v);

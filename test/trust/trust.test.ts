@@ -2,11 +2,16 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeFor, type GateError } from '../../src/errors.ts';
 import { loadTrust, trustFromRekorPublicKey, trustFromTrustedRoot } from '../../src/trust/index.ts';
-import { conformanceDir, corpus, readJSON, trustedRootJSON, trustedRootPath } from '../corpus/corpus.ts';
+import { conformanceDir, readJSON, trustedRootJSON } from '../corpus/corpus.ts';
+import { createTestCA } from '../fixtures/ca.ts';
 import { gateError } from '../fixtures/errors.ts';
+import { logIdHex } from '../fixtures/rekor-log/encoding.ts';
+import { generateSigner } from '../fixtures/signers.ts';
+import { corpusDir, describeWithTestData } from '../fixtures/test-data.ts';
+import { buildTrustedRoot, type TrustedRootJSON } from '../fixtures/trusted-root.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'rekor-gate-trust-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -18,75 +23,90 @@ function write(name: string, text: string): string {
 }
 
 const hex = (b: Buffer): string => b.toString('hex');
-const PROD_LOG_ID = 'c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d';
+
+// A trusted root of two test logs, a test CA and its CT log, and the key of a third log (a private log's PEM).
+const logKeys = [generateSigner(), generateSigner()];
+const privateLog = generateSigner();
+let root: () => TrustedRootJSON;
+let rootPath: string;
+let keyPath: string;
+beforeAll(async () => {
+  const ca = await createTestCA();
+  const made = buildTrustedRoot({ logs: logKeys.map((k, i) => ({ origin: `log${i}.test`, publicKeyPem: k.publicKeyPem })), cas: ca });
+  root = () => structuredClone(made);
+  rootPath = write('trusted_root.json', JSON.stringify(made));
+  keyPath = write('rekor.pub', privateLog.publicKeyPem);
+});
 
 describe('trustFromTrustedRoot', () => {
-  it('loads the production and staging roots', () => {
-    const prod = trustFromTrustedRoot(trustedRootJSON('production'), 'prod');
-    expect(prod.material.tlogs.map((t) => t.baseURL)).toEqual(['https://rekor.sigstore.dev', 'https://log2025-1.rekor.sigstore.dev']);
-    expect(hex(prod.material.tlogs[0]!.logID)).toBe(PROD_LOG_ID);
-    expect(prod).toMatchObject({ source: 'prod', ctlogCount: 2, caCount: 2 });
-    expect(prod.material.timestampAuthorities).toHaveLength(1);
-    const staging = trustFromTrustedRoot(trustedRootJSON('staging'), 'staging');
-    expect(staging.material.tlogs).toHaveLength(5);
+  it('loads a trusted root: its logs by log ID, its CAs and CT logs', () => {
+    const t = trustFromTrustedRoot(root(), 'test root');
+    expect(t.material.tlogs.map((l) => l.baseURL)).toEqual(['https://log0.test', 'https://log1.test']);
+    expect(t.material.tlogs.map((l) => hex(l.logID))).toEqual(logKeys.map((k) => logIdHex(k.publicKey)));
+    expect(t).toMatchObject({ source: 'test root', ctlogCount: 1, caCount: 1 });
   });
 
-  it('rejects a tlog key without validFor.start (conformance trust-root-tlog-missing-validity-start_fail)', () => {
-    const root = readJSON(path.join(conformanceDir, 'trust-root-tlog-missing-validity-start_fail', 'trusted_root.json'));
-    const err = gateError(() => trustFromTrustedRoot(root, 'case root'));
+  it('rejects a tlog key without validFor.start (as conformance trust-root-tlog-missing-validity-start_fail)', () => {
+    const r = root() as unknown as { tlogs: { publicKey: { validFor: { start?: string } } }[] };
+    delete r.tlogs[1]!.publicKey.validFor.start;
+    const err = gateError(() => trustFromTrustedRoot(r, 'case root'));
     expect(err.code).toBe('BAD_TRUST_ROOT');
     expect(err.message).toMatch(/^case root: .*\/tlogs\/1\/publicKey\/validFor must have required property 'start'/);
     expect(exitCodeFor(err)).toBe(2);
   });
 
   it('accepts protobuf JSON nulls (a tlog validity end and checkpointKeyId of null)', () => {
-    const root = readJSON(path.join(conformanceDir, 'trust-root-tlog-validity-end-inclusive', 'trusted_root.json'));
-    const t = trustFromTrustedRoot(root, 'case root');
+    const r = root() as unknown as { tlogs: Record<string, any>[] };
+    r.tlogs[0]!['publicKey'].validFor = { start: '2021-01-01T00:00:00Z', end: '2023-07-12T15:56:36Z' };
+    r.tlogs[1]!['publicKey'].validFor.end = null;
+    r.tlogs[1]!['checkpointKeyId'] = null;
+    const t = trustFromTrustedRoot(r, 'case root');
     expect(t.material.tlogs[0]?.validFor.end.toISOString()).toBe('2023-07-12T15:56:36.000Z');
   });
 
   it.each([
-    ['not an object', 'nope'],
-    ['no tlogs', { mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [] }],
-    ['another media type', { ...trustedRootJSON('production'), mediaType: 'application/json' }],
-    ['a tlog key that is not base64', (() => {
-      const r = trustedRootJSON('production') as { tlogs: { publicKey: { rawBytes: string } }[] };
+    ['not an object', () => 'nope'],
+    ['no tlogs', () => ({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [] })],
+    ['another media type', () => ({ ...root(), mediaType: 'application/json' })],
+    ['a tlog key that is not base64', () => {
+      const r = root();
       r.tlogs[0]!.publicKey.rawBytes = '***';
       return r;
-    })()],
-    ['a tlog key that is not a key', (() => {
-      const r = trustedRootJSON('production') as { tlogs: { publicKey: { rawBytes: string } }[] };
+    }],
+    ['a tlog key that is not a key', () => {
+      const r = root();
       r.tlogs[0]!.publicKey.rawBytes = 'AAAA';
       return r;
-    })()],
+    }],
   ])('rejects %s: BAD_TRUST_ROOT', (_, json) => {
-    expect(gateError(() => trustFromTrustedRoot(json, 'x')).code).toBe('BAD_TRUST_ROOT');
+    expect(gateError(() => trustFromTrustedRoot(json(), 'x')).code).toBe('BAD_TRUST_ROOT');
   });
 });
 
 describe('trustFromRekorPublicKey', () => {
-  const pem = readFileSync(path.join(corpus, 'trust', 'rekor.production.pub.pem'), 'utf8');
+  const pem = privateLog.publicKeyPem;
 
-  it('derives the log ID as sha256 of the SPKI DER (the production key gives the production log ID)', () => {
-    const t = trustFromRekorPublicKey(pem, undefined, 'prod pem');
-    expect(t.material.tlogs.map((l) => hex(l.logID))).toEqual([PROD_LOG_ID]);
-    expect(t).toMatchObject({ source: 'prod pem', caCount: 0, ctlogCount: 0 });
+  it('derives the log ID as sha256 of the SPKI DER', () => {
+    const t = trustFromRekorPublicKey(pem, undefined, 'log pem');
+    expect(t.material.tlogs.map((l) => hex(l.logID))).toEqual([logIdHex(privateLog.publicKey)]);
+    expect(t).toMatchObject({ source: 'log pem', caCount: 0, ctlogCount: 0 });
     expect(t.material.certificateAuthorities).toEqual([]);
   });
 
   it('takes CAs, CT logs and TSAs (not logs) from caTrust', () => {
-    const ca = trustFromTrustedRoot(trustedRootJSON('staging'), 'staging root');
-    const t = trustFromRekorPublicKey(pem, ca, 'prod pem');
+    const ca = trustFromTrustedRoot(root(), 'test root');
+    const t = trustFromRekorPublicKey(pem, ca, 'log pem');
     expect(t.material.tlogs).toHaveLength(1);
     expect(t.material.certificateAuthorities).toBe(ca.material.certificateAuthorities);
     expect(t.material.ctlogs).toBe(ca.material.ctlogs);
     expect(t.material.timestampAuthorities).toBe(ca.material.timestampAuthorities);
-    expect(t).toMatchObject({ source: 'prod pem + staging root', caCount: ca.caCount, ctlogCount: ca.ctlogCount });
+    expect(t).toMatchObject({ source: 'log pem + test root', caCount: ca.caCount, ctlogCount: ca.ctlogCount });
   });
 
   it.each([
     ['garbage', 'not a key'],
-    ['a corrupted PEM', readFileSync(path.join(conformanceDir, 'managed-key-wrong-key_fail', 'key.pub'), 'utf8')],
+    // as conformance managed-key-wrong-key_fail's key.pub: a PEM whose base64 body is damaged
+    ['a corrupted PEM', pem.replace(/\n([A-Za-z0-9+/]{20})/, '\n$1!!!!')],
     ['two keys', pem + pem],
     ['a private key', generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string],
   ])('rejects %s: BAD_KEY', (_, text) => {
@@ -98,18 +118,17 @@ describe('trustFromRekorPublicKey', () => {
 
 describe('loadTrust', () => {
   it('loads --trusted-root once and reuses it', async () => {
-    const a = await loadTrust({ trustedRootPath: trustedRootPath('production') });
-    const b = await loadTrust({ trustedRootPath: path.relative(process.cwd(), trustedRootPath('production')) });
+    const a = await loadTrust({ trustedRootPath: rootPath });
+    const b = await loadTrust({ trustedRootPath: path.relative(process.cwd(), rootPath) });
     expect(a).toBe(b);
-    expect(a.source).toBe(`trusted root ${trustedRootPath('production')}`);
+    expect(a.source).toBe(`trusted root ${rootPath}`);
   });
 
   it('--rekor-public-key, with the CAs of --trusted-root', async () => {
-    const keyPath = path.join(corpus, 'trust', 'rekor.staging.pub.pem');
-    const t = await loadTrust({ rekorPublicKeyPath: keyPath, trustedRootPath: trustedRootPath('production') });
-    expect(t.material.tlogs.map((l) => hex(l.logID))).toEqual(['d32f30a3c32d639c2b762205a21c7bb07788e68283a4ae6f42118723a1bea496']);
-    expect(t.caCount).toBe(2);
-    expect(t.source).toBe(`Rekor public key ${keyPath} + trusted root ${trustedRootPath('production')}`);
+    const t = await loadTrust({ rekorPublicKeyPath: keyPath, trustedRootPath: rootPath });
+    expect(t.material.tlogs.map((l) => hex(l.logID))).toEqual([logIdHex(privateLog.publicKey)]);
+    expect(t.caCount).toBe(1);
+    expect(t.source).toBe(`Rekor public key ${keyPath} + trusted root ${rootPath}`);
   });
 
   it.each([
@@ -129,8 +148,8 @@ describe('loadTrust', () => {
   it('a failed load is not cached', async () => {
     const file = path.join(tmp, 'later.json');
     await expect(loadTrust({ trustedRootPath: file })).rejects.toMatchObject({ code: 'BAD_TRUST_ROOT' });
-    writeFileSync(file, JSON.stringify(trustedRootJSON('staging')));
-    await expect(loadTrust({ trustedRootPath: file })).resolves.toMatchObject({ ctlogCount: 5 });
+    writeFileSync(file, JSON.stringify(root()));
+    await expect(loadTrust({ trustedRootPath: file })).resolves.toMatchObject({ ctlogCount: 1 });
   });
 
   it('without a path: the public-good root via TUF; unreachable here, a NETWORK error hinting at a trusted root file', async () => {
@@ -151,5 +170,41 @@ describe('loadTrust', () => {
       message: expect.stringMatching(/TUF cache .* is unusable/),
       hint: { give: 'other-tuf-cache' },
     });
+  });
+});
+
+describeWithTestData(import.meta.url, 'the production and staging trusted roots and the conformance trust roots (corpus/)', 'the real trust roots', () => {
+  const PROD_LOG_ID = 'c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d';
+
+  it('loads the production and staging roots', () => {
+    const prod = trustFromTrustedRoot(trustedRootJSON('production'), 'prod');
+    expect(prod.material.tlogs.map((t) => t.baseURL)).toEqual(['https://rekor.sigstore.dev', 'https://log2025-1.rekor.sigstore.dev']);
+    expect(hex(prod.material.tlogs[0]!.logID)).toBe(PROD_LOG_ID);
+    expect(prod).toMatchObject({ source: 'prod', ctlogCount: 2, caCount: 2 });
+    expect(prod.material.timestampAuthorities).toHaveLength(1);
+    const staging = trustFromTrustedRoot(trustedRootJSON('staging'), 'staging');
+    expect(staging.material.tlogs).toHaveLength(5);
+  });
+
+  it('the production key gives the production log ID', () => {
+    const pem = readFileSync(corpusDir('trust', 'rekor.production.pub.pem'), 'utf8');
+    expect(trustFromRekorPublicKey(pem).material.tlogs.map((l) => hex(l.logID))).toEqual([PROD_LOG_ID]);
+  });
+
+  it('rejects conformance trust-root-tlog-missing-validity-start_fail', () => {
+    const r = readJSON(path.join(conformanceDir(), 'trust-root-tlog-missing-validity-start_fail', 'trusted_root.json'));
+    const err = gateError(() => trustFromTrustedRoot(r, 'case root'));
+    expect(err.code).toBe('BAD_TRUST_ROOT');
+    expect(err.message).toMatch(/^case root: .*\/tlogs\/1\/publicKey\/validFor must have required property 'start'/);
+  });
+
+  it('accepts conformance trust-root-tlog-validity-end-inclusive (protobuf JSON nulls)', () => {
+    const r = readJSON(path.join(conformanceDir(), 'trust-root-tlog-validity-end-inclusive', 'trusted_root.json'));
+    expect(trustFromTrustedRoot(r, 'case root').material.tlogs[0]?.validFor.end.toISOString()).toBe('2023-07-12T15:56:36.000Z');
+  });
+
+  it('rejects the damaged key.pub of conformance managed-key-wrong-key_fail: BAD_KEY', () => {
+    const text = readFileSync(path.join(conformanceDir(), 'managed-key-wrong-key_fail', 'key.pub'), 'utf8');
+    expect(gateError(() => trustFromRekorPublicKey(text, undefined, 'k.pem')).code).toBe('BAD_KEY');
   });
 });
