@@ -2,6 +2,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { crypto as sigcrypto } from '@sigstore/core';
 import { GateError } from '../errors.ts';
+import { hashForKey } from './signature.ts';
 
 export type TrustedKey = {
   /** hex sha256 of the key's SPKI DER: what SIGNER reports for a key signer. */
@@ -18,15 +19,6 @@ export function pemBlocks(text: string): { label: string; pem: string }[] {
   return [...text.matchAll(PEM_BLOCK)].map((m) => ({ label: m[1] as string, pem: m[0] }));
 }
 
-function keyKind(key: KeyObject): string | undefined {
-  const type = key.asymmetricKeyType;
-  if (type === 'rsa' || type === 'ed25519') return type;
-  if (type === 'ec') {
-    const curve = key.asymmetricKeyDetails?.namedCurve;
-    if (curve === 'prime256v1' || curve === 'secp384r1') return `ecdsa-${curve}`;
-  }
-  return undefined;
-}
 
 /** hex sha256 of the SPKI DER of a key: stable across PEM formatting. */
 export function fingerprint(key: KeyObject): string {
@@ -34,7 +26,7 @@ export function fingerprint(key: KeyObject): string {
   return sigcrypto.digest('sha256', der).toString('hex');
 }
 
-/** Parses PEM public keys (ECDSA P-256/P-384, RSA, Ed25519). Anything else is a usage error. */
+/** Parses PEM public keys (ECDSA P-256/P-384/P-521, RSA, Ed25519). Anything else is a usage error. */
 export function parseTrustedKeys(text: string, label: string): TrustedKey[] {
   const blocks = pemBlocks(text);
   if (blocks.length === 0) throw new GateError('BAD_KEY', `${label}: no PEM public key found`);
@@ -52,8 +44,8 @@ export function parseTrustedKeys(text: string, label: string): TrustedKey[] {
     } catch {
       throw new GateError('BAD_KEY', `${where}: not a valid PEM public key`);
     }
-    if (!keyKind(key)) {
-      throw new GateError('BAD_KEY', `${where}: unsupported key type (supported: ECDSA P-256/P-384, RSA, Ed25519)`);
+    if (hashForKey(key) === undefined) {
+      throw new GateError('BAD_KEY', `${where}: unsupported key type (supported: ECDSA P-256/P-384/P-521, RSA, Ed25519)`);
     }
     return { fingerprint: fingerprint(key), key, label: where };
   });

@@ -2,6 +2,7 @@ import { crypto as sigcrypto, dsse } from '@sigstore/core';
 import { parseEnvelope, type DsseEnvelope } from '../attest/envelope.ts';
 import { GateError } from '../errors.ts';
 import { parseLoggedSigner, type LoggedSigner } from '../key/keys.ts';
+import { verifyWithKey } from '../trust/signature.ts';
 import type { DsseV001Body, Hash, IntotoV001Body, IntotoV002Body, SupportedBody } from './bodies.ts';
 
 /** The attestation an entry stands for, bound to the entry's body. */
@@ -135,7 +136,7 @@ export function bindAttestation(
   return intotoV002(body, logData, registryEnvelope, where);
 }
 
-/** Verifies a DSSE signature over the pre-authentication encoding (PAE) with @sigstore/core. */
+/** Verifies a DSSE signature over the pre-authentication encoding (PAE) with @sigstore/core, hashed as the key's curve calls for. */
 export function verifyDsseSignature(payloadType: string, payload: Buffer, sig: Buffer, key: sigcrypto.KeyObject): boolean {
-  return sigcrypto.verify(dsse.preAuthEncoding(payloadType, payload), key, sig);
+  return verifyWithKey(dsse.preAuthEncoding(payloadType, payload), key, sig);
 }

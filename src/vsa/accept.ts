@@ -1,9 +1,10 @@
-import { crypto as sigcrypto, dsse } from '@sigstore/core';
+import { dsse } from '@sigstore/core';
 import { parseEnvelope, IN_TOTO_PAYLOAD_TYPE } from '../attest/envelope.ts';
 import { checkSubject, checkVsa, parseStatement, type Statement } from '../attest/statement.ts';
 import type { ImageDigest } from '../digest.ts';
 import { GateError, errorMessage } from '../errors.ts';
 import type { TrustedKey } from '../trust/public-keys.ts';
+import { verifyWithKey } from '../trust/signature.ts';
 import { MEDIA_TYPES, type OciClient } from '../registry/client.ts';
 import { repositoryName, type RepositoryRef } from '../registry/reference.ts';
 import { listReferrers, MAX_REFERRERS, newestReferrers } from '../registry/referrers.ts';
@@ -32,7 +33,7 @@ export function acceptVsaEnvelope(bytes: Buffer, digest: ImageDigest, o: VsaAcce
   }
   const payload = Buffer.from(env.payload, 'base64');
   const pae = dsse.preAuthEncoding(env.payloadType, payload);
-  const signer = o.keys.find((k) => env.signatures.some((s) => sigcrypto.verify(pae, k.key, Buffer.from(s.sig, 'base64'))));
+  const signer = o.keys.find((k) => env.signatures.some((s) => verifyWithKey(pae, k.key, Buffer.from(s.sig, 'base64'))));
   if (!signer) {
     throw new GateError('SIGNER_UNTRUSTED', `${where}: no signature verifies with a key summaries are accepted from (${o.keys.map((k) => k.fingerprint.slice(0, 16)).join(', ')})`);
   }

@@ -1,11 +1,12 @@
 import { constants, createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { crypto as sigcrypto, dsse } from '@sigstore/core';
+import { dsse } from '@sigstore/core';
 import type { DsseEnvelope } from '../attest/envelope.ts';
 import { IN_TOTO_PAYLOAD_TYPE } from '../attest/envelope.ts';
 import { GateError } from '../errors.ts';
 import { fingerprint } from '../trust/public-keys.ts';
+import { hashForKey, verifyWithKey, type KeyHash } from '../trust/signature.ts';
 
 export type SignVsaOptions = {
   /** The DSSE `keyid`; default the hex sha256 of the public key's SPKI DER (what SIGNER reports for a key). */
@@ -16,25 +17,7 @@ export type SignVsaOptions = {
   readonly label?: string;
 };
 
-type SigningKey = { key: KeyObject; publicKey: KeyObject; hash: 'sha256' | 'sha384' | null };
-
-/** The hash cosign pairs with each key type: ECDSA P-256 SHA-256, P-384 SHA-384, RSA PKCS#1 v1.5 SHA-256, Ed25519 none. */
-function hashFor(key: KeyObject): 'sha256' | 'sha384' | null | undefined {
-  switch (key.asymmetricKeyType) {
-    case 'ed25519':
-      return null;
-    case 'rsa':
-      return 'sha256';
-    case 'ec': {
-      const curve = key.asymmetricKeyDetails?.namedCurve;
-      if (curve === 'prime256v1') return 'sha256';
-      if (curve === 'secp384r1') return 'sha384';
-      return undefined;
-    }
-    default:
-      return undefined;
-  }
-}
+type SigningKey = { key: KeyObject; publicKey: KeyObject; hash: KeyHash };
 
 function loadSigningKey(privateKeyPem: string, label: string, passphrase: string | undefined): SigningKey {
   if (/-----BEGIN ENCRYPTED (?:SIGSTORE|COSIGN) PRIVATE KEY-----/.test(privateKeyPem)) {
@@ -53,9 +36,10 @@ function loadSigningKey(privateKeyPem: string, label: string, passphrase: string
     // The library's message is not passed on: it never holds key material, but nothing here needs it either.
     throw new GateError('BAD_KEY', `${label}: the private key does not parse (corrupt, or encrypted without the right passphrase)`);
   }
-  const hash = hashFor(key);
+  // The hash the curve calls for (trust/signature.ts), the one every verifier here uses.
+  const hash = hashForKey(key);
   if (hash === undefined) {
-    throw new GateError('BAD_KEY', `${label}: unsupported key type for signing the VSA (supported: ECDSA P-256/P-384, RSA, Ed25519)`);
+    throw new GateError('BAD_KEY', `${label}: unsupported key type for signing the VSA (supported: ECDSA P-256/P-384/P-521, RSA, Ed25519)`);
   }
   return { key, publicKey: createPublicKey(key), hash };
 }
@@ -86,7 +70,7 @@ export function signVsa(statement: object, privateKeyPem: string, opts: SignVsaO
   const payload = Buffer.from(JSON.stringify(statement), 'utf8');
   const pae = dsse.preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload);
   const sig = key.asymmetricKeyType === 'rsa' ? sign(hash, pae, { key, padding: constants.RSA_PKCS1_PADDING }) : sign(hash, pae, key);
-  if (!sigcrypto.verify(pae, publicKey, sig, hash ?? undefined)) {
+  if (!verifyWithKey(pae, publicKey, sig)) {
     throw new GateError('INTERNAL', `${label}: the VSA signature does not verify with the key's own public key`);
   }
   return {

@@ -211,6 +211,7 @@ describe('signVsa', () => {
   const keyTypes = [
     ['ECDSA P-256', () => generateKeyPairSync('ec', { namedCurve: 'P-256' }), 'sha256'],
     ['ECDSA P-384', () => generateKeyPairSync('ec', { namedCurve: 'P-384' }), 'sha384'],
+    ['ECDSA P-521', () => generateKeyPairSync('ec', { namedCurve: 'P-521' }), 'sha512'],
     ['RSA', () => generateKeyPairSync('rsa', { modulusLength: 2048 }), 'sha256'],
     ['Ed25519', () => generateKeyPairSync('ed25519'), undefined],
   ] as const;
