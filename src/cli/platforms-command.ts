@@ -32,7 +32,7 @@ function checkFlags(args: VerifyArgs): void {
 
 /** The index itself, then each platform asked for; a platform the index lacks is a known failure naming it. */
 async function planOf(args: VerifyArgs, digest: ImageDigest, choice: PlatformChoice, signal: AbortSignal): Promise<Plan> {
-  const { loadDockerConfigFromEnv, OciClient, parseImageRef, repositoryName } = await import('../registry/index.ts');
+  const { checkReferenceNamesDigest, loadDockerConfigFromEnv, OciClient, parseImageRef, repositoryName } = await import('../registry/index.ts');
   const { readPlatforms, selectPlatforms } = await import('../registry/platforms.ts');
   const imageUrl = args.imageUrl as string;
   const ref = parseImageRef(imageUrl);
@@ -46,6 +46,8 @@ async function planOf(args: VerifyArgs, digest: ImageDigest, choice: PlatformCho
   });
   let read: Awaited<ReturnType<typeof readPlatforms>>;
   try {
+    // The index is read by its digest; the reference given (a tag, deployed later) must name that index.
+    await checkReferenceNamesDigest(ref, imageUrl, digest, { client });
     read = await readPlatforms(client, ref, digest);
   } finally {
     await client.close();

@@ -44,8 +44,8 @@ export function checkVsaFlags(a: VsaFlowArgs, signed: boolean): void {
 }
 
 /** The registry side is imported only when a summary is pushed or looked for. */
-async function registry(a: VsaFlowArgs, signal: AbortSignal): Promise<{ client: OciClient; parseImageRef: (typeof import('../registry/index.ts'))['parseImageRef'] }> {
-  const { loadDockerConfigFromEnv, OciClient, parseImageRef } = await import('../registry/index.ts');
+async function registry(a: VsaFlowArgs, signal: AbortSignal): Promise<{ client: OciClient } & Pick<typeof import('../registry/index.ts'), 'parseImageRef' | 'checkReferenceNamesDigest'>> {
+  const { checkReferenceNamesDigest, loadDockerConfigFromEnv, OciClient, parseImageRef } = await import('../registry/index.ts');
   const opts: RegistryOptions = {
     dockerConfig: await loadDockerConfigFromEnv(process.env),
     ...registryCaps(),
@@ -54,7 +54,7 @@ async function registry(a: VsaFlowArgs, signal: AbortSignal): Promise<{ client: 
     ca: readCaCert(resolveTrustFiles(a).caCert),
     userAgent: `rekor-gate/${VERSION}`,
   };
-  return { client: new OciClient(opts), parseImageRef };
+  return { client: new OciClient(opts), parseImageRef, checkReferenceNamesDigest };
 }
 
 /** Each --accept-vsa-from is a PEM file, or PEM text itself (the Task's ACCEPT_VSA_FROM param). */
@@ -80,9 +80,11 @@ export async function acceptVsaVerdict(a: VsaFlowArgs, digest: ImageDigest, hasS
   if (!a.acceptVsaFrom?.length || !a.imageUrl || !a.vsaPolicyUri) return undefined;
   const { findAcceptedVsa, vsaVerdict } = await import('../vsa/accept.ts');
   const keys = acceptKeys(a.acceptVsaFrom);
-  const { client, parseImageRef } = await registry(a, signal);
+  const { client, parseImageRef, checkReferenceNamesDigest } = await registry(a, signal);
   try {
     const ref = parseImageRef(a.imageUrl);
+    // The summaries found are of the digest; the reference, deployed later, must name it too.
+    await checkReferenceNamesDigest(ref, a.imageUrl, digest, { client });
     const now = Math.floor(Date.now() / 1000);
     const opts = { keys, policyUri: a.vsaPolicyUri, now, ...(a.maxAge !== undefined ? { maxAgeSeconds: maxAgeSeconds(a.maxAge) } : {}) };
     const { accepted, rejected } = await findAcceptedVsa(client, ref, digest, opts);

@@ -4,5 +4,6 @@ export { parseImageRef, repositoryName } from './reference.ts';
 export { loadDockerConfigFromEnv } from './auth.ts';
 export { OciClient } from './client.ts';
 export type { RegistryOptions } from './transport.ts';
-export { resolveDigest, fetchRegistryEvidence, type EvidenceOptions } from './evidence.ts';
+export { fetchRegistryEvidence, type EvidenceOptions } from './evidence.ts';
+export { checkReferenceNamesDigest } from './tag-binding.ts';
 export type { RegistryEvidence } from './evidence-types.ts';

@@ -1,7 +1,7 @@
 import { crypto as sigcrypto } from '@sigstore/core';
 import type { ImageDigest } from '../digest.ts';
 import { GateError, errorMessage } from '../errors.ts';
-import { fetchRegistryEvidence, parseImageRef, resolveDigest, type EvidenceOptions, type RegistryEvidence } from '../registry/index.ts';
+import { checkReferenceNamesDigest, fetchRegistryEvidence, parseImageRef, type EvidenceOptions, type RegistryEvidence } from '../registry/index.ts';
 import { ANNOTATION_BUNDLE } from '../registry/cosign-layout.ts';
 import type { RekorClient } from '../rekor/client.ts';
 import { leafHashHex } from '../rekor/entry.ts';
@@ -40,13 +40,7 @@ function noLogProof(location: string, envelopeHash: string, annotationError: Gat
  */
 export async function registryFinder(o: RegistryFinderOptions): Promise<CandidateFinder> {
   const ref = parseImageRef(o.imageUrl);
-  const resolved = await resolveDigest(ref, o.registry);
-  if (resolved !== o.digest.value) {
-    throw new GateError(
-      'TAG_DIGEST_MISMATCH',
-      `the image reference ${o.imageUrl} names ${resolved}, not the image digest ${o.digest.value}${ref.digest ? '' : ' (the tag has moved, or the digest is of another image)'}`,
-    );
-  }
+  await checkReferenceNamesDigest(ref, o.imageUrl, o.digest, o.registry);
   const fromLog = new Map<string, Candidate>();
 
   /** The entry a registry copy points to, from the log (by its leaf hash); with --offline, the registry's copy. */
