@@ -57,7 +57,8 @@ export function acceptVsaEnvelope(bytes: Buffer, digest: ImageDigest, o: VsaAcce
   return { location: where, statement: st, signer: signer.label, timeVerified };
 }
 
-async function readEnvelope(client: OciClient, repo: RepositoryRef, d: Descriptor, where: string): Promise<Buffer> {
+/** A summary referrer's envelope: the referrer must be an image manifest, and its DSSE layer (wherever it is) is read. */
+export async function readSummaryEnvelope(client: OciClient, repo: RepositoryRef, d: Descriptor, where: string): Promise<Buffer> {
   const m = await client.getManifest(repo, d.digest);
   if (m.kind !== 'manifest') throw new GateError('REGISTRY_MALFORMED', `${where}: an index, not a manifest`);
   const layer = m.manifest.layers.find((l) => l.mediaType === MEDIA_TYPES.dsseEnvelope);
@@ -80,7 +81,7 @@ export async function findAcceptedVsa(
   for (const d of newestReferrers(descriptors.filter(isVsaReferrer), MAX_REFERRERS)) {
     const where = `summary ${repositoryName(repo)}@${d.digest}`;
     try {
-      const found = acceptVsaEnvelope(await readEnvelope(client, repo, d, where), digest, o, where);
+      const found = acceptVsaEnvelope(await readSummaryEnvelope(client, repo, d, where), digest, o, where);
       return { accepted: found, rejected };
     } catch (err) {
       const code = err instanceof GateError ? err.code : 'ENTRY_MALFORMED';
