@@ -67,8 +67,11 @@ export function builderId(statement: Statement): string | undefined {
 /** SLSA verification summary attestations (VSA) v1 and v0.2. */
 export const VSA_PREDICATE_TYPES: readonly string[] = ['https://slsa.dev/verification_summary/v1', 'https://slsa.dev/verification_summary/v0.2'];
 
-/** What a policy that asks for VSAs explicitly names: the policy the summary must have been made under. */
-export type VsaAcceptance = { readonly policyUri: string };
+/**
+ * What a policy that asks for VSAs explicitly names: the policy the summary must have been made under. A URI alone
+ * names a path (rekor-gate:flags, a file:// path), not what it held: `policyDigest` (lower-case hex sha256) pins that.
+ */
+export type VsaAcceptance = { readonly policyUri: string; readonly policyDigest?: string | undefined };
 
 /**
  * A VSA records another verifier's decision, not how the image was built: it is never evidence by itself
@@ -91,6 +94,12 @@ export function checkVsa(statement: Statement, digest: ImageDigest, accept: VsaA
   }
   if (result !== 'PASSED') throw new GateError('VSA_NOT_EVIDENCE', `${what}: only a PASSED summary is accepted`);
   if (policyUri !== accept.policyUri) throw new GateError('VSA_NOT_EVIDENCE', `${what}: not made under the policy ${accept.policyUri}`);
+  if (accept.policyDigest !== undefined) {
+    const named = stringAt(p, ['policy', 'digest', 'sha256'])?.toLowerCase();
+    if (named !== accept.policyDigest) {
+      throw new GateError('VSA_NOT_EVIDENCE', `${what}: its policy digest ${named ? `sha256:${capped(named)}` : '(none)'} is not sha256:${accept.policyDigest}`);
+    }
+  }
   if (!resource?.includes(digest.hex)) {
     throw new GateError('VSA_NOT_EVIDENCE', `${what}: its resource ${capped(resource ?? '(none)')} is not ${digest.value}`);
   }

@@ -44,7 +44,7 @@ export function singleSubjectFlags(args: VerifyArgs): string[] {
     [args.vsaPush || undefined, '--vsa-push'],
     [args.vsaUpload || undefined, '--vsa-upload'],
     [args.vsaKey ?? args.vsaKeyDir, '--vsa-key'],
-    [args.vsaPolicyUri ?? args.maxAge, '--vsa-policy-uri/--max-age'],
+    [args.vsaPolicyUri ?? args.vsaPolicyDigest ?? args.maxAge, '--vsa-policy-uri/--vsa-policy-digest/--max-age'],
     [args.acceptVsaFrom?.length || undefined, '--accept-vsa-from'],
   ];
   return flags.filter(([v]) => v !== undefined && v !== '').map(([, f]) => f);

@@ -48,6 +48,8 @@ export function verifyOptions<T>(y: Argv<T>) {
     .option('vsa-push', { type: 'boolean', default: false, describe: 'After a pass, attach the signed VSA to the image as an OCI referrer; needs --vsa-key and --image-url' })
     .option('accept-vsa-from', { type: 'string', array: true, describe: 'Pass on a verification summary signed by this public key (PEM file or text, repeatable) found beside the image' })
     .option('vsa-policy-uri', { type: 'string', describe: 'With --accept-vsa-from: the policy URI the summary must name' })
+    .option('require-envelope', { type: 'boolean', default: false, describe: 'Refuse an attestation whose DSSE signature only the log vouches for (intoto 0.0.1 with no envelope from the registry)' })
+    .option('vsa-policy-digest', { type: 'string', describe: 'With --accept-vsa-from: the policy digest (sha256:<64 hex>) the summary must name, as the pushing gate reported it' })
     .option('max-age', { type: 'string', describe: 'With --accept-vsa-from: the oldest summary accepted (e.g. 24h, 7d)' })
     .option('vsa-verifier-id', { type: 'string', default: 'https://github.com/rekor-gate/rekor-gate', describe: 'The verifier ID written in the VSA' })
     .conflicts('log-index', 'entry-url')

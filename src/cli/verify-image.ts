@@ -134,15 +134,22 @@ export async function verifyImage(args: VerifyArgs, st: Started): Promise<number
     const s = await openLog(args, { certificateAuthorities: policy.keyless.length > 0 }, signal, st.transport);
     try {
       const { finders, entryUrl } = await findersFor(args, s, digest, signal, st.search);
-      const verdict = await verify(
+      // The policy a summary records, reported with the verdict so that a later gate can pin it (--vsa-policy-digest).
+      const recorded = files.vsa || vsaKeyPem ? (await import('../vsa/index.ts')).summaryPolicyOf(policy) : undefined;
+      const found = await verify(
         { digest, imageUrl: args.imageUrl, rekorUrl: s.rekorUrl, policy, trust: s.trust, waitSeconds: wait },
         { finders, entryUrl, progress: stderr, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: () => Date.now(), advise: adviser(args) },
       );
+      const verdict: Verdict = recorded ? { ...found, summaryPolicy: { uri: recorded.uri, digest: `sha256:${recorded.sha256}` } } : found;
       // Results first: a gate must not print VERIFIED and then fail to record it.
       if (resultsDir) writeResults(resultsDir, resultValues(verdict, budget));
       process.stdout.write(args.output === 'json' ? renderJson(verdict, VERSION) : renderText(verdict));
       if (files.vsa || vsaKeyPem) {
         const envelope = await writeSummary(files.vsa, verdict, policy, args.vsaVerifierId, vsaKeyPem, args.vsaUpload ? s : undefined);
+        if (verdict.summaryPolicy) {
+          const p = verdict.summaryPolicy;
+          stderr(`VSA made under the policy ${p.uri} ${p.digest}: a later gate pins it with --vsa-policy-uri ${p.uri} --vsa-policy-digest ${p.digest}`);
+        }
         if (envelope && args.vsaPush && verdict.verified) await flow.pushSummary(args, digest, envelope, signal);
       }
       return verdict;

@@ -18,6 +18,7 @@ export type VsaFlowArgs = TrustFlags & {
   vsaPush?: boolean;
   acceptVsaFrom?: string[];
   vsaPolicyUri?: string;
+  vsaPolicyDigest?: string;
   maxAge?: string;
   offline?: boolean;
 };
@@ -39,8 +40,20 @@ export function checkVsaFlags(a: VsaFlowArgs, signed: boolean): void {
   const accepting = (a.acceptVsaFrom?.length ?? 0) > 0;
   if (accepting && !a.vsaPolicyUri) throw new GateError('USAGE', '--accept-vsa-from needs --vsa-policy-uri: the policy the summary must have been made under');
   if (accepting && !a.imageUrl) throw new GateError('USAGE', '--accept-vsa-from needs --image-url: summaries are read from the image\'s registry');
-  if (!accepting && (a.vsaPolicyUri !== undefined || a.maxAge !== undefined)) throw new GateError('USAGE', '--vsa-policy-uri and --max-age need --accept-vsa-from');
+  if (!accepting && (a.vsaPolicyUri !== undefined || a.vsaPolicyDigest !== undefined || a.maxAge !== undefined)) {
+    throw new GateError('USAGE', '--vsa-policy-uri, --vsa-policy-digest and --max-age need --accept-vsa-from');
+  }
   if (a.maxAge !== undefined) maxAgeSeconds(a.maxAge);
+  if (a.vsaPolicyDigest !== undefined) policyDigestHex(a.vsaPolicyDigest);
+}
+
+const POLICY_DIGEST = /^sha256:([0-9a-f]{64})$/;
+
+/** `--vsa-policy-digest sha256:<64 hex>` -> the hex. */
+function policyDigestHex(text: string): string {
+  const m = POLICY_DIGEST.exec(text.trim().toLowerCase());
+  if (!m) throw new GateError('USAGE', `--vsa-policy-digest "${printable(text.slice(0, 80))}" must be sha256:<64 hex>, as the pushing gate reported it (VSA_POLICY_DIGEST)`);
+  return m[1] as string;
 }
 
 /** The registry side is imported only when a summary is pushed or looked for. */
@@ -86,7 +99,8 @@ export async function acceptVsaVerdict(a: VsaFlowArgs, digest: ImageDigest, hasS
     // The summaries found are of the digest; the reference, deployed later, must name it too.
     await checkReferenceNamesDigest(ref, a.imageUrl, digest, { client });
     const now = Math.floor(Date.now() / 1000);
-    const opts = { keys, policyUri: a.vsaPolicyUri, now, ...(a.maxAge !== undefined ? { maxAgeSeconds: maxAgeSeconds(a.maxAge) } : {}) };
+    const policyDigest = a.vsaPolicyDigest !== undefined ? policyDigestHex(a.vsaPolicyDigest) : undefined;
+    const opts = { keys, policyUri: a.vsaPolicyUri, policyDigest, now, ...(a.maxAge !== undefined ? { maxAgeSeconds: maxAgeSeconds(a.maxAge) } : {}) };
     const { accepted, rejected } = await findAcceptedVsa(client, ref, digest, opts);
     if (accepted) return vsaVerdict(digest, a.imageUrl, accepted, rejected);
     const why = rejected.length === 0 ? 'no verification summary refers to the image' : `none of ${rejected.length} verification summaries is acceptable`;

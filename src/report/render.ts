@@ -39,6 +39,7 @@ function renderLines(v: Verdict): string[] {
   } else {
     lines.push(`NOT VERIFIED ${v.imageDigest}${v.imageUrl ? ` (${v.imageUrl})` : ''}: ${v.reason}`);
   }
+  if (v.summaryPolicy) lines.push(`  summary policy: ${v.summaryPolicy.uri} ${v.summaryPolicy.digest}`);
   const others = v.candidates.filter((c) => c !== v.accepted && c.uuid !== v.accepted?.uuid);
   if (others.length > 0) {
     lines.push(v.verified ? `other candidates (${others.length}):` : `candidates (${others.length}):`);

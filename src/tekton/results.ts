@@ -14,6 +14,7 @@ export const RESULT_NAMES = [
   'PREDICATE_TYPE',
   'SIGNER',
   'BUILDER_ID',
+  'VSA_POLICY_DIGEST',
   'REPORT',
 ] as const;
 export type ResultName = (typeof RESULT_NAMES)[number];
@@ -57,6 +58,7 @@ function compactReport(v: Verdict, maxCandidates: number): string {
     digest: v.imageDigest,
     ...(v.accepted ? { accepted: { uuid: v.accepted.uuid, logIndex: v.accepted.logIndex, sources: v.accepted.sources, from: v.accepted.attestationFrom } } : {}),
     ...(v.reason ? { reason: safeValue(v.reason, 300) } : {}),
+    ...(v.summaryPolicy ? { vsaPolicy: safeValue(v.summaryPolicy.digest, 80) } : {}),
     total: v.candidates.length,
     candidates: shown,
     ...(shown.length < v.candidates.length ? { truncated: v.candidates.length - shown.length } : {}),
@@ -105,6 +107,7 @@ export function resultValues(v: Verdict | { error: string; imageDigest?: string 
     PREDICATE_TYPE: safeValue(a?.predicateType ?? '', cap(512)),
     SIGNER: safeValue(a?.signer ?? '', cap(512)),
     BUILDER_ID: safeValue(a?.builderId ?? '', cap(512)),
+    VSA_POLICY_DIGEST: safeValue(v.summaryPolicy?.digest ?? '', 80),
   });
   for (const n of candidateCounts(v.candidates.length)) {
     base.REPORT = compactReport(v, n);

@@ -40,6 +40,11 @@ export type Verdict = {
   readonly reason?: string;
   readonly polls: number;
   readonly warnings: readonly string[];
+  /**
+   * With a summary written (--vsa, --vsa-push): the policy it records, `uri` and `digest` (sha256:<hex>), for a later
+   * gate to pin; a URI alone names a path, not what the policy held.
+   */
+  readonly summaryPolicy?: { readonly uri: string; readonly digest: string };
 };
 
 /** One image of a run over several (`REF@sha256:…`, as Chains' IMAGES result lists them). */

@@ -17,6 +17,8 @@ import { isVsaReferrer } from './referrer.ts';
 export type VsaAcceptOptions = {
   readonly keys: readonly TrustedKey[];
   readonly policyUri: string;
+  /** The policy's digest the summary must name too (lower-case hex sha256); none: the URI alone. */
+  readonly policyDigest?: string | undefined;
   /** The oldest `timeVerified` accepted, in seconds before `now`; none: any age. */
   readonly maxAgeSeconds?: number;
   /** Unix seconds. */
@@ -42,7 +44,7 @@ export function acceptVsaEnvelope(bytes: Buffer, digest: ImageDigest, o: VsaAcce
   if (st.predicateType !== 'https://slsa.dev/verification_summary/v1' && st.predicateType !== 'https://slsa.dev/verification_summary/v0.2') {
     throw new GateError('PREDICATE_TYPE', `${where}: predicate type ${capped(st.predicateType)} is not a verification summary`);
   }
-  checkVsa(st, digest, { policyUri: o.policyUri }, where);
+  checkVsa(st, digest, { policyUri: o.policyUri, policyDigest: o.policyDigest }, where);
   const p = st.predicate ?? {};
   const stamp = typeof p['timeVerified'] === 'string' ? Date.parse(p['timeVerified']) : Number.NaN;
   if (Number.isNaN(stamp)) throw new GateError('POLICY', `${where}: the summary has no readable timeVerified`);

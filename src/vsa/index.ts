@@ -12,6 +12,6 @@ export {
   type VsaStatement,
 } from './statement.ts';
 export { validateVsa } from './schema.ts';
-export { summaryOf, type SummaryOptions } from './summary.ts';
+export { summaryOf, summaryPolicyOf, type SummaryOptions } from './summary.ts';
 export { readSigningKeyFile, signVsa, writeVsa, type SignVsaOptions } from './sign.ts';
 export { uploadVsa, type LoggedVsa } from './upload.ts';

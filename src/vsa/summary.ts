@@ -3,7 +3,7 @@
 import { describe } from '../policy/matcher.ts';
 import type { Policy } from '../policy/policy.ts';
 import type { Verdict } from '../verify/types.ts';
-import { buildVsa, flagsPolicy, imageResourceUri, type VsaStatement } from './statement.ts';
+import { buildVsa, flagsPolicy, imageResourceUri, type VsaPolicyRef, type VsaStatement } from './statement.ts';
 
 export type SummaryOptions = {
   readonly verifierId: string;
@@ -11,14 +11,20 @@ export type SummaryOptions = {
   readonly timeVerified: Date;
 };
 
-export function summaryOf(verdict: Verdict, policy: Policy, o: SummaryOptions): VsaStatement {
-  const policyRef =
+/** The policy a summary records: the policy file's URI and sha256, or `rekor-gate:flags` and the digest of the flags. */
+export function summaryPolicyOf(policy: Policy): VsaPolicyRef {
+  return (
     policy.source ??
     flagsPolicy({
       keys: policy.keys.map((k) => k.fingerprint),
       keyless: policy.keyless.map((k) => ({ identity: describe(k.identity), issuer: describe(k.issuer) })),
       predicateTypes: policy.predicateTypes,
-    });
+    })
+  );
+}
+
+export function summaryOf(verdict: Verdict, policy: Policy, o: SummaryOptions): VsaStatement {
+  const policyRef = summaryPolicyOf(policy);
   return buildVsa(verdict, {
     verifierId: o.verifierId,
     verifierVersion: o.verifierVersion,

@@ -200,11 +200,54 @@ run('--vsa-push and --accept-vsa-from', () => {
     expect((await runCli([...worldFlags(w, only.digest), '--key', w.keyPath, '--image-url', only.url])).code).toBe(1);
   });
 
+  it('a summary of the image is refused when --image-url\'s tag names another image (TAG_DIGEST_MISMATCH)', async () => {
+    const x = await image('moved');
+    await pushCrafted(x);
+    expect((await accept(x)).code).toBe(0);
+    // the tag moves to another image: the summary of X must not pass for what the tag now names
+    await pushImage(client, x.repo, 'latest', 'moved-elsewhere');
+    const r = await accept(x);
+    expect(r.code, r.stdout).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain('TAG_DIGEST_MISMATCH');
+    expect(r.stdout).not.toContain('"verified":true');
+    const results = path.join(w.dir, 'results-moved');
+    await runCli([...worldFlags(w, x.digest), '--image-url', x.url, '--accept-vsa-from', vsaPubPath, '--vsa-policy-uri', POLICY, '--results-dir', results]);
+    expect(readFileSync(path.join(results, 'VERIFIED'), 'utf8')).toBe('false');
+    // by digest the reference names X itself
+    expect((await accept({ digest: x.digest, url: `${reg.host}/acme/moved@${x.digest}` })).code).toBe(0);
+  });
+
+  it('--vsa-policy-digest: the pushing gate reports the digest it recorded; a later gate pinned to it refuses a summary made under other flags', async () => {
+    const i = await image('pinned');
+    logIntotoV001(w, provenance(i.digest));
+    const results = path.join(w.dir, 'results-pinned');
+    const first = await runCli([...worldFlags(w, i.digest), '--key', w.keyPath, '--image-url', i.url, '--vsa-key', vsaKeyPath, '--vsa-push', '--output', 'json', '--results-dir', results]);
+    expect(first.code, first.stderr).toBe(0);
+    const recorded = JSON.parse(first.stdout).summaryPolicy;
+    expect(recorded).toMatchObject({ uri: POLICY, digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
+    expect(first.stderr).toContain(recorded.digest);
+    expect(readFileSync(path.join(results, 'VSA_POLICY_DIGEST'), 'utf8')).toBe(recorded.digest);
+    expect(JSON.parse(readFileSync(path.join(results, 'REPORT'), 'utf8')).vsaPolicy).toBe(recorded.digest);
+    const text = await runCli([...worldFlags(w, i.digest), '--key', w.keyPath, '--image-url', i.url, '--vsa', path.join(w.dir, 'pinned-text.json')]);
+    expect(text.stdout).toContain(`summary policy: ${POLICY} ${recorded.digest}`);
+
+    expect((await accept(i, ['--vsa-policy-digest', recorded.digest])).code).toBe(0);
+    // a summary under the same URI but other flags (here: written by hand, another digest) is refused when pinned
+    const j = await image('pinned-other');
+    await pushCrafted(j);
+    expect((await accept(j)).code).toBe(0);
+    const r = await accept(j, ['--vsa-policy-digest', recorded.digest]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).candidates[0]).toMatchObject({ code: 'VSA_NOT_EVIDENCE', reason: expect.stringContaining(recorded.digest) });
+  });
+
   it('flag combinations: usage errors (exit 2)', async () => {
     const i = await image('usage');
     expect((await runCli([...worldFlags(w, i.digest), '--image-url', i.url, '--accept-vsa-from', vsaPubPath])).code).toBe(2);
     expect((await runCli([...worldFlags(w, i.digest), '--accept-vsa-from', vsaPubPath, '--vsa-policy-uri', POLICY])).code).toBe(2);
     expect((await runCli([...worldFlags(w, i.digest), '--key', w.keyPath, '--vsa-push', '--image-url', i.url])).code).toBe(2);
     expect((await accept(i, ['--max-age', 'soon'])).code).toBe(2);
+    expect((await accept(i, ['--vsa-policy-digest', 'abc'])).code).toBe(2);
+    expect((await runCli([...worldFlags(w, i.digest), '--key', w.keyPath, '--vsa-policy-digest', `sha256:${'a'.repeat(64)}`])).code).toBe(2);
   });
 });

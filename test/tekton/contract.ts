@@ -24,6 +24,7 @@ export const RESULT_FILES = [
   'PREDICATE_TYPE',
   'SIGNER',
   'BUILDER_ID',
+  'VSA_POLICY_DIGEST',
   'REPORT',
 ] as const;
 
@@ -64,7 +65,9 @@ export const PARAM_BINDINGS: Readonly<Record<string, Binding>> = {
   VSA_PUSH: bind('--vsa-push'),
   ACCEPT_VSA_FROM: bind('--accept-vsa-from'),
   VSA_POLICY_URI: bind('--vsa-policy-uri'),
+  VSA_POLICY_DIGEST: bind('--vsa-policy-digest'),
   VSA_MAX_AGE: bind('--max-age'),
+  REQUIRE_ENVELOPE: bind('--require-envelope'),
   RESULTS_BUDGET: bind('--results-budget'),
 };
 
