@@ -17,6 +17,7 @@ export type PolicyFlags = {
   certificateOidcIssuer?: string;
   certificateOidcIssuerRegexp?: string;
   predicateType?: string[];
+  requireEnvelope?: boolean;
 };
 
 /**
@@ -96,5 +97,6 @@ export function policyFromFlags(f: PolicyFlags, file?: Policy): Policy {
   const keyless: KeylessSigner[] = identity && issuer ? [{ identity, issuer, label: 'flags' }] : [];
   const fromFlags: Policy = { keys, keyless, predicateTypes: splitList(f.predicateType) };
   // Flags and the policy file combine as docs/policy.md says; at least one signer overall.
-  return combinePolicies(fromFlags, file);
+  const combined = combinePolicies(fromFlags, file);
+  return f.requireEnvelope ? { ...combined, requireEnvelope: true } : combined;
 }

@@ -20,6 +20,8 @@ export type Policy = {
   readonly maxAgeSeconds?: number;
   /** Distinct trusted signers that must each have a passing entry (like Kyverno's attestor count). Default 1. */
   readonly minSigners?: number;
+  /** Refuse an attestation whose DSSE signature only the log vouches for (intoto 0.0.1 with no envelope to check). */
+  readonly requireEnvelope?: boolean;
   /** Where the policy came from (for the VSA's policy field): a file URI and its sha256. */
   readonly source?: { readonly uri: string; readonly sha256: string };
 };

@@ -34,6 +34,9 @@ function renderLines(v: Verdict): string[] {
     lines.push(`  log index: ${a.logIndex}, integrated ${when(a.integratedTime)}, ${a.entryUrl}`);
     lines.push(`  found via: ${a.sources.join(', ')}; attestation from the ${a.attestationFrom}${a.registryLocation && a.attestationFrom === 'registry' ? ` (${a.registryLocation})` : ''}`);
     lines.push(`  signer:    ${a.signer}`);
+    if (a.signatureCheckedBy === 'log') {
+      lines.push("  signature: vouched for by the log (intoto 0.0.1: the log keeps the payload, not the envelope; give the image's reference to check the registry's envelope)");
+    }
     lines.push(`  predicate: ${a.predicateType}`);
     if (a.builderId) lines.push(`  builder:   ${a.builderId}`);
   } else {

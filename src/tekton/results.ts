@@ -56,7 +56,18 @@ function compactReport(v: Verdict, maxCandidates: number): string {
   return JSON.stringify({
     verified: v.verified,
     digest: v.imageDigest,
-    ...(v.accepted ? { accepted: { uuid: v.accepted.uuid, logIndex: v.accepted.logIndex, sources: v.accepted.sources, from: v.accepted.attestationFrom } } : {}),
+    ...(v.accepted
+      ? {
+          accepted: {
+            uuid: v.accepted.uuid,
+            logIndex: v.accepted.logIndex,
+            sources: v.accepted.sources,
+            from: v.accepted.attestationFrom,
+            // Who checked the DSSE signature, when only the log did (an intoto 0.0.1 payload from its storage).
+            ...(v.accepted.signatureCheckedBy === 'log' ? { sig: 'log' } : {}),
+          },
+        }
+      : {}),
     ...(v.reason ? { reason: safeValue(v.reason, 300) } : {}),
     ...(v.summaryPolicy ? { vsaPolicy: safeValue(v.summaryPolicy.digest, 80) } : {}),
     total: v.candidates.length,

@@ -44,13 +44,30 @@ function checkLog(entry: Entry, ctx: CheckContext, where: string): void {
 const bodyOf = (entry: Entry): SupportedBody => ({ kind: entry.kind, apiVersion: entry.apiVersion, spec: entry.spec }) as SupportedBody;
 
 /**
- * The attestation bound to the body by its hash, in step 3's order: the registry's copy when it binds, else the
- * log's (both bound to the same body, so the same statement); undefined when neither binds.
+ * One copy of the attestation (the registry's, or the log's when `copy` is undefined) bound as step 3 binds it: to
+ * the body by its hashes, then every DSSE signature it carries verified with the key the log recorded.
  */
-function boundByHash(c: EntryCandidate, entry: Entry, where: string): BoundAttestation | undefined {
+function bindCopy(entry: Entry, copy: RegistryEnvelope | undefined, where: string): BoundAttestation {
+  const b = bindAttestation(bodyOf(entry), entry.attestation, copy, where);
+  for (const s of b.signatures) {
+    if (s.sig && !verifyDsseSignature(b.payloadType ?? IN_TOTO_PAYLOAD_TYPE, b.payload, s.sig, keyOf(s.signer))) {
+      throw new GateError('ATTESTATION_SIGNATURE', `${where}: a DSSE signature does not verify over the envelope with the key the log recorded`);
+    }
+  }
+  return b;
+}
+
+/**
+ * The attestation bound to the body, in step 3's order: the registry's copy when it binds, else the log's (both
+ * bound to the same body, so the same statement); undefined when neither binds. The log's copy and the registry's
+ * exact bytes are bound whole by their hashes; a re-encoded copy (a bundle referrer's) only by its hashes and its
+ * signatures, whose payload type no hash covers: it counts only once its signatures verify, as in step 3, else
+ * the log's copy stands in (anyone who can push a referrer could otherwise veto an entry with another payload type).
+ */
+function boundEarly(c: EntryCandidate, entry: Entry, where: string): BoundAttestation | undefined {
   for (const copy of c.envelope ? [c.envelope, undefined] : [undefined]) {
     try {
-      return bindAttestation(bodyOf(entry), entry.attestation, copy, where);
+      return copy && !copy.exact ? bindCopy(entry, copy, where) : bindAttestation(bodyOf(entry), entry.attestation, copy, where);
     } catch {
       // the next copy
     }
@@ -65,7 +82,7 @@ function boundByHash(c: EntryCandidate, entry: Entry, where: string): BoundAttes
  * with the reason its statement or signer check gives. Nothing passes here: a candidate still needs every step.
  */
 function cheapRejections(c: EntryCandidate, entry: Entry, ctx: CheckContext, where: string): Judged | undefined {
-  const bound = boundByHash(c, entry, where);
+  const bound = boundEarly(c, entry, where);
   if (!bound) return undefined; // the attestation step reports why, in its turn
   const statement = checkStatementOf(c, bound, entry, ctx, where);
   if (bound.signatures.every((s) => s.signer.kind === 'key')) checkSignerOf(bound, entry, ctx, where);
@@ -80,29 +97,42 @@ function sameStatement(early: Judged | undefined, bound: BoundAttestation): Retu
   return early.statement;
 }
 
-/** 3. attestation: bound to the body (the log's copy, or the registry's), every DSSE signature verified. */
-function checkAttestation(c: EntryCandidate, entry: Entry, where: string): BoundAttestation {
-  const body = bodyOf(entry);
+/** Whether every signature of the attestation was checked here, or (intoto 0.0.1 from the log) only by the log at upload. */
+const checkedBy = (b: BoundAttestation): 'gate' | 'log' => (b.signatures.every((s) => s.sig !== undefined) ? 'gate' : 'log');
+
+/**
+ * 3. attestation: bound to the body (the log's copy, or the registry's), every DSSE signature verified. An intoto
+ * 0.0.1 payload from the log comes with no signature to check: the log checked it at upload, and whoever holds the
+ * log's key could mint such an entry; the registry's envelope, when the run has it, is checked instead, and
+ * `requireEnvelope` refuses a candidate without one.
+ */
+function checkAttestation(c: EntryCandidate, entry: Entry, ctx: CheckContext, where: string): BoundAttestation {
   return step('attestation', () => {
-    const bind = (registry: RegistryEnvelope | undefined): BoundAttestation => {
-      const b = bindAttestation(body, entry.attestation, registry, where);
-      for (const s of b.signatures) {
-        if (s.sig && !verifyDsseSignature(b.payloadType ?? IN_TOTO_PAYLOAD_TYPE, b.payload, s.sig, keyOf(s.signer))) {
-          throw new GateError('ATTESTATION_SIGNATURE', `${where}: a DSSE signature does not verify over the envelope with the key the log recorded`);
-        }
-      }
-      return b;
-    };
-    if (!c.envelope) return bind(undefined);
-    try {
-      return bind(c.envelope);
-    } catch (err) {
-      // A registry copy that is not the one the log signed never passes; but it does not veto the log's own
-      // copy of the attestation, when the log holds one (anyone who can push to the registry could).
-      if (!entry.attestation) throw err;
-      return bind(undefined);
+    const bound = bindEither(c, entry, where);
+    if (ctx.policy.requireEnvelope && checkedBy(bound) === 'log') {
+      throw new GateError(
+        'ATTESTATION_MISSING',
+        `${where}: an intoto 0.0.1 entry whose signature is only vouched for by the log (it keeps the payload, not the envelope), and the run has no envelope from the registry to check it`,
+        { hint: { give: 'image-reference' } },
+      );
     }
+    return bound;
   });
+}
+
+function bindEither(c: EntryCandidate, entry: Entry, where: string): BoundAttestation {
+  if (!c.envelope) return bindCopy(entry, undefined, where);
+  try {
+    return bindCopy(entry, c.envelope, where);
+  } catch (err) {
+    // A registry copy that is not the one the log signed never passes; but it does not veto the log's own copy of
+    // the attestation, when the log holds one (anyone who can push to the registry could). The exact bytes the body
+    // records by hash are the ones uploaded, though: a signature of theirs that does not verify contradicts the log,
+    // which vouched for it, and the log's copy cannot stand in.
+    const contradicted = c.envelope.exact && err instanceof GateError && err.code === 'ATTESTATION_SIGNATURE';
+    if (!entry.attestation || contradicted) throw err;
+    return bindCopy(entry, undefined, where);
+  }
 }
 
 /** 4. statement: an in-toto statement about the image, of an allowed predicate type, within the policy's rules. */
@@ -172,7 +202,7 @@ function checkEntryCandidate(c: EntryCandidate, ctx: CheckContext): CandidateOut
     }
     const early = cheapRejections(c, entry, ctx, where);
     checkLog(entry, ctx, where);
-    const bound = checkAttestation(c, entry, where);
+    const bound = checkAttestation(c, entry, ctx, where);
     const statement = sameStatement(early, bound) ?? checkStatementOf(c, bound, entry, ctx, where);
     const signer = checkSignerOf(bound, entry, ctx, where);
     return {
@@ -182,6 +212,7 @@ function checkEntryCandidate(c: EntryCandidate, ctx: CheckContext): CandidateOut
       ...shownFields(statement, signer.label),
       policySigner: signer.policySigner,
       attestationFrom: bound.from,
+      signatureCheckedBy: checkedBy(bound),
     };
   } catch (err) {
     return failedOutcome(kind ? { ...base, kind } : base, err, ctx.advise);

@@ -23,6 +23,11 @@ export type CandidateOutcome = {
   readonly policySigner?: string;
   readonly builderId?: string;
   readonly attestationFrom?: 'log' | 'registry';
+  /**
+   * Who checked the attestation's DSSE signature: `gate` (this run, over the envelope), or `log` (an intoto 0.0.1
+   * payload from the log's storage, whose signature only the log checked, at upload: its key holder is trusted).
+   */
+  readonly signatureCheckedBy?: 'gate' | 'log';
   readonly registryLocation?: string;
   /** The URL that fetches the entry from its log, when the log has one (Rekor v2 entries have none: ''). */
   readonly entryUrl?: string;

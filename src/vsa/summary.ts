@@ -19,6 +19,8 @@ export function summaryPolicyOf(policy: Policy): VsaPolicyRef {
       keys: policy.keys.map((k) => k.fingerprint),
       keyless: policy.keyless.map((k) => ({ identity: describe(k.identity), issuer: describe(k.issuer) })),
       predicateTypes: policy.predicateTypes,
+      // Only when set, so that the digest of a policy without it is the one it always was.
+      ...(policy.requireEnvelope ? { requireEnvelope: true } : {}),
     })
   );
 }

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { generateSigner } from '../fixtures/signers.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { checkCandidate } from '../../src/verify/check-candidate.ts';
 import { parseImageDigest } from '../../src/digest.ts';
@@ -28,6 +30,78 @@ describe('the integrated time must be signed', () => {
     const out = checkCandidate({ kind: 'entry', uuid: a.uuid, entry, sources: ['rekor-search'] }, { digest: parseImageDigest(d.value), trust, policy, now: Math.floor(Date.now() / 1000) });
     expect(out).toMatchObject({ status: 'failed', check: 'log', code: 'TLOG_SET' });
     expect(out.reason).toContain('integrated time');
+  });
+});
+
+describe('a registry copy judges a candidate only once bound as the attestation step binds it', () => {
+  const judge = (uuid: string, digest: string, envelope?: { bytes: Buffer; exact: boolean; location: string }) => {
+    const entry = w.log.logEntry(uuid)![uuid]!;
+    const trust = trustFromTrustedRoot(JSON.parse(readFileSync(w.trustedRootPath, 'utf8')), 'test');
+    const policy = policyFromFlags({ key: [w.keyPath] });
+    return checkCandidate(
+      { kind: 'entry', uuid, entry, sources: ['rekor-search', 'referrer-bundle'], ...(envelope ? { envelope } : {}) },
+      { digest: parseImageDigest(digest), trust, policy, now: Math.floor(Date.now() / 1000) },
+    );
+  };
+
+  it("an intoto 0.0.1 copy from a bundle referrer with another payloadType (unbound: no signature over it) does not veto the log's copy", () => {
+    const d = randomDigest();
+    const logged = logIntotoV001(w, provenance(d.value));
+    const forged = Buffer.from(JSON.stringify({ ...logged.envelope, payloadType: 'text/plain' }));
+    const out = judge(logged.uuid, d.value, { bytes: forged, exact: false, location: 'registry.test/app@sha256:x (referrer)' });
+    expect(out, out.reason).toMatchObject({ status: 'passed', attestationFrom: 'log' });
+  });
+
+  it('the bound copy still rejects: a statement of another image, read from the registry\'s exact copy', () => {
+    const d = randomDigest();
+    const logged = logIntotoV001(w, provenance(randomDigest().value));
+    const out = judge(logged.uuid, d.value, { bytes: Buffer.from(logged.envelopeText), exact: true, location: 'registry.test/app:sha256-x.att' });
+    expect(out).toMatchObject({ status: 'failed', check: 'statement', code: 'SUBJECT_MISMATCH' });
+  });
+});
+
+describe('what the log alone can prove: an intoto 0.0.1 payload from the log\'s storage', () => {
+  const judge = (uuid: string, digest: string, envelope?: { bytes: Buffer; exact: boolean; location: string }, flags: { requireEnvelope?: boolean } = {}) => {
+    const entry = w.log.logEntry(uuid)![uuid]!;
+    const trust = trustFromTrustedRoot(JSON.parse(readFileSync(w.trustedRootPath, 'utf8')), 'test');
+    const policy = policyFromFlags({ key: [w.keyPath], ...flags });
+    return checkCandidate(
+      { kind: 'entry', uuid, entry, sources: ['rekor-search', 'att-tag'], ...(envelope ? { envelope } : {}) },
+      { digest: parseImageDigest(digest), trust, policy, now: Math.floor(Date.now() / 1000) },
+    );
+  };
+
+  it('the report says the signature was vouched for by the log (REPORT, text, json); --require-envelope refuses it', async () => {
+    const d = randomDigest();
+    logIntotoV001(w, provenance(d.value));
+    const results = path.join(w.dir, 'results-vouched');
+    const json = await runCli([...worldFlags(w, d.value), '--key', w.keyPath, '--output', 'json', '--results-dir', results]);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout).accepted).toMatchObject({ attestationFrom: 'log', signatureCheckedBy: 'log' });
+    expect(JSON.parse(readFileSync(path.join(results, 'REPORT'), 'utf8')).accepted).toMatchObject({ from: 'log', sig: 'log' });
+    const text = await runCli([...worldFlags(w, d.value), '--key', w.keyPath]);
+    expect(text.stdout).toContain('signature: vouched for by the log');
+    const refused = await runCli([...worldFlags(w, d.value), '--key', w.keyPath, '--require-envelope', '--output', 'json']);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout).candidates[0]).toMatchObject({ check: 'attestation', code: 'ATTESTATION_MISSING' });
+    expect(JSON.parse(refused.stdout).candidates[0].reason).toContain('vouched for by the log');
+  });
+
+  it('an entry the log vouches for with a signature that does not verify: accepted on the log\'s word alone, refused once the envelope is read', () => {
+    const d = randomDigest();
+    // The log records the trusted key as the signer of an envelope another key signed (what a holder of the log's key could mint).
+    const minted = logIntotoV001(w, provenance(d.value), { signer: generateSigner(), certificatePem: w.signer.publicKeyPem });
+    expect(judge(minted.uuid, d.value)).toMatchObject({ status: 'passed', signatureCheckedBy: 'log' });
+    expect(judge(minted.uuid, d.value, undefined, { requireEnvelope: true })).toMatchObject({ status: 'failed', code: 'ATTESTATION_MISSING' });
+    const exact = { bytes: Buffer.from(minted.envelopeText), exact: true, location: 'registry.test/app:sha256-x.att' };
+    expect(judge(minted.uuid, d.value, exact)).toMatchObject({ status: 'failed', check: 'attestation', code: 'ATTESTATION_SIGNATURE' });
+  });
+
+  it('an envelope read from the registry is checked by the gate (signatureCheckedBy: gate), and satisfies --require-envelope', () => {
+    const d = randomDigest();
+    const logged = logIntotoV001(w, provenance(d.value));
+    const exact = { bytes: Buffer.from(logged.envelopeText), exact: true, location: 'registry.test/app:sha256-x.att' };
+    expect(judge(logged.uuid, d.value, exact, { requireEnvelope: true })).toMatchObject({ status: 'passed', attestationFrom: 'registry', signatureCheckedBy: 'gate' });
   });
 });
 
