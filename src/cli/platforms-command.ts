@@ -14,7 +14,8 @@ const PLATFORM = /^[a-z0-9._-]{1,64}\/[a-z0-9._-]{1,64}(?:\/[a-z0-9._-]{1,64})?$
 
 /** `--platforms all` or `os/arch[/variant],...`. */
 export function parsePlatforms(text: string): PlatformChoice {
-  const names = [...new Set(splitList([text]))];
+  // Lower-cased, as containerd's platforms.Parse reads a specifier.
+  const names = [...new Set(splitList([text]).map((n) => n.toLowerCase()))];
   if (names.length === 1 && names[0] === 'all') return { all: true };
   if (names.length === 0) throw new GateError('USAGE', '--platforms is empty: give all, or os/arch names such as linux/amd64,linux/arm64');
   for (const n of names) {

@@ -132,6 +132,43 @@ run('image indexes (--platforms)', () => {
     expect(all.results['VERIFIED']).toBe('false');
   });
 
+  it('--platforms all: a manifest with no platform, an upper-case one and a repeated one are verified too, and the run fails naming the unattested one', async () => {
+    const repo = parseImageRef(`${rw.reg.host}/acme/odd:latest`);
+    const parts = await Promise.all(['upper', 'repeat', 'bare', 'annotated'].map((n) => pushImage(rw.client, repo, n, `odd-${n}`)));
+    const [upper, repeat, bare, annotated] = parts as [PushedImage, PushedImage, PushedImage, PushedImage];
+    const desc = (i: PushedImage) => ({ mediaType: MEDIA_TYPES.ociManifest, digest: i.digest, size: i.bytes.length });
+    const bytes = json({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociIndex,
+      manifests: [
+        { ...desc(upper), platform: { architecture: 'AMD64', os: 'Linux' } },
+        { ...desc(repeat), platform: { architecture: 'amd64', os: 'linux' } },
+        { ...desc(annotated), platform: { architecture: 'arm64', os: 'linux' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest' } },
+        desc(bare),
+      ],
+    });
+    const index = await pushManifest(rw.client, repo, bytes, MEDIA_TYPES.ociIndex, 'latest');
+    for (const d of [index, upper.digest, repeat.digest, annotated.digest]) logIntotoV001(rw.w, provenance(d));
+    const url = `${rw.reg.host}/acme/odd:latest`;
+    const r = await runCli([...flags(index, url), '--platforms', 'all', '--output', 'json']);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.images.map((i: { label: string; status: string }) => `${i.label} ${i.status}`)).toEqual([
+      'index verified',
+      'linux/amd64 verified',
+      'linux/amd64 (manifests[1]) verified',
+      'linux/arm64 verified',
+      'manifests[3] (no platform) failed',
+    ]);
+    // named: matched as containerd matches (case folded); a platform the index lacks falls back to the bare manifest
+    expect((await runCli([...flags(index, url), '--platforms', 'linux/amd64'])).code).toBe(0);
+    const fallback = await runCli([...flags(index, url), '--platforms', 'linux/s390x', '--output', 'json']);
+    expect(fallback.code).toBe(1);
+    expect(JSON.parse(fallback.stdout).images.map((i: { imageDigest: string }) => i.imageDigest)).toEqual([index, bare.digest]);
+    logIntotoV001(rw.w, provenance(bare.digest));
+    expect((await runCli([...flags(index, url), '--platforms', 'all'])).code).toBe(0);
+  });
+
   it('usage: --platforms without --image-url, unknown/unknown, a malformed name (exit 2)', async () => {
     const m = await multiArch('usage', ['index']);
     const base = ['verify', '--rekor-url', rw.w.log.url, '--trusted-root', rw.w.trustedRootPath, '--key', rw.w.keyPath, '--image-digest', m.index];
