@@ -203,6 +203,20 @@ withRegistry('--image-url with a lookup', () => {
     expect(out.candidates.find((c: { sources: string[] }) => c.sources.includes('referrer-bundle'))).toMatchObject({ status: 'failed', check: 'log' });
   });
 
+  it('an intoto 0.0.1 entry minted with the log\'s word: passes on the log alone (reported so), fails once --image-url gives its envelope', async () => {
+    const repo = parseImageRef(`${oci.reg.host}/acme/minted:latest`);
+    const image = await pushImage(oci.client, repo, 'latest', 'minted');
+    const minted = logIntotoV001(w, provenance(image.digest), { signer: generateSigner(), certificatePem: w.signer.publicKeyPem });
+    await pushAtt(oci.client, repo, image.digest, [Buffer.from(minted.envelopeText)], { 'dev.sigstore.cosign/bundle': cosignBundleAnnotation(w, minted.uuid) });
+    const alone = await runCli([...worldFlags(w, image.digest), '--key', w.keyPath, '--output', 'json']);
+    expect(alone.code).toBe(0);
+    expect(JSON.parse(alone.stdout).accepted.signatureCheckedBy).toBe('log');
+    expect((await runCli([...worldFlags(w, image.digest), '--key', w.keyPath, '--require-envelope'])).code).toBe(1);
+    const r = await runCli([...worldFlags(w, image.digest), '--key', w.keyPath, '--image-url', `${oci.reg.host}/acme/minted:latest`, '--output', 'json']);
+    expect(r.code, r.stdout).toBe(1);
+    expect(JSON.parse(r.stdout).candidates[0]).toMatchObject({ check: 'attestation', code: 'ATTESTATION_SIGNATURE' });
+  });
+
   it("a bad registry copy does not veto the log's own copy of an intoto attestation", async () => {
     const repo = parseImageRef(`${oci.reg.host}/acme/veto:latest`);
     const image = await pushImage(oci.client, repo, 'latest', 'veto');
