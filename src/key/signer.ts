@@ -28,18 +28,22 @@ export type VerifiedCertificate = {
   readonly issuer?: string;
 };
 
+/** A logged certificate's DER, parsed; one that does not parse fails its entry (ENTRY_MALFORMED), never INTERNAL. */
+export function parseLoggedCertificate(der: Buffer, where: string): X509Certificate {
+  try {
+    return X509Certificate.parse(Buffer.from(der));
+  } catch {
+    throw new GateError('ENTRY_MALFORMED', `${where}: the logged certificate does not parse`);
+  }
+}
+
 /**
  * Verifies a logged certificate at the entry's integrated time (never 'now'): chain to a CA of the trusted root,
  * validity, and SCTs (at least one when the trusted root lists CT logs) — all by @sigstore/verify; then the
  * code-signing usages of the leaf (usage.ts).
  */
 export function verifyLoggedCertificate(der: Buffer, integratedTime: Date, trust: Trust, where: string): VerifiedCertificate {
-  let cert: X509Certificate;
-  try {
-    cert = X509Certificate.parse(Buffer.from(der));
-  } catch {
-    throw new GateError('ENTRY_MALFORMED', `${where}: the logged certificate does not parse`);
-  }
+  const cert = parseLoggedCertificate(der, where);
   let result: ReturnType<typeof verifyCertificate>;
   try {
     result = verifyCertificate(cert, [integratedTime], trust.material);

@@ -2,7 +2,8 @@
  * The fields of the supported Rekor entry bodies that verification reads.
  * Shapes are validated by ajv against Rekor's own schemas (src/rekor/schemas.ts) before these types are applied.
  */
-export type Hash = { algorithm: string; value: string };
+/** Rekor's intoto 0.0.1/0.0.2 and dsse 0.0.1 schemas (schemas/rekor) allow sha256 alone for these hashes. */
+export type Hash = { algorithm: 'sha256'; value: string };
 
 export type IntotoV001Body = {
   kind: 'intoto';

@@ -1,7 +1,8 @@
-import { X509Certificate, crypto as sigcrypto } from '@sigstore/core';
+import { crypto as sigcrypto } from '@sigstore/core';
 import { IN_TOTO_PAYLOAD_TYPE } from '../attest/envelope.ts';
 import { GateError } from '../errors.ts';
 import type { LoggedSigner } from '../key/keys.ts';
+import { parseLoggedCertificate } from '../key/signer.ts';
 import { checkSigner, type AcceptedSigner } from './signer.ts';
 import { decodeEntry } from '../rekor/entry.ts';
 import { verifyInLog } from '../rekor/log-verify.ts';
@@ -17,9 +18,9 @@ export type { CheckContext } from './steps.ts';
 
 const ATTESTATION_KINDS: ReadonlySet<string> = new Set(['intoto 0.0.1', 'intoto 0.0.2', 'dsse 0.0.1']);
 
-function keyOf(signer: LoggedSigner): sigcrypto.KeyObject {
+function keyOf(signer: LoggedSigner, where: string): sigcrypto.KeyObject {
   if (signer.kind === 'key') return signer.key;
-  return sigcrypto.createPublicKey(X509Certificate.parse(Buffer.from(signer.der)).publicKey);
+  return sigcrypto.createPublicKey(parseLoggedCertificate(signer.der, where).publicKey);
 }
 
 type Entry = ReturnType<typeof decodeEntry>;
@@ -50,7 +51,7 @@ const bodyOf = (entry: Entry): SupportedBody => ({ kind: entry.kind, apiVersion:
 function bindCopy(entry: Entry, copy: RegistryEnvelope | undefined, where: string): BoundAttestation {
   const b = bindAttestation(bodyOf(entry), entry.attestation, copy, where);
   for (const s of b.signatures) {
-    if (s.sig && !verifyDsseSignature(b.payloadType ?? IN_TOTO_PAYLOAD_TYPE, b.payload, s.sig, keyOf(s.signer))) {
+    if (s.sig && !verifyDsseSignature(b.payloadType ?? IN_TOTO_PAYLOAD_TYPE, b.payload, s.sig, keyOf(s.signer, where))) {
       throw new GateError('ATTESTATION_SIGNATURE', `${where}: a DSSE signature does not verify over the envelope with the key the log recorded`);
     }
   }
