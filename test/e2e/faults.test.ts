@@ -3,9 +3,9 @@
  * a log that is down, waiting for an entry that arrives late, and audit mode.
  */
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { closedLoopbackPort } from '../fixtures/loopback-guard.ts';
 import { logIntotoV001, provenance, randomDigest, runCli, startWorld, worldFlags, type CliResult, type World } from '../fixtures/world.ts';
 
 let w: World;
@@ -45,15 +45,6 @@ function watchRequests(w: World): { stop(): { path: string; body?: unknown; at: 
 function searchesFor(seen: { path: string; body?: unknown; at: number }[], digest: string): { count: number; gap: number } {
   const searches = seen.filter((q) => q.path === SEARCH && (q.body as { hash?: string } | undefined)?.hash === digest);
   return { count: searches.length, gap: (searches[1]?.at ?? Number.NaN) - (searches[0]?.at ?? Number.NaN) };
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 describe('rekor-gate verify against a faulty log (fault knobs: one test at a time)', () => {
@@ -113,7 +104,7 @@ describe('rekor-gate verify against a faulty log (fault knobs: one test at a tim
 describe.concurrent('rekor-gate verify: an unreachable log, waiting, audit mode', () => {
   it('a log that is down (closed port): exit 3, one line naming the URL', async () => {
     const d = randomDigest();
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await closedLoopbackPort()}`;
     const r = await runCli(['verify', '--image-digest', d.value, '--rekor-url', url, '--trusted-root', w.trustedRootPath, '--key', w.keyPath, '--timeout', '2']);
     expect(r.code, r.stderr).toBe(3);
     const line = expectOneLine(r.stderr);
@@ -182,7 +173,7 @@ describe.concurrent('rekor-gate verify: an unreachable log, waiting, audit mode'
 
   it('--no-fail-on-unverified also turns an unreachable log into exit 0 with VERIFIED=false', async () => {
     const d = randomDigest();
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await closedLoopbackPort()}`;
     const results = path.join(w.dir, 'results-audit-down');
     const r = await runCli([
       'verify', '--image-digest', d.value, '--rekor-url', url, '--trusted-root', w.trustedRootPath,

@@ -1,5 +1,4 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { parseImageRef } from '../../src/registry/reference.ts';
 import { REGISTRY_SKIP_REASON, registryAvailable, startRegistry, useRegistry, type RegistryHandle } from '../fixtures/registry.ts';
 import { SAMPLE_BUNDLE, SAMPLE_COSIGN_BUNDLE, SAMPLE_ENVELOPE, json, pushAtt, pushBundleReferrer, pushImage, pushReferrersTag } from '../fixtures/oci-content.ts';
 import { rejection } from '../fixtures/errors.ts';
+import { closedLoopbackPort } from '../fixtures/loopback-guard.ts';
 
 const available = registryAvailable();
 if (!available) console.warn(`SKIP registry tests: ${REGISTRY_SKIP_REASON}`);
@@ -150,10 +150,7 @@ describe.skipIf(!available)('against distribution 2.8 (anonymous)', () => {
 
 describe('unreachable without a registry', () => {
   it('a closed port is REGISTRY_UNREACHABLE', async () => {
-    const srv = createServer();
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    const port = (srv.address() as { port: number }).port;
-    await new Promise<void>((r) => srv.close(() => r()));
+    const port = await closedLoopbackPort();
     const err = await rejection(resolveDigest(parseImageRef(`127.0.0.1:${port}/app:v1`), { retries: 0 }));
     expect(err.code).toBe('REGISTRY_UNREACHABLE');
   });

@@ -12,6 +12,8 @@ import { logIdHex } from '../fixtures/rekor-log/encoding.ts';
 import { generateSigner } from '../fixtures/signers.ts';
 import { corpusDir, describeWithTestData } from '../fixtures/test-data.ts';
 import { buildTrustedRoot, type TrustedRootJSON } from '../fixtures/trusted-root.ts';
+import { closedLoopbackPort } from '../fixtures/loopback-guard.ts';
+import { writeTufRepo } from '../fixtures/tuf-repo.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'rekor-gate-trust-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -152,13 +154,16 @@ describe('loadTrust', () => {
     await expect(loadTrust({ trustedRootPath: file })).resolves.toMatchObject({ ctlogCount: 1 });
   });
 
-  it('without a path: the public-good root via TUF; unreachable here, a NETWORK error hinting at a trusted root file', async () => {
-    const err = await loadTrust({ tufCacheDir: path.join(tmp, 'tuf') }).then(
+  it('TUF from a repository that cannot be reached (a closed loopback port): a NETWORK error hinting at a trusted root file', async () => {
+    // A mirror, not the public-good repository: tests stay on loopback (test/setup/loopback-only.ts).
+    const mirror = `http://127.0.0.1:${await closedLoopbackPort()}`;
+    const repo = writeTufRepo(path.join(tmp, 'unreachable-repo'), { 'trusted_root.json': JSON.stringify(root()) });
+    const err = await loadTrust({ tufMirror: mirror, tufRoot: repo.rootPath, tufCacheDir: path.join(tmp, 'tuf'), timeoutMs: 2_000 }).then(
       () => undefined,
       (e: unknown) => e as GateError,
     );
     expect(err?.code).toBe('NETWORK');
-    expect(err?.message).toMatch(/TUF repository https:\/\/tuf-repo-cdn\.sigstore\.dev could not be reached/);
+    expect(err?.message).toContain(`TUF repository ${mirror} could not be reached`);
     expect(err?.hint).toEqual({ give: 'trusted-root-file' });
     expect(exitCodeFor(err)).toBe(3);
   });
