@@ -8,7 +8,7 @@ export default defineConfig({
     pool: 'forks',
     // dist/ from the current source, once per run (the end-to-end tests spawn it).
     globalSetup: ['test/setup/build.ts'],
-    // No test reaches beyond loopback: a connection or name lookup to another address fails the test.
-    setupFiles: ['test/setup/loopback-only.ts'],
+    // Hermetic: a connection or name lookup beyond loopback fails the test; no apt download.
+    setupFiles: ['test/setup/hermetic.ts'],
   },
 });

@@ -6,7 +6,7 @@
 import { OciClient } from '../src/registry/client.ts';
 import { parseImageRef } from '../src/registry/reference.ts';
 import { pushImage } from '../test/fixtures/oci-content.ts';
-import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry } from '../test/fixtures/registry.ts';
+import { registryAvailable, startRegistry } from '../test/fixtures/registry.ts';
 import { logIntotoV001, provenance, type World } from '../test/fixtures/world.ts';
 import { classify } from './log-runs.ts';
 import { CLI } from './options.ts';
@@ -18,7 +18,7 @@ export const IMAGES_N = 10;
 export type ImagesResult = { n: number; cli: CliRun[] } | { skipped: string };
 
 export async function imagesRun(w: World, runs: number): Promise<ImagesResult> {
-  if (!registryAvailable()) return { skipped: REGISTRY_SKIP_REASON };
+  if (!registryAvailable()) return { skipped: 'no docker-registry here (apt-get install -y docker-registry)' };
   const reg = await startRegistry();
   const client = new OciClient({ retries: 0 });
   try {

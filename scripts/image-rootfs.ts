@@ -78,8 +78,28 @@ function osRelease(): Record<string, string> {
   );
 }
 
-/** The candidate version of each package (from the local apt lists), fetched into `cache` unless already there. */
-export function fetchPackages(cache: string): DebPackage[] {
+/**
+ * Set (to 1) by the test set-up (test/setup/hermetic.ts): the tests never download; `.ci/run`'s install step
+ * (`node scripts/image-rootfs.ts --fetch-only`) fetches the packages before them.
+ */
+export const NO_DOWNLOAD_ENV = 'GATE_NO_APT_DOWNLOAD';
+export const DEFAULT_DEBS = path.join(repoRoot, '.tmp', 'image', 'debs');
+
+/** The packages of PACKAGES whose candidate .deb is not in `cache` with the sha256 apt's lists give (all, without the lists). */
+export function missingPackages(cache = DEFAULT_DEBS): string[] {
+  try {
+    return fetchPackages(cache, { download: false, dryRun: true }).filter((p) => p.file === '').map((p) => p.name);
+  } catch {
+    return [...PACKAGES];
+  }
+}
+
+/**
+ * The candidate version of each package (from the local apt lists), fetched into `cache` unless already there
+ * (`download: false`, or GATE_NO_APT_DOWNLOAD=1: a missing one is an error; `dryRun`: its file is '').
+ */
+export function fetchPackages(cache: string, o: { download?: boolean; dryRun?: boolean } = {}): DebPackage[] {
+  const download = o.download ?? process.env[NO_DOWNLOAD_ENV] !== '1';
   mkdirSync(cache, { recursive: true });
   const arch = run('dpkg', ['--print-architecture']).trim();
   let show: string;
@@ -102,6 +122,10 @@ export function fetchPackages(cache: string): DebPackage[] {
     const file = path.join(cache, path.basename(field('Filename')));
     const sum = (): string => createHash('sha256').update(readFileSync(file)).digest('hex');
     if (!existsSync(file) || sum() !== pkg.sha256) {
+      if (o.dryRun) return { name, version: pkg.version, architecture: pkg.architecture, file: '' };
+      if (!download) {
+        throw new Error(`${file} is missing and downloads are off here (${NO_DOWNLOAD_ENV}=1): run \`node scripts/image-rootfs.ts --fetch-only\` (.ci/run's install step) first`);
+      }
       rmSync(file, { force: true });
       const tmp = mkdtempSync(path.join(cache, '.download-'));
       try {
@@ -291,11 +315,18 @@ export function assembleRootfs(o: { out: string; debs: string; root?: string }):
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   const argv = yargs(hideBin(process.argv))
-    .usage('$0 OUT [--debs DIR]: assemble the step image root filesystem in OUT')
-    .demandCommand(1, 1, 'OUT is required')
-    .option('debs', { type: 'string', default: path.join(repoRoot, '.tmp', 'image', 'debs'), describe: 'where the .deb files are kept between runs' })
+    .usage('$0 OUT [--debs DIR]: assemble the step image root filesystem in OUT\n$0 --fetch-only [--debs DIR]: only download the packages')
+    .demandCommand(0, 1)
+    .option('debs', { type: 'string', default: DEFAULT_DEBS, describe: 'where the .deb files are kept between runs' })
+    .option('fetch-only', { type: 'boolean', default: false, describe: "download the packages' .deb files into --debs, and stop (.ci/run's install step)" })
+    .check((a) => (a.fetchOnly || a._.length === 1 ? true : 'OUT is required'))
     .strict()
     .parseSync();
+  if (argv.fetchOnly) {
+    const got = fetchPackages(path.resolve(argv.debs), { download: true });
+    process.stdout.write(`${argv.debs}: ${got.map((p) => `${p.name} ${p.version}`).join(', ')}\n`);
+    process.exit(0);
+  }
   const m = assembleRootfs({ out: String(argv._[0]), debs: argv.debs });
   process.stdout.write(`${argv._[0]}: ${m.files} files, ${(m.bytes / 1e6).toFixed(1)} MB, Node ${m.node}, ${m.packages.map((p) => `${p.name} ${p.version}`).join(', ')}\n${m.digest}\n`);
 }

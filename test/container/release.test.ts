@@ -11,20 +11,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OciClient } from '../../src/registry/client.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { repoRoot } from '../../scripts/tekton-resources.ts';
-import { container, CONTAINER_SKIP_REASON, containerToolsAvailable, podman, trustWorkspace } from '../fixtures/container.ts';
-import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { container, IMAGE_NEEDS, podman, trustWorkspace } from '../fixtures/container.ts';
+import { needs } from '../fixtures/needs.ts';
+import { startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
 import { runTask } from '../fixtures/step-runner.ts';
 import { logIntotoV001, provenance, startWorld, type World } from '../fixtures/world.ts';
 import { pushImage } from '../fixtures/oci-content.ts';
 
 type Any = Record<string, any>;
-const ready = containerToolsAvailable() && registryAvailable();
-if (!ready) console.warn(`test/container/release.test.ts skipped: ${containerToolsAvailable() ? REGISTRY_SKIP_REASON : CONTAINER_SKIP_REASON}`);
-const suite = ready ? describe : describe.skip;
+const { describe: suite } = needs('test/container/release.test.ts', IMAGE_NEEDS);
 
 /** Files that only `--write` may change. */
 const TRACKED = ['task/rekor-gate/0.1/rekor-gate.yaml', 'stepaction/rekor-gate/0.1/rekor-gate.yaml', 'catalog.yaml'];

@@ -8,7 +8,8 @@ import { corpusEntries } from '../fixtures/rekor-log/corpus.ts';
 import { startTestLog, type TestLog } from '../fixtures/rekor-log/index.ts';
 import { corpusDir, describeWithTestData } from '../fixtures/test-data.ts';
 import { CORPUS_REPOSITORY, layCosignLegacyCorpus, type CorpusImage } from '../fixtures/registry-corpus.ts';
-import { REGISTRY_SKIP_REASON, registryAvailable, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { needs } from '../fixtures/needs.ts';
+import { REGISTRY_NEEDS, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
 import { jsonVerdict, runCli, type JsonOutcome, type JsonVerdict } from '../fixtures/world.ts';
 
 describeWithTestData(import.meta.url, 'the recorded cosign-legacy attestations and entries (corpus/bundles/cosign-legacy, corpus/entries)', 'the CLI on the recorded cosign-legacy images', () => {
@@ -18,8 +19,7 @@ describeWithTestData(import.meta.url, 'the recorded cosign-legacy attestations a
    * by the test log WITHOUT any attestation (as for a dsse entry Rekor never keeps one): the envelope must come from
    * the .att layer beside the image. Verified by the bundled CLI against the real production trusted root.
    */
-  const available = registryAvailable();
-  if (!available) console.warn(`SKIP corpus registry end-to-end test: ${REGISTRY_SKIP_REASON}`);
+  const withRegistry = needs('test/e2e/corpus-registry.test.ts', REGISTRY_NEEDS);
 
   const PRODUCTION_ROOT = corpusDir('trust', 'trusted_root.production.json');
   const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
@@ -95,7 +95,7 @@ describeWithTestData(import.meta.url, 'the recorded cosign-legacy attestations a
     return v.candidates[0] as Outcome;
   }
 
-  describe.skipIf(!available)('real cosign-legacy images in a registry, real entries in the test log (no attestation in the log)', () => {
+  withRegistry.describe('real cosign-legacy images in a registry, real entries in the test log (no attestation in the log)', () => {
     let reg: RegistryHandle;
     let tamperedReg: RegistryHandle;
     let log: TestLog;

@@ -1,11 +1,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { pushBundleReferrer, pushReferrersTag } from '../fixtures/oci-content.ts';
 import { corpusDir, describeWithTestData } from '../fixtures/test-data.ts';
-import { registryAvailable, REGISTRY_SKIP_REASON, useRegistry } from '../fixtures/registry.ts';
+import { needs } from '../fixtures/needs.ts';
+import { REGISTRY_NEEDS, useRegistry } from '../fixtures/registry.ts';
 import { runCli } from '../fixtures/world.ts';
 
 describeWithTestData(import.meta.url, 'the Rekor v2 sigstore-conformance cases (corpus/conformance)', 'the CLI on recorded Rekor v2 bundles', () => {
@@ -14,8 +15,7 @@ describeWithTestData(import.meta.url, 'the Rekor v2 sigstore-conformance cases (
    * Real Rekor v2 bundles (sigstore-conformance: hashedrekord 0.0.2 over DSSE, Ed25519 checkpoint, RFC 3161
    * timestamp) attached as referrers in a real registry, verified with --offline through the CLI.
    */
-  const run = registryAvailable() ? describe : describe.skip;
-  if (!registryAvailable()) console.warn(REGISTRY_SKIP_REASON);
+  const { describe: run } = needs('test/e2e/rekor-v2-referrer.test.ts', REGISTRY_NEEDS);
 
   const CASES = corpusDir('conformance', 'bundle-verify');
   const IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';

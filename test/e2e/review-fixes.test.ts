@@ -8,7 +8,8 @@ import { parseImageDigest } from '../../src/digest.ts';
 import { trustFromTrustedRoot } from '../../src/trust/index.ts';
 import { policyFromFlags } from '../../src/cli/inputs.ts';
 import { pushAtt, pushBundleReferrer, pushImage, pushReferrersTag } from '../fixtures/oci-content.ts';
-import { registryAvailable, useRegistry } from '../fixtures/registry.ts';
+import { needs } from '../fixtures/needs.ts';
+import { REGISTRY_NEEDS, useRegistry } from '../fixtures/registry.ts';
 import { cosignBundleAnnotation, keylessSigner, logDsseV001, logIntotoV001, provenance, randomDigest, runCli, startWorld, worldFlags, IDENTITY, ISSUER, type World } from '../fixtures/world.ts';
 
 let w: World;
@@ -148,7 +149,7 @@ describe('the environment', () => {
   });
 });
 
-const withRegistry = registryAvailable() ? describe : describe.skip;
+const { describe: withRegistry } = needs('test/e2e/review-fixes.test.ts (--image-url with a lookup)', REGISTRY_NEEDS);
 withRegistry('--image-url with a lookup', () => {
   const oci = useRegistry();
 

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readResource } from '../../scripts/tekton-resources.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { pushAtt, pushImage } from '../fixtures/oci-content.ts';
-import { registryAvailable, REGISTRY_SKIP_REASON, useRegistry } from '../fixtures/registry.ts';
+import { needs } from '../fixtures/needs.ts';
+import { REGISTRY_NEEDS, useRegistry } from '../fixtures/registry.ts';
 import { runTask } from '../fixtures/step-runner.ts';
 import { startTufMirror, writeTufRepo, type TufMirror, type TufRepo } from '../fixtures/tuf-repo.ts';
 import { makeTestPki } from '../net/tls-certs.ts';
@@ -247,8 +248,7 @@ describe('--trusted-root-digest', () => {
   });
 });
 
-const withRegistry = registryAvailable() ? describe : describe.skip;
-if (!registryAvailable()) console.warn(REGISTRY_SKIP_REASON);
+const { describe: withRegistry } = needs('test/e2e/tuf-mirror.test.ts (with a registry)', REGISTRY_NEEDS);
 
 withRegistry('with a registry on loopback', () => {
   const oci = useRegistry();

@@ -4,14 +4,15 @@ import { readResource } from '../../scripts/tekton-resources.ts';
 import { runTask } from '../fixtures/step-runner.ts';
 import { imageEmulation } from '../tekton/dockerfile.ts';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OciClient } from '../../src/registry/client.ts';
 import { listReferrers } from '../../src/registry/referrers.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { signVsa } from '../../src/vsa/index.ts';
 import { isVsaReferrer, pushVsaReferrer } from '../../src/vsa/referrer.ts';
 import { pushImage } from '../fixtures/oci-content.ts';
-import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { needs } from '../fixtures/needs.ts';
+import { REGISTRY_NEEDS, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
 import { logIntotoV001, provenance, runCli, startWorld, worldFlags, type World } from '../fixtures/world.ts';
 
 /**
@@ -19,8 +20,7 @@ import { logIntotoV001, provenance, runCli, startWorld, worldFlags, type World }
  * referrers tag schema on docker-registry 2.8), and a later gate accepts the image on it with --accept-vsa-from,
  * only for the right key, policy, result, digest and age.
  */
-const run = registryAvailable() ? describe : describe.skip;
-if (!registryAvailable()) console.warn(REGISTRY_SKIP_REASON);
+const { ok: withRegistry, describe: run } = needs('test/e2e/vsa-referrer.test.ts', REGISTRY_NEEDS);
 
 let w: World;
 let reg: RegistryHandle;
@@ -30,7 +30,7 @@ let vsaKeyPath: string;
 let vsaPubPath: string;
 let otherPubPath: string;
 beforeAll(async () => {
-  if (!registryAvailable()) return;
+  if (!withRegistry) return; // every suite of this file is skipped, saying why
   w = await startWorld();
   reg = await startRegistry();
   client = new OciClient({ retries: 0 });

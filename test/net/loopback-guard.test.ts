@@ -1,5 +1,5 @@
 /**
- * The loopback guard of the test set-up (test/setup/loopback-only.ts) fires: a connection or a name lookup beyond
+ * The loopback guard of the test set-up (test/setup/hermetic.ts) fires: a connection or a name lookup beyond
  * loopback, through node:net, node:tls, node:dns, Node's fetch or the project's undici client, is refused before
  * it leaves and recorded, and the record fails the test. Each test here takes the record itself (so that the
  * setup's afterEach finds it empty), after showing that the check the setup runs would throw on it.

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +15,7 @@ import { listReferrers } from '../../src/registry/referrers.ts';
 import { send, sendJson, startFake, type FakeServer, type Recorded } from './fake-server.ts';
 import { SAMPLE_BUNDLE, json } from '../fixtures/oci-content.ts';
 import { rejection } from '../fixtures/errors.ts';
+import { needs, OPENSSL_BINARY } from '../fixtures/needs.ts';
 
 // Behaviours a well-behaved registry does not show: a bearer-token flow, lying content, oversized
 // bodies, the referrers API with pagination, plain-HTTP downgrades, TLS verification, 5xx answers.
@@ -342,14 +342,14 @@ describe('transport security', () => {
     }
   });
 
-  const openssl = existsSync('/usr/bin/openssl') ? '/usr/bin/openssl' : undefined;
-  describe.skipIf(!openssl)('HTTPS certificate verification (openssl-made certificate)', () => {
+  const withOpenssl = needs('test/registry/client-fake.test.ts (HTTPS certificate verification)', { tools: ['openssl'] });
+  withOpenssl.describe('HTTPS certificate verification (openssl-made certificate)', () => {
     let dir: string;
     let tls: FakeServer;
     let cert: string;
     beforeAll(async () => {
       dir = await mkdtemp(path.join(tmpdir(), 'rekor-gate-tls-'));
-      const r = spawnSync(openssl as string, [
+      const r = spawnSync(OPENSSL_BINARY, [
         'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
         '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
         '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),

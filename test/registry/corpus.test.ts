@@ -1,18 +1,18 @@
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseImageDigest } from '../../src/digest.ts';
 import { OciClient } from '../../src/registry/client.ts';
 import { fetchRegistryEvidence, resolveDigest } from '../../src/registry/evidence.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { CORPUS_REPOSITORY, layCosignLegacyCorpus, type CorpusImage } from '../fixtures/registry-corpus.ts';
-import { REGISTRY_SKIP_REASON, registryAvailable, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { needs } from '../fixtures/needs.ts';
+import { REGISTRY_NEEDS, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
 import { describeWithTestData } from '../fixtures/test-data.ts';
 
 describeWithTestData(import.meta.url, 'the recorded cosign-legacy attestations (corpus/bundles/cosign-legacy)', 'the recorded cosign-legacy images in a registry', () => {
   // Real Tekton-Chains-style (cosign legacy) attestations, recorded from slsa-verifier's test data and laid
   // into the registry's storage, served back by the real registry and read through the client.
-  const available = registryAvailable();
-  if (!available) console.warn(`SKIP corpus registry test: ${REGISTRY_SKIP_REASON}`);
+  const withRegistry = needs('test/registry/corpus.test.ts', REGISTRY_NEEDS);
 
   const EXPECTED: Record<string, { imageDigest: string; attManifest: string; envelope: string; logIndex: number }> = {
     'v1.9.0': {
@@ -29,7 +29,7 @@ describeWithTestData(import.meta.url, 'the recorded cosign-legacy attestations (
     },
   };
 
-  describe.skipIf(!available)('cosign-legacy corpus served by distribution 2.8', () => {
+  withRegistry.describe('cosign-legacy corpus served by distribution 2.8', () => {
     let reg: RegistryHandle;
     let images: CorpusImage[] = [];
     let client: OciClient;

@@ -10,15 +10,16 @@ import { pushBlob, pushManifest } from '../../src/registry/push.ts';
 import { listReferrers } from '../../src/registry/referrers.ts';
 import { fetchRegistryEvidence, resolveDigest } from '../../src/registry/evidence.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
-import { REGISTRY_SKIP_REASON, registryAvailable, startRegistry, useRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { needs } from '../fixtures/needs.ts';
+import { AUTH_REGISTRY_NEEDS, REGISTRY_NEEDS, startRegistry, useRegistry, type RegistryHandle } from '../fixtures/registry.ts';
 import { SAMPLE_BUNDLE, SAMPLE_COSIGN_BUNDLE, SAMPLE_ENVELOPE, json, pushAtt, pushBundleReferrer, pushImage, pushReferrersTag } from '../fixtures/oci-content.ts';
 import { rejection } from '../fixtures/errors.ts';
 import { closedLoopbackPort } from '../fixtures/loopback-guard.ts';
 
-const available = registryAvailable();
-if (!available) console.warn(`SKIP registry tests: ${REGISTRY_SKIP_REASON}`);
+const anonymous = needs('test/registry/registry.test.ts (anonymous registry)', REGISTRY_NEEDS);
+const withAuth = needs('test/registry/registry.test.ts (basic auth)', AUTH_REGISTRY_NEEDS);
 
-describe.skipIf(!available)('against distribution 2.8 (anonymous)', () => {
+anonymous.describe('against distribution 2.8 (anonymous)', () => {
   const oci = useRegistry();
 
   it('pushes and pulls an image: blobs, manifest by tag and by digest, tag -> digest', async () => {
@@ -156,7 +157,7 @@ describe('unreachable without a registry', () => {
   });
 });
 
-describe.skipIf(!available)('against distribution 2.8 with htpasswd (basic auth)', () => {
+withAuth.describe('against distribution 2.8 with htpasswd (basic auth)', () => {
   const username = 'tekton';
   const password = 's3cr3t-Pa55';
   let reg: RegistryHandle;

@@ -8,7 +8,8 @@ import { OciClient } from '../../src/registry/client.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { buildBundle, readResource, tarOneFile } from '../../scripts/release/tekton-bundle.ts';
 import { repoRoot } from '../fixtures/paths.ts';
-import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { needs } from '../fixtures/needs.ts';
+import { REGISTRY_NEEDS, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
 
 const FILES = ['task/rekor-gate/0.1/rekor-gate.yaml', 'stepaction/rekor-gate/0.1/rekor-gate.yaml'].map((f) => path.join(repoRoot, f));
 
@@ -36,8 +37,7 @@ describe('Tekton bundle layers', () => {
   });
 });
 
-const run = registryAvailable() ? describe : describe.skip;
-if (!registryAvailable()) console.warn(REGISTRY_SKIP_REASON);
+const { describe: run } = needs('test/release/tekton-bundle.test.ts', REGISTRY_NEEDS);
 
 run('npm run release:bundle against a real registry', () => {
   let reg: RegistryHandle;

@@ -17,7 +17,8 @@ import { parseImageRef } from '../../src/registry/reference.ts';
 import { readResource, repoRoot } from '../../scripts/tekton-resources.ts';
 import { chainsBundleReferrer, chainsDsseAtt } from '../fixtures/chains-registry.ts';
 import { pushImage } from '../fixtures/oci-content.ts';
-import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { needs } from '../fixtures/needs.ts';
+import { REGISTRY_NEEDS, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
 import { generateSigner } from '../fixtures/signers.ts';
 import { imageSubject, slsaV1Statement } from '../fixtures/statements.ts';
 import { runTask, type TaskRunOutcome } from '../fixtures/step-runner.ts';
@@ -36,8 +37,7 @@ interface Probe {
 
 const probes = (parse(readFileSync(path.join(repoRoot, 'probes.yaml'), 'utf8')) as { tasks: Probe[] }).tasks;
 const bundle = path.join(repoRoot, 'dist', 'rekor-gate.js');
-const run = registryAvailable() ? describe : describe.skip;
-if (!registryAvailable()) console.warn(`probes: ${REGISTRY_SKIP_REASON}`);
+const { ok: withRegistry, describe: run } = needs('test/tekton/probes.test.ts', REGISTRY_NEEDS);
 
 let world: World;
 let reg: RegistryHandle;
@@ -70,7 +70,7 @@ async function image(scenario: string) {
 }
 
 beforeAll(async () => {
-  if (!registryAvailable()) return;
+  if (!withRegistry) return; // every suite of this file is skipped, saying why
   if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first (this test never skips)`);
   world = await startWorld();
   reg = await startRegistry();

@@ -155,7 +155,7 @@ describe('loadTrust', () => {
   });
 
   it('TUF from a repository that cannot be reached (a closed loopback port): a NETWORK error hinting at a trusted root file', async () => {
-    // A mirror, not the public-good repository: tests stay on loopback (test/setup/loopback-only.ts).
+    // A mirror, not the public-good repository: tests stay on loopback (test/setup/hermetic.ts).
     const mirror = `http://127.0.0.1:${await closedLoopbackPort()}`;
     const repo = writeTufRepo(path.join(tmp, 'unreachable-repo'), { 'trusted_root.json': JSON.stringify(root()) });
     const err = await loadTrust({ tufMirror: mirror, tufRoot: repo.rootPath, tufCacheDir: path.join(tmp, 'tuf'), timeoutMs: 2_000 }).then(
