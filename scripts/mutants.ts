@@ -8,7 +8,8 @@
 //   (a function's last, default answer) gets no mutant and is listed so.
 // Each mutant is made in a copy of the tree (git's files, node_modules linked), never in the worktree, and
 // judged by vitest with --bail=1 over
-//   1. the test files that import the mutated module (transitively, through fixtures too), then, if all pass,
+//   1. the test files that import the mutated module (transitively, through fixtures too), those naming the
+//      error's code first (a short run that usually kills it), then, if all pass,
 //   2. the other test files that name the error's code (the end-to-end files, which spawn the bundle: vitest's
 //      globalSetup, test/setup/build.ts, rebuilds dist/ from the mutated copy before they run).
 // A mutant is killed when a test fails; it survives when both sets pass (or are empty). Finally every test file
@@ -192,10 +193,16 @@ async function main(): Promise<void> {
     writeFileSync(target, m.text);
     const started = Date.now();
     try {
-      const tier1 = tests.filter((t) => closure.get(t)?.has(m.file));
-      const tier2 = tests.filter((t) => !tier1.includes(t) && testText.get(t)?.includes(`'${m.code}'`));
+      const importers = tests.filter((t) => closure.get(t)?.has(m.file));
+      const naming = (t: string): boolean => testText.get(t)?.includes(`'${m.code}'`) ?? false;
+      // the importers that name the code first (the likely killers: a small set, so the first run is short)
+      const sets: [1 | 2, string[]][] = [
+        [1, importers.filter(naming)],
+        [1, importers.filter((t) => !naming(t))],
+        [2, tests.filter((t) => !importers.includes(t) && naming(t))],
+      ];
       let result: Result = { ...m, status: 'survived', ran: 0 };
-      for (const [tier, files] of [[1, tier1], [2, tier2]] as const) {
+      for (const [tier, files] of sets) {
         if (files.length === 0) continue;
         const r = await vitest(tree, files);
         result.ran += files.length;

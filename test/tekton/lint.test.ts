@@ -61,9 +61,9 @@ describe('the step: pinned image, no shell, non-root, read-only root, bounded', 
     // Nothing to mount: what the CLI writes outside Tekton's own directories goes to /tekton/home, the
     // writable emptyDir Tekton gives every step, so no Task must declare a volume for it.
     expect(step.volumeMounts).toBeUndefined();
-    for (const e of step.env as Any[]) {
-      if (/^(HOME|REKOR_GATE_TUF_CACHE_DIR)$/.test(e.name)) expect(e.value === '/tekton/home' || e.value.startsWith('/tekton/home/'), e.name).toBe(true);
-    }
+    const homes = (step.env as Any[]).filter((e) => /^(HOME|REKOR_GATE_TUF_CACHE_DIR)$/.test(e.name));
+    expect(homes.map((e) => e.name).sort()).toEqual(['HOME', 'REKOR_GATE_TUF_CACHE_DIR']);
+    for (const e of homes) expect(e.value === '/tekton/home' || e.value.startsWith('/tekton/home/'), e.name).toBe(true);
     if (taskSpec) {
       expect(step.computeResources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
       expect(step.computeResources.limits).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
@@ -177,6 +177,12 @@ describe('samples run what they name, with declared params and workspaces', () =
   });
 });
 
+it('the resources are found (every it.each and loop over them below has some to check)', () => {
+  expect(resources.map((r) => r.filename)).toEqual(
+    expect.arrayContaining(['task/rekor-gate/0.1/rekor-gate.yaml', 'stepaction/rekor-gate/0.1/rekor-gate.yaml']),
+  );
+});
+
 it('every resource directory has the files Artifact Hub shows (README.md, samples/)', () => {
   for (const r of resources) {
     const dir = path.join(repoRoot, path.dirname(r.filename));
@@ -202,7 +208,9 @@ describe('Artifact Hub (Tekton Hub closed on 2026-01-08)', () => {
     const links = parse(a['artifacthub.io/links']!) as Any[];
     for (const l of links) expect(l.url).toMatch(/^https:\/\//);
     expect(links.map((l) => l.name)).toContain('support');
-    for (const c of parse(a['artifacthub.io/changes']!) as Any[]) {
+    const changes = parse(a['artifacthub.io/changes']!) as Any[];
+    expect(changes.length).toBeGreaterThan(0);
+    for (const c of changes) {
       expect(['added', 'changed', 'deprecated', 'removed', 'fixed', 'security']).toContain(c.kind);
       expect(c.description).toMatch(/\S/);
     }
@@ -211,11 +219,13 @@ describe('Artifact Hub (Tekton Hub closed on 2026-01-08)', () => {
 
   it('no document sends users to Tekton Hub, and hub resolver examples use type artifact and our catalogs', () => {
     const docs = ['README.md', 'docs/tekton.md', ...resources.map((r) => path.join(path.dirname(r.filename), 'README.md'))];
+    let examples = 0;
     for (const d of docs) {
       const text = readFileSync(path.join(repoRoot, d), 'utf8');
       expect(text, d).not.toMatch(/hub\.tekton\.dev|api\.hub\.tekton/);
       // Every hub resolver example: type artifact, a catalog of ours, a kind.
       for (const m of text.matchAll(/resolver: hub\n((?:\s+.*\n){1,14})/g)) {
+        examples += 1;
         const block = m[1]!;
         expect(block, d).toMatch(/name: type\b[^\n]*\n\s*value: artifact/);
         expect(block, d).toMatch(/name: catalog\b[^\n]*\n\s*value: rekor-gate-(tasks|pipelines|stepactions)\b/);
@@ -223,5 +233,7 @@ describe('Artifact Hub (Tekton Hub closed on 2026-01-08)', () => {
       }
     }
     expect(readFileSync(path.join(repoRoot, 'docs/tekton.md'), 'utf8')).toMatch(/value: stepaction/);
+    // the loop checked something: the documents do show hub resolver examples
+    expect(examples).toBeGreaterThan(0);
   });
 });

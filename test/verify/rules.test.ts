@@ -332,6 +332,8 @@ describe('signer check', () => {
     ['only anyExtendedKeyUsage', { extKeyUsages: [EKU_ANY] }, /not code signing/],
     ['a key usage without digitalSignature', { keyUsages: 4 /* keyEncipherment */ }, /key usage .*digitalSignature/],
     ['no key usage extension', { keyUsages: null }, /no key usage/],
+    // an extended key usage extension whose SEQUENCE holds an INTEGER, not a purpose (an OID)
+    ['an extended key usage extension that does not parse', { extKeyUsages: null, extraExtensions: [{ oid: '2.5.29.37', value: Buffer.from([0x30, 0x03, 0x02, 0x01, 0x01]) }] }, /key usage extensions do not parse/],
   ])('CERTIFICATE_USAGE: a leaf certificate with %s', async (_, usage, message) => {
     const d = randomDigest();
     const k = await keylessSigner(w, usage);
