@@ -1,4 +1,4 @@
-// npm run mutants [-- <src file>... | --list]: every rejection a candidate check makes, disabled in turn, must
+// npm run mutants [-- <src file>|<src file:line>... | --list]: every rejection a candidate check makes, disabled in turn, must
 // make some test fail. Not part of npm test (it runs tests once per mutant).
 //
 // A mutant is one `new GateError(` in src/verify, src/key, src/trust, src/vsa (and src/signature when it exists):
@@ -168,10 +168,12 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const listOnly = args.includes('--list');
   const only = args.filter((a) => !a.startsWith('--'));
+  // a source file names all its mutants, file:line one of them
+  const onlyFile = (f: string): boolean => only.length === 0 || only.some((o) => o === f || o.startsWith(`${f}:`));
   const sources = git('ls-files', ...ROOMS.filter((r) => existsSync(path.join(root, r))))
     .split('\n')
-    .filter((f) => f.endsWith('.ts') && (only.length === 0 || only.includes(f)));
-  const mutants = sources.flatMap(mutantsOf);
+    .filter((f) => f.endsWith('.ts') && onlyFile(f));
+  const mutants = sources.flatMap(mutantsOf).filter((m) => only.length === 0 || only.includes(m.file) || only.includes(m.id));
   if (listOnly) {
     for (const m of mutants) console.log(`${m.id}\t${m.code}\t${m.how}`);
     return;
@@ -228,10 +230,11 @@ async function main(): Promise<void> {
     ...results.map((r) => `| ${r.id} | ${r.code} | ${r.how} | ${r.status}${r.tier ? ` (set ${r.tier})` : ''} | ${r.by ?? ''} |`),
   ].join('\n');
   mkdirSync(path.join(root, '.tmp'), { recursive: true });
-  writeFileSync(path.join(root, '.tmp', 'mutants.md'), `${table}\n`);
-  writeFileSync(path.join(root, '.tmp', 'mutants.json'), `${JSON.stringify({ baselineOk, results }, null, 1)}\n`);
+  const out = only.length === 0 ? 'mutants' : 'mutants-partial';
+  writeFileSync(path.join(root, '.tmp', `${out}.md`), `${table}\n`);
+  writeFileSync(path.join(root, '.tmp', `${out}.json`), `${JSON.stringify({ baselineOk, results }, null, 1)}\n`);
   const count = (s: Result['status']): number => results.filter((r) => r.status === s).length;
-  console.log(`${count('killed')} killed, ${count('survived')} survived, ${count('timeout')} timed out, ${count('no mutant')} without a mutant; table in .tmp/mutants.md`);
+  console.log(`${count('killed')} killed, ${count('survived')} survived, ${count('timeout')} timed out, ${count('no mutant')} without a mutant; table in .tmp/${out}.md`);
   rmSync(path.dirname(tree), { recursive: true, force: true });
   if (!baselineOk || count('survived') + count('timeout') > 0) process.exitCode = 1;
 }
