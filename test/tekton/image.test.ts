@@ -7,16 +7,15 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } fr
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEBIAN_CODENAME } from '../../scripts/image-rootfs.ts';
+import { DEBIAN_CODENAME, DEFAULT_DEBS } from '../../scripts/image-rootfs.ts';
 import { repoRoot } from '../../scripts/tekton-resources.ts';
+import { needs } from '../fixtures/needs.ts';
 import { finalStage, parseDockerfile, readDockerfile } from './dockerfile.ts';
 
 const df = readDockerfile();
 const fin = finalStage(df);
 const build = df.stages.find((s) => s.name === 'build')!;
 const dist = path.join(repoRoot, 'dist');
-const onBuildImageDebian =
-  existsSync('/etc/os-release') && new RegExp(`^VERSION_CODENAME=${DEBIAN_CODENAME}$`, 'm').test(readFileSync('/etc/os-release', 'utf8')) && spawnSync('apt-cache', ['--version']).status === 0;
 
 describe('Dockerfile', () => {
   it(`the build stage is node:24 on Debian ${DEBIAN_CODENAME} and runs scripts/image-rootfs.ts into /rootfs, which the scratch stage copies whole`, () => {
@@ -51,32 +50,48 @@ describe('Dockerfile', () => {
   });
 });
 
-describe('the build stage', () => {
-  it('builds the bundle and the image tree from exactly the files its COPY lines bring in', () => {
-    // What `npm ci` installs is node_modules (linked here); everything else must come from the COPY lines.
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-build-stage-'));
-    try {
-      for (const c of build.instructions.filter((i) => i.cmd === 'COPY')) {
-        const dest = c.args.at(-1)!;
-        for (const src of c.args.slice(0, -1)) {
-          const to = dest.endsWith('/') && !src.endsWith('/') ? path.join(dir, dest, path.basename(src)) : path.join(dir, dest === './' ? src : dest);
-          cpSync(path.join(repoRoot, src), to, { recursive: true });
-        }
+/**
+ * A directory holding exactly what the build stage's COPY lines bring in (and node_modules, linked: what `npm ci`
+ * installs), where the bundle was built as the stage builds it and runs.
+ */
+function buildStage(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-build-stage-'));
+  try {
+    for (const c of build.instructions.filter((i) => i.cmd === 'COPY')) {
+      const dest = c.args.at(-1)!;
+      for (const src of c.args.slice(0, -1)) {
+        const to = dest.endsWith('/') && !src.endsWith('/') ? path.join(dir, dest, path.basename(src)) : path.join(dir, dest === './' ? src : dest);
+        cpSync(path.join(repoRoot, src), to, { recursive: true });
       }
-      symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'));
-      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-      const [bin, ...args] = pkg.scripts.build!.split(' ');
-      expect(bin).toBe('node');
-      const r = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8', timeout: 120_000 });
-      expect(r.status, r.stderr).toBe(0);
-      const out = spawnSync(process.execPath, [path.join(dir, 'dist', 'rekor-gate.js'), '--help'], { cwd: os.tmpdir(), encoding: 'utf8' });
-      expect(out.status, out.stderr).toBe(0);
-      // Then the stage's last step, where this machine is the Debian release of the build image (CI is).
-      if (onBuildImageDebian) {
-        const fs = spawnSync(process.execPath, ['scripts/image-rootfs.ts', path.join(dir, 'rootfs'), '--debs', path.join(repoRoot, '.tmp', 'image', 'debs')], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
-        expect(fs.status, fs.stderr).toBe(0);
-        expect(existsSync(path.join(dir, 'rootfs', 'nodejs', 'bin', 'node'))).toBe(true);
-      } else console.warn(`the build stage's scripts/image-rootfs.ts run skipped: this machine is not Debian ${DEBIAN_CODENAME} with apt`);
+    }
+    symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'));
+    const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const [bin, ...args] = pkg.scripts.build!.split(' ');
+    expect(bin).toBe('node');
+    const r = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const out = spawnSync(process.execPath, [path.join(dir, 'dist', 'rekor-gate.js'), '--help'], { cwd: os.tmpdir(), encoding: 'utf8' });
+    expect(out.status, out.stderr).toBe(0);
+    return dir;
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+describe('the build stage', () => {
+  it('builds the bundle from exactly the files its COPY lines bring in', () => {
+    rmSync(buildStage(), { recursive: true, force: true });
+  }, 300_000);
+
+  // The stage's last step, where this machine is the Debian release of the build image and the packages were
+  // fetched beforehand (CI: .ci/run's install step).
+  needs("test/tekton/image.test.ts (the build stage's scripts/image-rootfs.ts)", { debs: true }).it('then assembles the image tree from them', () => {
+    const dir = buildStage();
+    try {
+      const fs = spawnSync(process.execPath, ['scripts/image-rootfs.ts', path.join(dir, 'rootfs'), '--debs', DEFAULT_DEBS], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+      expect(fs.status, fs.stderr).toBe(0);
+      expect(existsSync(path.join(dir, 'rootfs', 'nodejs', 'bin', 'node'))).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
