@@ -10,7 +10,8 @@
 // judged by vitest with --bail=1 over
 //   1. the test files that import the mutated module (transitively, through fixtures too), those naming the
 //      error's code first (a short run that usually kills it), then, if all pass,
-//   2. the other test files that name the error's code (the end-to-end files, which spawn the bundle: vitest's
+//   2. the other test files that name the error's code or quote four words of its message (the end-to-end
+//      files, which spawn the bundle: vitest's
 //      globalSetup, test/setup/build.ts, rebuilds dist/ from the mutated copy before they run).
 // A mutant is killed when a test fails; it survives when both sets pass (or are empty). Finally every test file
 // that killed a mutant is run once unmutated: it must pass, or its kills mean nothing.
@@ -35,6 +36,8 @@ type Mutant = {
   readonly file: string;
   readonly line: number;
   readonly code: string;
+  /** Runs of four words of the error's message (its literal text), by which a test that quotes it is found. */
+  readonly phrases: readonly string[];
   /** The mutated file's text, or undefined when the site has no condition of its own to disable. */
   readonly text: string | undefined;
   readonly how: string;
@@ -66,9 +69,10 @@ function mutantsOf(file: string): Mutant[] {
     const code = m[1] ?? '?';
     const id = `${file}:${line}`;
     const before = text.slice(0, at);
+    const phrases = messagePhrases(text.slice(at, at + 400));
     if (/throw\s+$/.test(before)) {
       const t = before.search(/throw\s+$/);
-      out.push({ id, file, line, code, how: 'throw -> void', text: `${text.slice(0, t)}void ${text.slice(at)}` });
+      out.push({ id, file, line, code, phrases, how: 'throw -> void', text: `${text.slice(0, t)}void ${text.slice(at)}` });
       continue;
     }
     // the nearest `if (` in the six lines above, not already taken by another site
@@ -76,10 +80,26 @@ function mutantsOf(file: string): Mutant[] {
     const ifAt = before.lastIndexOf('if (');
     if (ifAt >= windowStart && ifAt >= 0 && !usedIfs.has(ifAt)) {
       usedIfs.add(ifAt);
-      out.push({ id, file, line, code, how: `if at line ${lineAt(text, ifAt)} never holds`, text: `${text.slice(0, ifAt)}if (0) ${text.slice(ifAt)}` });
+      out.push({ id, file, line, code, phrases, how: `if at line ${lineAt(text, ifAt)} never holds`, text: `${text.slice(0, ifAt)}if (0) ${text.slice(ifAt)}` });
     } else {
-      out.push({ id, file, line, code, how: 'a default answer, no condition of its own', text: undefined });
+      out.push({ id, file, line, code, phrases, how: 'a default answer, no condition of its own', text: undefined });
     }
+  }
+  return out;
+}
+
+/** The four-word runs of the literal text of a GateError call's message (what `${...}` fills in left out). */
+function messagePhrases(call: string): string[] {
+  const end = call.indexOf(');');
+  const literal = (end > 0 ? call.slice(0, end) : call)
+    .replace(/\$\{[^}]*\}/g, '\n')
+    .split(/[`'"\n]/)
+    .slice(2) // the call's head and its code
+    .filter((t) => /[a-z]{3}/.test(t));
+  const out: string[] = [];
+  for (const t of literal) {
+    const words = t.split(/\s+/).filter((w) => /[A-Za-z0-9]/.test(w));
+    for (let i = 0; i + 4 <= words.length; i++) out.push(words.slice(i, i + 4).join(' '));
   }
   return out;
 }
@@ -175,7 +195,7 @@ async function main(): Promise<void> {
     .filter((f) => f.endsWith('.ts') && onlyFile(f));
   const mutants = sources.flatMap(mutantsOf).filter((m) => only.length === 0 || only.includes(m.file) || only.includes(m.id));
   if (listOnly) {
-    for (const m of mutants) console.log(`${m.id}\t${m.code}\t${m.how}`);
+    for (const m of mutants) console.log(`${m.id}\t${m.code}\t${m.how}\t${m.phrases[0] ?? ""}`);
     return;
   }
   const tests = git('ls-files', '--cached', '--others', '--exclude-standard', 'test').split('\n').filter((f) => f.endsWith('.test.ts'));
@@ -196,7 +216,11 @@ async function main(): Promise<void> {
     const started = Date.now();
     try {
       const importers = tests.filter((t) => closure.get(t)?.has(m.file));
-      const naming = (t: string): boolean => testText.get(t)?.includes(`'${m.code}'`) ?? false;
+      const code = new RegExp(`\\b${m.code}\\b`);
+      const naming = (t: string): boolean => {
+        const text = testText.get(t) ?? '';
+        return code.test(text) || m.phrases.some((p) => text.includes(p));
+      };
       // the importers that name the code first (the likely killers: a small set, so the first run is short)
       const sets: [1 | 2, string[]][] = [
         [1, importers.filter(naming)],
