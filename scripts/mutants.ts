@@ -11,9 +11,10 @@
 //   1. the test files that import the mutated module (transitively, through fixtures too), those naming the
 //      error's code first (a short run that usually kills it), then, if all pass,
 //   2. the other test files that name the error's code or quote four words of its message (the end-to-end
-//      files, which spawn the bundle: vitest's
-//      globalSetup, test/setup/build.ts, rebuilds dist/ from the mutated copy before they run).
-// A mutant is killed when a test fails; it survives when both sets pass (or are empty). Finally every test file
+//      files, which spawn the bundle: vitest's globalSetup, test/setup/build.ts, rebuilds dist/ from the mutated
+//      copy before they run), then
+//   3. every other file that spawns the bundle (the CLI, the step runner), which no import names.
+// A mutant is killed when a test fails; it survives when every set passes (or is empty). Finally every test file
 // that killed a mutant is run once unmutated: it must pass, or its kills mean nothing.
 //
 // Why not Stryker (@stryker-mutator/core with its vitest runner): it mutates every operator of the in-process
@@ -46,7 +47,7 @@ type Mutant = {
 type Result = Mutant & {
   status: 'killed' | 'survived' | 'no mutant' | 'timeout';
   by?: string;
-  tier?: 1 | 2;
+  tier?: 1 | 2 | 3;
   ran: number;
 };
 
@@ -216,16 +217,19 @@ async function main(): Promise<void> {
     const started = Date.now();
     try {
       const importers = tests.filter((t) => closure.get(t)?.has(m.file));
+      // what runs the bundle (every module is in it): the CLI, the step runner, the release scripts
+      const spawnsTheCli = (t: string): boolean => /\brunCli\(|runTask\(|'rekor-gate\.js'/.test(testText.get(t) ?? '');
       const code = new RegExp(`\\b${m.code}\\b`);
       const naming = (t: string): boolean => {
         const text = testText.get(t) ?? '';
         return code.test(text) || m.phrases.some((p) => text.includes(p));
       };
       // the importers that name the code first (the likely killers: a small set, so the first run is short)
-      const sets: [1 | 2, string[]][] = [
+      const sets: [1 | 2 | 3, string[]][] = [
         [1, importers.filter(naming)],
         [1, importers.filter((t) => !naming(t))],
         [2, tests.filter((t) => !importers.includes(t) && naming(t))],
+        [3, tests.filter((t) => !importers.includes(t) && !naming(t) && spawnsTheCli(t))],
       ];
       let result: Result = { ...m, status: 'survived', ran: 0 };
       for (const [tier, files] of sets) {

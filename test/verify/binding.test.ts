@@ -1,7 +1,7 @@
 /**
  * The binding checks no other test made reject (issue 27): a registry copy whose signatures are not the logged
- * ones, an intoto 0.0.2 copy whose payload type is not the logged one, a payload type that is not in-toto, and a
- * logged key or certificate that does not parse. Each runs one candidate of the test log through checkCandidate,
+ * ones, an intoto 0.0.2 copy whose payload type is not the logged one, a payload type that is not in-toto (of an
+ * entry's envelope, and of a bundle's), and a logged key or certificate that does not parse. Each runs one candidate of the test log through checkCandidate,
  * in-process, with the registry's copy as a finder would hand it (no registry needed), and first shows that the
  * same candidate with the faithful copy passes, so that only the one change is what rejects.
  */
@@ -11,9 +11,10 @@ import { parseImageDigest } from '../../src/digest.ts';
 import type { Policy } from '../../src/policy/policy.ts';
 import type { LogEntryAnon } from '../../src/rekor/types.ts';
 import type { Trust } from '../../src/trust/index.ts';
-import type { EntryCandidate, RegistryCopy } from '../../src/verify/candidate.ts';
+import type { BundleCandidate, EntryCandidate, RegistryCopy } from '../../src/verify/candidate.ts';
 import { checkCandidate } from '../../src/verify/check-candidate.ts';
 import type { CandidateOutcome } from '../../src/verify/types.ts';
+import { dsseBundleV03 } from '../fixtures/bundle-json.ts';
 import { dsseV001Entry, intotoV001Entry, intotoV002Entry, serializeEnvelope, type DsseEnvelope } from '../fixtures/rekor-log/index.ts';
 import { signDsse } from '../fixtures/signers.ts';
 import { statementPayload } from '../fixtures/statements.ts';
@@ -124,6 +125,21 @@ describe('the statement step takes only in-toto payloads', () => {
     const env = signDsse(w.signer, statementPayload(provenance(d.value)), { payloadType: 'text/plain' });
     const { uuid } = w.log.add(intotoV002Entry({ envelope: env, publicKeys: [w.signer.publicKeyPem] }));
     expectFailed(judge(uuid, d.value, keyPolicy), 'statement', 'STATEMENT_MALFORMED', /payload type text\/plain is not/);
+  });
+});
+
+describe('a Sigstore bundle candidate takes only in-toto payloads', () => {
+  it('a v0.3 bundle of a dsse entry whose envelope is of payload type application/json fails STATEMENT_MALFORMED', async () => {
+    const d = randomDigest();
+    const { signer, leaf } = await keylessSigner(w);
+    const env = signDsse(signer, statementPayload(provenance(d.value)), { payloadType: 'application/json' });
+    const { uuid } = w.log.add(dsseV001Entry({ envelope: serializeEnvelope(env), verifiers: [leaf.pem] }), {
+      integratedTime: Math.floor(leaf.notBefore.getTime() / 1000) + 30,
+    });
+    const bundle = dsseBundleV03(w.log.logEntry(uuid)?.[uuid] as LogEntryAnon, leaf.der, env);
+    const c: BundleCandidate = { kind: 'bundle', uuid, bundle, location: 'registry.local/acme/app@sha256:referrer', sources: ['referrer-bundle'] };
+    const out = checkCandidate(c, { digest: parseImageDigest(d.value), trust, policy: keylessPolicy, now: Math.floor(Date.now() / 1000) });
+    expectFailed(out, 'statement', 'STATEMENT_MALFORMED', /payload type application\/json is not application\/vnd\.in-toto\+json/);
   });
 });
 

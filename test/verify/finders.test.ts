@@ -3,7 +3,7 @@ import { parseImageDigest } from '../../src/digest.ts';
 import type { RekorClient, RetrievedEntry } from '../../src/rekor/client.ts';
 import { GateError } from '../../src/errors.ts';
 import type { Candidate } from '../../src/verify/candidate.ts';
-import { rekorSearchFinder, startedEarly } from '../../src/verify/finders.ts';
+import { lookupFinder, rekorSearchFinder, startedEarly } from '../../src/verify/finders.ts';
 import type { CandidateFinder } from '../../src/verify/verifier.ts';
 
 const entry = (i: number) => ({ body: Buffer.from(`{"n":${i}}`).toString('base64'), integratedTime: 1, logID: 'ab', logIndex: i });
@@ -92,5 +92,43 @@ describe('startedEarly', () => {
     await new Promise((r) => setImmediate(r)); // the rejection settles before anyone awaits it
     await expect(early()).rejects.toThrow(/the log is down/);
     expect((await early()).map(uuidOf)).toEqual(['u2']);
+  });
+});
+
+describe('lookupFinder: the one entry a --log-index or --entry-url names', () => {
+  const named = '0'.repeat(16) + 'a'.repeat(64);
+  /** A log whose lookups answer `answer` (an entry, or a thrown error). */
+  const lookupLog = (answer: () => RetrievedEntry): RekorClient => ({
+    ...fakeRekor([], { retrieved: [] }),
+    getByLogIndex: async () => answer(),
+    getByUUID: async () => answer(),
+  });
+  const notThere = (): RetrievedEntry => {
+    throw new GateError('HTTP_STATUS', 'GET http://log/x: 404', { status: 404 });
+  };
+
+  it('an entry the log answers 404 for: a failed candidate, TLOG_ENTRY_NOT_FOUND (not verified, exit 1)', async () => {
+    const [c] = await lookupFinder(lookupLog(notThere), { logIndex: 7 }, 'log-index')(() => {});
+    expect(c).toMatchObject({ kind: 'failed', logIndex: 7, error: { code: 'TLOG_ENTRY_NOT_FOUND' } });
+  });
+
+  it('any other failure of the lookup is the run\'s (unreachable, exit 3), not a missing entry', async () => {
+    const down = (): RetrievedEntry => {
+      throw new GateError('HTTP_STATUS', 'GET http://log/x: 503', { status: 503 });
+    };
+    await expect(lookupFinder(lookupLog(down), { logIndex: 7 }, 'log-index')(() => {})).rejects.toMatchObject({ code: 'HTTP_STATUS', status: 503 });
+  });
+
+  it('a log index answered with the entry of another index: a failed candidate, TLOG_INCONSISTENT', async () => {
+    const [c] = await lookupFinder(lookupLog(() => ({ uuid: named, requestedUuid: named, entry: entry(8) })), { logIndex: 7 }, 'log-index')(() => {});
+    expect(c).toMatchObject({ kind: 'failed', logIndex: 8, error: { code: 'TLOG_INCONSISTENT' } });
+  });
+
+  it('an entry ID answered with another entry: a failed candidate, TLOG_INCONSISTENT', async () => {
+    const other = '0'.repeat(16) + 'b'.repeat(64);
+    const [c] = await lookupFinder(lookupLog(() => ({ uuid: other, requestedUuid: named, entry: entry(3) })), { uuid: named }, 'entry-url')(() => {});
+    expect(c).toMatchObject({ kind: 'failed', uuid: other, error: { code: 'TLOG_INCONSISTENT' } });
+    const [same] = await lookupFinder(lookupLog(() => ({ uuid: named, requestedUuid: named, entry: entry(3) })), { uuid: named }, 'entry-url')(() => {});
+    expect(same).toMatchObject({ kind: 'entry', uuid: named });
   });
 });
