@@ -250,7 +250,16 @@ describe('signVsa', () => {
     const k1 = pemPrivate(generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).privateKey);
     const junk = '-----BEGIN PRIVATE KEY-----\nAAAAsecretAAAA\n-----END PRIVATE KEY-----\n';
     const cosign = '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n';
-    for (const bad of ['', 'hello', pub, k1, junk, cosign]) {
+    // each with the reason that fits it (what the user must change), not only the code
+    const cases: [string, RegExp][] = [
+      ['', /no PEM private key found/],
+      ['hello', /no PEM private key found/],
+      [pub, /no PEM private key found/],
+      [k1, /unsupported key type/],
+      [junk, /does not parse/],
+      [cosign, /cosign's encrypted key format is not supported/],
+    ];
+    for (const [bad, reason] of cases) {
       let err: unknown;
       try {
         signVsa(statement, bad, { label: 'vsa.key' });
@@ -260,6 +269,7 @@ describe('signVsa', () => {
       expect(err).toBeInstanceOf(GateError);
       expect((err as GateError).code).toBe('BAD_KEY');
       expect((err as GateError).message).toContain('vsa.key');
+      expect((err as GateError).message).toMatch(reason);
       expect((err as GateError).message).not.toContain('secret');
     }
 
