@@ -13,18 +13,18 @@ import { buildImage, type BuiltImage } from '../../scripts/image.ts';
 import { APP_IN_IMAGE, NODE_IN_IMAGE } from '../../scripts/image-rootfs.ts';
 import { readResource, repoRoot } from '../../scripts/tekton-resources.ts';
 import { container, IMAGE_NEEDS, imageTree, podman, trustWorkspace, type ImageEntry } from '../fixtures/container.ts';
-import { needs } from '../fixtures/needs.ts';
+import { allOf, needs } from '../fixtures/needs.ts';
 import { generateSigner } from '../fixtures/signers.ts';
 import { runTask, type TaskRunOutcome } from '../fixtures/step-runner.ts';
 import { logIntotoV001, provenance, startWorld, type World } from '../fixtures/world.ts';
 import { pushImage } from '../fixtures/oci-content.ts';
-import { startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { REGISTRY_NEEDS, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
 import { OciClient } from '../../src/registry/client.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { RESULT_FILES } from '../tekton/contract.ts';
 
 type Any = Record<string, any>;
-const { describe: suite } = needs('test/container/image.test.ts', IMAGE_NEEDS);
+const { describe: suite } = needs('test/container/image.test.ts', allOf(IMAGE_NEEDS, REGISTRY_NEEDS));
 
 /** OpenShift's restricted SCC: a uid from the namespace's range, group 0. */
 export const OPENSHIFT_USER = '1000680000:0';

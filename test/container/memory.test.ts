@@ -13,7 +13,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage, type BuiltImage } from '../../scripts/image.ts';
 import { readResource, repoRoot } from '../../scripts/tekton-resources.ts';
-import { container, CONTAINER_SKIP_REASON, containerToolsAvailable, RUN_FLAGS, trustWorkspace } from '../fixtures/container.ts';
+import { container, IMAGE_NEEDS, RUN_FLAGS, trustWorkspace } from '../fixtures/container.ts';
+import { needs } from '../fixtures/needs.ts';
 import { capsForMemory } from '../../src/net/budget.ts';
 import { fakeRegistry, HEAVY_INPUTS, peers, type Peers } from '../fixtures/hostile-peers.ts';
 import { runTask, type TaskRunOutcome } from '../fixtures/step-runner.ts';
@@ -21,9 +22,7 @@ import { startWorld, type World } from '../fixtures/world.ts';
 import { RESULT_FILES } from '../tekton/contract.ts';
 
 type Any = Record<string, any>;
-const ready = containerToolsAvailable();
-if (!ready) console.warn(`test/container/memory.test.ts skipped: ${CONTAINER_SKIP_REASON}`);
-const suite = ready ? describe : describe.skip;
+const { describe: suite } = needs('test/container/memory.test.ts', IMAGE_NEEDS);
 
 const task = readResource('task/rekor-gate/0.1/rekor-gate.yaml') as Any;
 const limits = task.spec.steps[0].computeResources.limits as { memory: string; cpu: string };

@@ -16,14 +16,14 @@ import { OciClient } from '../../src/registry/client.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { repoRoot } from '../../scripts/tekton-resources.ts';
 import { container, IMAGE_NEEDS, podman, trustWorkspace } from '../fixtures/container.ts';
-import { needs } from '../fixtures/needs.ts';
-import { startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { allOf, needs } from '../fixtures/needs.ts';
+import { REGISTRY_NEEDS, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
 import { runTask } from '../fixtures/step-runner.ts';
 import { logIntotoV001, provenance, startWorld, type World } from '../fixtures/world.ts';
 import { pushImage } from '../fixtures/oci-content.ts';
 
 type Any = Record<string, any>;
-const { describe: suite } = needs('test/container/release.test.ts', IMAGE_NEEDS);
+const { describe: suite } = needs('test/container/release.test.ts', allOf(IMAGE_NEEDS, REGISTRY_NEEDS));
 
 /** Files that only `--write` may change. */
 const TRACKED = ['task/rekor-gate/0.1/rekor-gate.yaml', 'stepaction/rekor-gate/0.1/rekor-gate.yaml', 'catalog.yaml'];
