@@ -134,6 +134,12 @@ describe('buildVsa', () => {
     expect(codeOf(() => buildVsa(passed, { ...opts, verifiedLevels: ['SLSA_BOGUS'] }))).toBe('USAGE');
     expect(codeOf(() => buildVsa(passed, { ...opts, timeVerified: new Date('nope') }))).toBe('USAGE');
     expect(codeOf(() => buildVsa({ ...passed, imageDigest: 'sha256:xyz' }, opts))).toBe('BAD_DIGEST');
+    expect(codeOf(() => imageResourceUri('registry.example.test/team/app:v1', 'sha256:xyz'))).toBe('BAD_DIGEST');
+  });
+
+  it('names only log entries as its input attestations: a passing candidate whose ID is no entry UUID is a defect (INTERNAL)', () => {
+    const odd = { ...passA, uuid: 'registry.example.test/team/app@sha256:referrer' };
+    expect(codeOf(() => buildVsa({ ...passed, accepted: { ...odd, entryUrl: 'x' }, candidates: [odd] }, opts))).toBe('INTERNAL');
   });
 });
 
