@@ -192,7 +192,8 @@ function checkEntryCandidate(c: EntryCandidate, ctx: CheckContext): CandidateOut
     sources: [...c.sources],
     registryLocation: c.envelope?.location,
   };
-  const where = `entry ${c.uuid} (log index ${c.entry.logIndex})`;
+  // a log index that is not a number is the entry check's to refuse; it must not break the message first
+  const where = `entry ${c.uuid} (log index ${typeof c.entry.logIndex === 'number' ? c.entry.logIndex : 'not a number'})`;
   let kind: string | undefined;
   try {
     const entry = checkEntry(c);

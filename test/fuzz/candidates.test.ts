@@ -153,6 +153,15 @@ describe('one changed byte never makes a candidate pass', () => {
   );
 });
 
+describe('found by the properties above', () => {
+  it('a log index that cannot become text (an object whose toString is not a function) fails the entry check, it does not throw', () => {
+    const e = { ...intoto.c.entry, logIndex: { toString: 0 } } as unknown as LogEntryAnon;
+    const out = checkCandidate({ ...intoto.c, entry: e }, intoto.ctx);
+    expect(out.status).toBe('failed');
+    expect(out.code).not.toBe('INTERNAL');
+  });
+});
+
 describe('the mutations reach the checks they aim at', () => {
   it.each(PARTS)('a change to %s is caught by the check that guards it', (part) => {
     const out = checkCandidate(mutated(intoto.c, part, 5, 7), intoto.ctx);
