@@ -57,6 +57,26 @@ run('registry messages', () => {
     expect(c.reason).toContain(other.value);
   });
 
+  it('an entry the registry names that the log fails to serve (503, not 404): the run is unreachable (exit 3), not "not found"', async () => {
+    const repo = parseImageRef(`${rw.reg.host}/acme/logdown:latest`);
+    const image = await pushImage(rw.client, repo, 'latest', 'acme/logdown');
+    const logged = logDsseV001(rw.w, provenance(image.digest));
+    await pushAtt(rw.client, repo, image.digest, [Buffer.from(logged.envelopeText)], {
+      'dev.sigstore.cosign/bundle': cosignBundleAnnotation(rw.w, logged.uuid),
+      predicateType: 'https://slsa.dev/provenance/v0.2',
+    });
+    // only the registry names the entry, so the CLI looks it up by its ID, and that lookup fails
+    rw.w.log.faults.hiddenFromSearch.add(logged.uuid);
+    rw.w.log.faults.failNext(20, 503, { match: logged.uuid.slice(-64) });
+    try {
+      const r = await runCli([...worldFlags(rw.w, image.digest), '--key', rw.w.keyPath, '--image-url', `${rw.reg.host}/acme/logdown:latest`, '--output', 'json']);
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(3);
+      expect(r.stdout).not.toContain('TLOG_ENTRY_NOT_FOUND');
+    } finally {
+      rw.w.log.faults.reset();
+    }
+  });
+
   it('an entry found only by the log search keeps the material-digest hint', async () => {
     const d = randomDigest();
     const logged = logIntotoV001(rw.w, provenance(randomDigest().value, { materials: [d.value] }));
