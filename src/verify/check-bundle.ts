@@ -36,6 +36,8 @@ function judge(c: BundleCandidate, bundleJson: unknown, ctx: CheckContext, where
   };
   const statement = step('statement', () => {
     const env = v.envelope;
+    // Unreachable as called (no artifact): verifySigstoreBundle refuses a message-signature bundle first
+    // (src/bundle/index.ts); kept as the narrowing of v.envelope, and for a caller that passes an artifact.
     if (!env) throw new GateError('STATEMENT_MALFORMED', `${where}: the bundle holds a message signature, not an attestation`);
     if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
       throw new GateError('STATEMENT_MALFORMED', `${where}: payload type ${capped(env.payloadType)} is not ${IN_TOTO_PAYLOAD_TYPE}`);
