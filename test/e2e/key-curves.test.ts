@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { pushImage } from '../fixtures/oci-content.ts';
-import { registryAvailable, useRegistry } from '../fixtures/registry.ts';
+import { needs } from '../fixtures/needs.ts';
+import { REGISTRY_NEEDS, useRegistry } from '../fixtures/registry.ts';
 import { generateSigner, type KeyAlgorithm } from '../fixtures/signers.ts';
 import { cosignBundleAnnotation, logIntotoV001, logIntotoV002, provenance, randomDigest, runCli, startWorld, worldFlags, type World } from '../fixtures/world.ts';
 import { pushAtt } from '../fixtures/oci-content.ts';
@@ -50,7 +51,7 @@ describe.each(CURVES)('%s', (alg) => {
   });
 });
 
-const withRegistry = registryAvailable() ? describe : describe.skip;
+const { describe: withRegistry } = needs('test/e2e/key-curves.test.ts (with a registry)', REGISTRY_NEEDS);
 withRegistry('with a registry', () => {
   const oci = useRegistry();
 
