@@ -57,6 +57,13 @@ module.exports = {
       from: { path: room(['policy', 'key', 'trust', 'attest']) },
       to: { path: room(['cli', 'verify', 'rekor', 'registry', 'bundle', 'tekton', 'report', 'vsa', 'inspect']) },
     },
+    {
+      name: 'signature-below-verify',
+      severity: 'error',
+      comment: 'signature (what an image signature is: its payload, its hashedrekord binding) imports key, trust, schema and the ground only.',
+      from: { path: room(['signature']) },
+      to: { path: room(['cli', 'verify', 'rekor', 'registry', 'bundle', 'policy', 'attest', 'net', 'tekton', 'report', 'vsa', 'inspect']) },
+    },
     { name: 'key-not-up', severity: 'error', from: { path: room(['key']) }, to: { path: room(['policy', 'attest']) } },
     { name: 'trust-not-up', severity: 'error', from: { path: room(['trust']) }, to: { path: room(['policy', 'key', 'attest']) } },
     { name: 'attest-alone', severity: 'error', from: { path: room(['attest']) }, to: { path: room(['policy', 'key', 'trust', 'net']) } },

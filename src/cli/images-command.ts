@@ -90,7 +90,7 @@ export async function runMany(args: VerifyArgs, plan: (signal: AbortSignal) => P
       const s = await openLog(args, { certificateAuthorities: policy.keyless.length > 0 }, run.signal);
       try {
         return await verifyEach(subjects, async (sub) => {
-          const { finders, entryUrl } = await findersFor({ ...args, imageUrl: sub.imageUrl }, s, sub.digest, run.signal);
+          const { finders, entryUrl } = await findersFor({ ...args, imageUrl: sub.imageUrl }, policy, s, sub.digest, run.signal);
           const progress = (line: string) => process.stderr.write(`${printable(`${sub.imageUrl}: ${line}`)}\n`);
           return verify(
             { digest: sub.digest, imageUrl: sub.imageUrl, rekorUrl: s.rekorUrl, policy, trust: s.trust, waitSeconds: wait },

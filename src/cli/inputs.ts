@@ -18,6 +18,7 @@ export type PolicyFlags = {
   certificateOidcIssuerRegexp?: string;
   predicateType?: string[];
   requireEnvelope?: boolean;
+  requireSignature?: boolean;
 };
 
 /**
@@ -95,7 +96,7 @@ export function policyFromFlags(f: PolicyFlags, file?: Policy): Policy {
     );
   }
   const keyless: KeylessSigner[] = identity && issuer ? [{ identity, issuer, label: 'flags' }] : [];
-  const fromFlags: Policy = { keys, keyless, predicateTypes: splitList(f.predicateType) };
+  const fromFlags: Policy = { keys, keyless, predicateTypes: splitList(f.predicateType), ...(f.requireSignature === true && { requireSignature: true }) };
   // Flags and the policy file combine as docs/policy.md says; at least one signer overall.
   const combined = combinePolicies(fromFlags, file);
   return f.requireEnvelope ? { ...combined, requireEnvelope: true } : combined;

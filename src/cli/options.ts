@@ -33,6 +33,7 @@ export function verifyOptions<T>(y: Argv<T>) {
     .option('certificate-oidc-issuer', { type: 'string', describe: 'Keyless: exact OIDC issuer' })
     .option('certificate-oidc-issuer-regexp', { type: 'string', describe: 'Keyless: OIDC issuer regexp' })
     .option('predicate-type', { type: 'string', array: true, describe: 'Allowed predicate type URI (repeatable or comma-separated; default any)' })
+    .option('require-signature', { type: 'boolean', default: false, describe: 'Also require an image signature by a trusted signer (cosign .sig layer or signature bundle referrer); needs --image-url' })
     .option('policy', { type: 'string', describe: 'Policy file (YAML or JSON); see "rekor-gate policy schema"' })
     .option('policy-dir', { type: 'string', describe: 'Directory (a mounted ConfigMap) holding the policy file: policy.yaml, policy.yml or policy.json' })
     .option('results-dir', { type: 'string', describe: 'Write Tekton result files here (/tekton/results)' })

@@ -53,6 +53,7 @@ async function writeSummary(
  */
 export async function findersFor(
   args: VerifyArgs,
+  policy: Policy | undefined,
   s: LogSession,
   digest: ImageDigest,
   signal: AbortSignal,
@@ -80,6 +81,7 @@ export async function findersFor(
         imageUrl: args.imageUrl,
         digest,
         rekor: args.offline ? undefined : rekor,
+        signatures: policy?.requireSignature === true,
         registry: { dockerConfig: await loadDockerConfigFromEnv(process.env), ...registryCaps(), timeoutMs: s.timeoutMs, signal, dispatcher: s.pool, userAgent: `rekor-gate/${VERSION}` },
       }),
     );
@@ -130,10 +132,13 @@ export async function verifyImage(args: VerifyArgs, st: Started): Promise<number
   const byVsa = await flow.acceptVsaVerdict(args, digest, hasSigners, signal);
   if (byVsa) return finish(byVsa, args, resultsDir, budget);
   if (!policy) throw new GateError('INTERNAL', 'no policy and no verdict from --accept-vsa-from');
+  if (policy.requireSignature && !args.imageUrl) {
+    throw new GateError('USAGE', `an image signature is required (${args.requireSignature ? '--require-signature' : 'the policy file\'s signature.required'}) and only the registry holds it: give --image-url`);
+  }
   const work = async (): Promise<Verdict> => {
     const s = await openLog(args, { certificateAuthorities: policy.keyless.length > 0 }, signal, st.transport);
     try {
-      const { finders, entryUrl } = await findersFor(args, s, digest, signal, st.search);
+      const { finders, entryUrl } = await findersFor(args, policy, s, digest, signal, st.search);
       // The policy a summary records, reported with the verdict so that a later gate can pin it (--vsa-policy-digest).
       const recorded = files.vsa || vsaKeyPem ? (await import('../vsa/index.ts')).summaryPolicyOf(policy) : undefined;
       const found = await verify(

@@ -28,6 +28,7 @@ type PolicyDoc = {
     predicateSchema?: Record<string, unknown>;
     maxAge?: string;
     minSigners?: number;
+    signature?: { required?: boolean };
   };
 };
 
@@ -285,6 +286,7 @@ export function loadPolicyFile(file: string): Policy {
     ...(predicateSchema !== undefined && { predicateSchema }),
     ...(maxAgeSeconds !== undefined && { maxAgeSeconds }),
     ...(spec.minSigners !== undefined && { minSigners: spec.minSigners }),
+    ...(spec.signature?.required === true && { requireSignature: true }),
     source: { uri: pathToFileURL(abs).href, sha256: createHash('sha256').update(bytes).digest('hex') },
   };
 }

@@ -22,6 +22,11 @@ export type Policy = {
   readonly minSigners?: number;
   /** Refuse an attestation whose DSSE signature only the log vouches for (intoto 0.0.1 with no envelope to check). */
   readonly requireEnvelope?: boolean;
+  /**
+   * An image signature by a trusted signer is required besides the attestation: a cosign `.sig` layer, or a
+   * signature bundle (cosign 3, Chains' sigstore-bundle format) beside the image. Default false.
+   */
+  readonly requireSignature?: boolean;
   /** Where the policy came from (for the VSA's policy field): a file URI and its sha256. */
   readonly source?: { readonly uri: string; readonly sha256: string };
 };

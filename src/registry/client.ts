@@ -22,6 +22,7 @@ export const MEDIA_TYPES = {
   ociEmpty: 'application/vnd.oci.empty.v1+json',
   dsseEnvelope: 'application/vnd.dsse.envelope.v1+json',
   sigstoreBundleV03: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+  simpleSigning: 'application/vnd.dev.cosign.simplesigning.v1+json',
 } as const;
 
 export const IMAGE_MANIFEST_TYPES: readonly string[] = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest];

@@ -10,7 +10,7 @@ import type { CosignBundleAnnotation } from './schemas.ts';
  * `location` names the content fetched, as `host/repository@digest` (the DSSE layer blob for `att-tag`,
  * the referrer manifest for `referrer-bundle`), the way `crane blob` / `crane manifest` address them.
  */
-export type RegistryEvidence = AttTagEvidence | ReferrerBundleEvidence;
+export type RegistryEvidence = AttTagEvidence | SigTagEvidence | ReferrerBundleEvidence;
 
 /** A DSSE envelope layer of cosign's `sha256-<hex>.att` manifest (what Tekton Chains and `cosign attest` push). */
 export type AttTagEvidence = {
@@ -29,6 +29,26 @@ export type AttTagEvidence = {
   readonly manifestDigest: string;
   readonly layerDigest: string;
   readonly annotations: Readonly<Record<string, string>>;
+};
+
+/** A simple signing layer of cosign's `sha256-<hex>.sig` manifest (an image signature, not yet verified). */
+export type SigTagEvidence = {
+  readonly source: 'sig-tag';
+  readonly location: string;
+  /** The layer's bytes: the signed payload, exactly as served. */
+  readonly payload: Buffer;
+  /** `dev.cosignproject.cosign/signature`: the base64 signature over the payload ('' when absent). */
+  readonly signature: string;
+  readonly certificatePem?: string;
+  readonly chainPem?: string;
+  /** `dev.sigstore.cosign/rfc3161timestamp`, as served (not read: the SET's integrated time judges the signer). */
+  readonly rfc3161Timestamp?: string;
+  readonly cosignBundle?: CosignBundleAnnotation;
+  readonly annotationError?: GateError;
+  /** `<host>/<repo>:sha256-<hex>.sig` */
+  readonly tag: string;
+  readonly manifestDigest: string;
+  readonly layerDigest: string;
 };
 
 /** A Sigstore bundle attached to the image as an OCI 1.1 referrer (`cosign attest --new-bundle-format`). */

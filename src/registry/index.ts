@@ -6,4 +6,4 @@ export { OciClient } from './client.ts';
 export type { RegistryOptions } from './transport.ts';
 export { fetchRegistryEvidence, type EvidenceOptions } from './evidence.ts';
 export { checkReferenceNamesDigest } from './tag-binding.ts';
-export type { RegistryEvidence } from './evidence-types.ts';
+export type { RegistryEvidence, SigTagEvidence } from './evidence-types.ts';

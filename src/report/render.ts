@@ -8,7 +8,7 @@ function when(t: number | undefined): string {
 function candidateLine(c: CandidateOutcome): string {
   // A registry item that names no log entry carries the placeholder index -1.
   const index = c.logIndex === undefined ? 'log index ?' : c.logIndex < 0 ? 'no log entry' : `log index ${c.logIndex}`;
-  const head = `${c.uuid} (${index}, ${c.kind ?? 'unknown kind'}, via ${c.sources.join('+')})`;
+  const head = `${c.role === 'signature' ? 'signature ' : ''}${c.uuid} (${index}, ${c.kind ?? 'unknown kind'}, via ${c.sources.join('+')})`;
   if (c.status === 'passed') return `  + ${head}: passed, integrated ${when(c.integratedTime)}`;
   if (c.status === 'skipped') return `  - ${head}: skipped: ${c.reason}`;
   return `  x ${head}: ${c.check} check failed [${c.code}]: ${c.reason}`;
@@ -39,11 +39,14 @@ function renderLines(v: Verdict): string[] {
     }
     lines.push(`  predicate: ${a.predicateType}`);
     if (a.builderId) lines.push(`  builder:   ${a.builderId}`);
+    const sig = v.signature?.accepted;
+    if (sig) lines.push(`  signature: entry ${sig.uuid} (log index ${sig.logIndex}), via ${sig.sources.join(', ')}${sig.registryLocation ? ` (${sig.registryLocation})` : ''}, signed by ${sig.signer}`);
   } else {
     lines.push(`NOT VERIFIED ${v.imageDigest}${v.imageUrl ? ` (${v.imageUrl})` : ''}: ${v.reason}`);
   }
   if (v.summaryPolicy) lines.push(`  summary policy: ${v.summaryPolicy.uri} ${v.summaryPolicy.digest}`);
-  const others = v.candidates.filter((c) => c !== v.accepted && c.uuid !== v.accepted?.uuid);
+  const shown = new Set([v.accepted?.uuid, v.verified ? v.signature?.accepted?.uuid : undefined].filter((u) => u !== undefined));
+  const others = v.candidates.filter((c) => c !== v.accepted && !shown.has(c.uuid));
   if (others.length > 0) {
     lines.push(v.verified ? `other candidates (${others.length}):` : `candidates (${others.length}):`);
     for (const c of others) lines.push(candidateLine(c));

@@ -15,6 +15,7 @@ export const RESULT_NAMES = [
   'SIGNER',
   'BUILDER_ID',
   'VSA_POLICY_DIGEST',
+  'SIGNATURE_SIGNER',
   'REPORT',
 ] as const;
 export type ResultName = (typeof RESULT_NAMES)[number];
@@ -43,10 +44,18 @@ export function terminationMessageSize(results: Readonly<Record<string, string>>
   return Buffer.byteLength(JSON.stringify(entries));
 }
 
-type ReportCandidate = { id: string; idx?: number; src: string; st: string; check?: string; code?: string };
+type ReportCandidate = { role?: 'signature'; id: string; idx?: number; src: string; st: string; check?: string; code?: string };
+
+/** Which image signature passed (its entry and where it was found), or that none did. */
+function signatureReport(s: NonNullable<Verdict['signature']>): object {
+  const a = s.accepted;
+  if (!a) return { passed: false };
+  return { passed: true, uuid: safeValue(a.uuid.slice(-64), 64), ...(a.logIndex !== undefined ? { logIndex: a.logIndex } : {}), src: a.sources.join('+') };
+}
 
 function compactReport(v: Verdict, maxCandidates: number): string {
   const shown: ReportCandidate[] = v.candidates.slice(0, maxCandidates).map((c) => ({
+    ...(c.role ? { role: c.role } : {}),
     id: safeValue(c.uuid.slice(-12), 12),
     ...(c.logIndex !== undefined ? { idx: c.logIndex } : {}),
     src: c.sources.join('+'),
@@ -70,6 +79,7 @@ function compactReport(v: Verdict, maxCandidates: number): string {
       : {}),
     ...(v.reason ? { reason: safeValue(v.reason, 300) } : {}),
     ...(v.summaryPolicy ? { vsaPolicy: safeValue(v.summaryPolicy.digest, 80) } : {}),
+    ...(v.signature ? { signature: signatureReport(v.signature) } : {}),
     total: v.candidates.length,
     candidates: shown,
     ...(shown.length < v.candidates.length ? { truncated: v.candidates.length - shown.length } : {}),
@@ -119,6 +129,7 @@ export function resultValues(v: Verdict | { error: string; imageDigest?: string 
     SIGNER: safeValue(a?.signer ?? '', cap(512)),
     BUILDER_ID: safeValue(a?.builderId ?? '', cap(512)),
     VSA_POLICY_DIGEST: safeValue(v.summaryPolicy?.digest ?? '', 80),
+    SIGNATURE_SIGNER: safeValue(v.signature?.accepted?.signer ?? '', cap(512)),
   });
   for (const n of candidateCounts(v.candidates.length)) {
     base.REPORT = compactReport(v, n);

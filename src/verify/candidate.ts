@@ -1,8 +1,9 @@
 // What the finders hand the verifier: a tagged union, one variant per thing a source can name.
 import type { LogEntryAnon } from '../rekor/types.ts';
+import type { SignatureLayer } from '../signature/hashedrekord.ts';
 
 /** Where a candidate entry was found; `vsa`: a signed verification summary referrer, taken only when asked for (never by verify()). */
-export type CandidateSource = 'rekor-search' | 'att-tag' | 'referrer-bundle' | 'log-index' | 'entry-url' | 'vsa';
+export type CandidateSource = 'rekor-search' | 'att-tag' | 'sig-tag' | 'referrer-bundle' | 'log-index' | 'entry-url' | 'vsa';
 
 /** A DSSE envelope the registry holds beside the image. */
 export type RegistryCopy = {
@@ -63,11 +64,27 @@ export type FailedCandidate = {
   readonly envelope?: RegistryCopy;
 };
 
-export type Candidate = EntryCandidate | BundleCandidate | EnvelopeCandidate | FailedCandidate;
+/**
+ * An image signature found beside the image (a `.sig` layer, or a bundle referrer whose envelope carries a
+ * simple signing payload), with the hashedrekord entry it names: from the log, or with --offline the registry's
+ * copy (its SET then vouches for it). `error`: the entry could not be had, and the candidate fails with it.
+ */
+export type SignatureCandidate = {
+  readonly kind: 'signature';
+  /** The entry's leaf hash (or its ID as the log named it); the layer's location when it names none. */
+  readonly uuid: string;
+  readonly entry?: LogEntryAnon;
+  readonly error?: Error;
+  readonly layer: SignatureLayer;
+  readonly location: string;
+  readonly sources: readonly CandidateSource[];
+};
+
+export type Candidate = EntryCandidate | BundleCandidate | EnvelopeCandidate | FailedCandidate | SignatureCandidate;
 
 /** Where in the registry a candidate was found, if it was. */
 export function locationOf(c: Candidate): string | undefined {
-  if (c.kind === 'bundle') return c.location;
+  if (c.kind === 'bundle' || c.kind === 'signature') return c.location;
   if (c.kind === 'failed') return c.location ?? c.envelope?.location;
   return c.envelope?.location;
 }

@@ -3,7 +3,7 @@ import { verifySigstoreBundle } from '../bundle/index.ts';
 import { GateError } from '../errors.ts';
 import { fingerprint } from '../trust/public-keys.ts';
 import { acceptIdentity, acceptKey } from './signer.ts';
-import { checkStatement, failedOutcome, foundBy, shownFields, step, type CheckContext } from './steps.ts';
+import { checkStatement, failedOutcome, foundBy, roleOf, shownFields, step, type CheckContext } from './steps.ts';
 import type { BundleCandidate } from './candidate.ts';
 import type { CandidateOutcome } from './types.ts';
 import { capped } from '../text.ts';
@@ -54,6 +54,7 @@ function judge(c: BundleCandidate, bundleJson: unknown, ctx: CheckContext, where
     status: 'passed',
     entryUrl: '',
     ...shownFields(statement, signer.label),
+    ...roleOf(statement),
     policySigner: signer.policySigner,
     attestationFrom: 'registry',
   };

@@ -5,11 +5,12 @@ import type { LoggedSigner } from '../key/keys.ts';
 import { parseLoggedCertificate } from '../key/signer.ts';
 import { checkSigner, type AcceptedSigner } from './signer.ts';
 import { decodeEntry } from '../rekor/entry.ts';
-import { verifyInLog } from '../rekor/log-verify.ts';
+import { checkLogVouches } from './log-step.ts';
 import { bindAttestation, verifyDsseSignature, type BoundAttestation, type RegistryEnvelope } from './attestation.ts';
 import type { SupportedBody } from './bodies.ts';
 import { checkBundleCandidate } from './check-bundle.ts';
-import { CheckFailure, checkStatement, failedOutcome, foundBy, shownFields, step, type CheckContext } from './steps.ts';
+import { CheckFailure, checkStatement, failedOutcome, foundBy, roleOf, shownFields, step, type CheckContext } from './steps.ts';
+import { checkSignatureCandidate } from './check-signature.ts';
 import { locationOf, type Candidate, type EntryCandidate } from './candidate.ts';
 import type { CandidateOutcome } from './types.ts';
 import { capped } from '../text.ts';
@@ -28,18 +29,6 @@ type Entry = ReturnType<typeof decodeEntry>;
 /** 1. entry: the ID is the leaf hash of the body, the body fits its kind's schema. */
 function checkEntry(c: EntryCandidate): Entry {
   return step('entry', () => decodeEntry(c.uuid, c.entry));
-}
-
-/** 2. log: SET, proof, checkpoint; only a verified SET vouches for the integrated time. */
-function checkLog(entry: Entry, ctx: CheckContext, where: string): void {
-  step('log', () => {
-    const v = verifyInLog(entry, ctx.trust);
-    // A Merkle proof and checkpoint authenticate the body, not the integrated time, which then judges the
-    // certificate, the log key and the policy's maximum age: only a verified SET signs that time.
-    if (!v.set) {
-      throw new GateError('TLOG_SET', `${where}: carries no signed entry timestamp, so nothing signed by the log vouches for its integrated time`);
-    }
-  });
 }
 
 const bodyOf = (entry: Entry): SupportedBody => ({ kind: entry.kind, apiVersion: entry.apiVersion, spec: entry.spec }) as SupportedBody;
@@ -181,6 +170,8 @@ export function checkCandidate(c: Candidate, ctx: CheckContext): CandidateOutcom
       return failedOutcome({ uuid: `envelope:${c.hash}`, logIndex: -1, sources: [...c.sources], registryLocation: c.envelope.location }, new CheckFailure('log', c.unproven), ctx.advise);
     case 'entry':
       return checkEntryCandidate(c, ctx);
+    case 'signature':
+      return checkSignatureCandidate(c, ctx);
   }
 }
 
@@ -203,7 +194,7 @@ function checkEntryCandidate(c: EntryCandidate, ctx: CheckContext): CandidateOut
       return { ...base, kind, status: 'skipped', check: 'entry', code: 'ENTRY_UNSUPPORTED_KIND', reason: `${where}: ${reason}` };
     }
     const early = cheapRejections(c, entry, ctx, where);
-    checkLog(entry, ctx, where);
+    checkLogVouches(entry, ctx, where);
     const bound = checkAttestation(c, entry, ctx, where);
     const statement = sameStatement(early, bound) ?? checkStatementOf(c, bound, entry, ctx, where);
     const signer = checkSignerOf(bound, entry, ctx, where);
@@ -212,6 +203,7 @@ function checkEntryCandidate(c: EntryCandidate, ctx: CheckContext): CandidateOut
       kind,
       status: 'passed',
       ...shownFields(statement, signer.label),
+      ...roleOf(statement),
       policySigner: signer.policySigner,
       attestationFrom: bound.from,
       signatureCheckedBy: checkedBy(bound),

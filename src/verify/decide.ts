@@ -44,3 +44,12 @@ export function decide(outcomes: readonly CandidateOutcome[], minSigners: number
   }
   return { accepted: best };
 }
+
+/** The image signature required: the newest passing one, or why none passed. */
+export function decideSignature(outcomes: readonly CandidateOutcome[]): { accepted?: CandidateOutcome; reason?: string } {
+  const signatures = outcomes.filter((o) => o.role === 'signature');
+  const accepted = newestPassing(signatures);
+  if (accepted) return { accepted };
+  if (signatures.length === 0) return { reason: 'an image signature is required, and the registry holds none for this digest (no .sig layer, no signature bundle referrer)' };
+  return { reason: `an image signature is required: ${whyNone(signatures).replace('candidate(s)', 'signature(s)')}` };
+}

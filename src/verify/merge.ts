@@ -9,6 +9,8 @@ import type { Candidate, CandidateSource, EnvelopeCandidate, RegistryCopy } from
  */
 export function leafOf(c: Candidate): string | undefined {
   if (c.kind === 'envelope') return undefined;
+  // An image signature is judged apart from the attestations, even were it to name the same entry.
+  if (c.kind === 'signature') return `signature:${c.uuid}@${c.location}`;
   return c.kind === 'bundle' ? c.uuid : c.uuid.slice(-64);
 }
 

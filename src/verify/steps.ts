@@ -3,6 +3,7 @@ import type { ImageDigest } from '../digest.ts';
 import { GateError, errorMessage, type Hint } from '../errors.ts';
 import type { Policy } from '../policy/policy.ts';
 import type { Trust } from '../trust/index.ts';
+import { COSIGN_SIGN_PREDICATE_TYPE } from '../signature/payload.ts';
 import { locationOf, type Candidate, type CandidateSource } from './candidate.ts';
 import type { CandidateOutcome, CheckName } from './types.ts';
 import { capped } from '../text.ts';
@@ -20,6 +21,7 @@ export type CheckContext = {
 const SOURCE_TEXT: Record<CandidateSource, string> = {
   'rekor-search': "the log's search",
   'att-tag': "the registry's .att tag",
+  'sig-tag': "the registry's .sig tag",
   'referrer-bundle': 'a Sigstore bundle referrer in the registry',
   'log-index': 'the log index given',
   'entry-url': 'the entry URL given',
@@ -35,7 +37,7 @@ export function foundBy(c: Candidate): string {
   if (c.sources.length > 0 && c.sources.every((s) => s === 'rekor-search')) {
     return `${names}, which also returns entries that list the digest as a material: probably how this one was found`;
   }
-  const registry = c.sources.some((s) => s === 'att-tag' || s === 'referrer-bundle');
+  const registry = c.sources.some((s) => s === 'att-tag' || s === 'sig-tag' || s === 'referrer-bundle');
   const location = locationOf(c);
   return `${names || 'an unknown source'}${registry && location ? ` (${location})` : ''}`;
 }
@@ -65,6 +67,11 @@ export function shownFields(st: Statement, signerLabel: string): { predicateType
   return { predicateType: capped(st.predicateType), signer: capped(signerLabel), ...(id !== undefined ? { builderId: capped(id) } : {}) };
 }
 
+/** An outcome's role: a cosign 3 signature statement (predicate type https://sigstore.dev/cosign/sign/v1) is an image signature. */
+export function roleOf(st: Statement): { role?: 'signature' } {
+  return st.predicateType === COSIGN_SIGN_PREDICATE_TYPE ? { role: 'signature' } : {};
+}
+
 /** A candidate's reason is ours, quoting peers' strings capped: at most this long all told. */
 export const MAX_REASON = 1024;
 
@@ -88,6 +95,8 @@ export function failedOutcome(base: Omit<CandidateOutcome, 'status'>, err: unkno
 export function checkStatement(payload: Buffer, integratedTime: number, ctx: CheckContext, where: string, foundBy?: string): Statement {
   const st = parseStatement(payload, where);
   checkSubject(st, ctx.digest, where, foundBy);
+  // cosign 3's image signature: a statement about the image, judged as a signature (roleOf), not by the attestation rules.
+  if (st.predicateType === COSIGN_SIGN_PREDICATE_TYPE) return st;
   checkPredicateType(st, ctx.policy.predicateTypes, where);
   // No policy asks for VSAs yet: a verification summary is never evidence.
   checkVsa(st, ctx.digest, undefined, where);

@@ -5,9 +5,11 @@ import type { CandidateSource } from './candidate.ts';
 export type { CandidateSource } from './candidate.ts';
 
 /** The checks, in the order they run. A candidate's failure names the first that failed. */
-export type CheckName = 'entry' | 'log' | 'attestation' | 'statement' | 'signer';
+export type CheckName = 'entry' | 'log' | 'attestation' | 'statement' | 'signer' | 'signature' | 'payload';
 
 export type CandidateOutcome = {
+  /** `signature`: an image signature (a `.sig` layer, a cosign 3 or Chains signature bundle), judged apart; else an attestation. */
+  readonly role?: 'signature';
   readonly uuid: string;
   readonly logIndex?: number;
   readonly integratedTime?: number;
@@ -50,6 +52,8 @@ export type Verdict = {
    * gate to pin; a URI alone names a path, not what the policy held.
    */
   readonly summaryPolicy?: { readonly uri: string; readonly digest: string };
+  /** With an image signature required: the newest passing one, or why none passed (the candidates are in `candidates`). */
+  readonly signature?: { readonly accepted?: CandidateOutcome; readonly reason?: string };
 };
 
 /** One image of a run over several (`REF@sha256:…`, as Chains' IMAGES result lists them). */

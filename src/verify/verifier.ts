@@ -4,7 +4,7 @@ import type { Policy } from '../policy/policy.ts';
 import type { Trust } from '../trust/index.ts';
 import { isUnanchored } from '../policy/matcher.ts';
 import { checkCandidate } from './check-candidate.ts';
-import { decide, whyNone } from './decide.ts';
+import { decide, decideSignature, whyNone } from './decide.ts';
 import type { Candidate } from './candidate.ts';
 import { mergeCandidates } from './merge.ts';
 import type { CandidateOutcome, Verdict } from './types.ts';
@@ -67,19 +67,24 @@ export async function verify(req: VerifyRequest, deps: VerifyDeps): Promise<Verd
     // Gather, then check: the checks (synchronous) never hold back a request still to be sent.
     const found = (await Promise.all(deps.finders.map((f) => f(note)))).flat();
     outcomes = mergeCandidates(found).map((c) => checkCandidate(c, ctx));
-    const { accepted: best, reason } = decide(outcomes, minSigners);
+    const attestations = outcomes.filter((o) => o.role !== 'signature');
+    const { accepted: best, reason: attestationReason } = decide(attestations, minSigners);
+    const signature = req.policy.requireSignature ? decideSignature(outcomes) : undefined;
+    const done = best !== undefined && (signature === undefined || signature.accepted !== undefined);
+    const reason = attestationReason ?? signature?.reason;
     const remaining = deadline - deps.now();
-    if (best || remaining <= 0) {
+    if (done || remaining <= 0) {
       return {
-        verified: best !== undefined,
+        verified: done,
         imageDigest: req.digest.value,
         imageUrl: req.imageUrl,
         rekorUrl: req.rekorUrl,
-        accepted: best ? { ...best, entryUrl: best.entryUrl ?? deps.entryUrl(best.uuid) } : undefined,
+        accepted: done && best ? { ...best, entryUrl: best.entryUrl ?? deps.entryUrl(best.uuid) } : undefined,
         candidates: outcomes,
         reason,
         polls,
         warnings: [...policyWarnings(req.policy), ...notes],
+        ...(signature ? { signature } : {}),
       };
     }
     const pause = Math.min(interval, remaining);

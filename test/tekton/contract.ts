@@ -25,6 +25,7 @@ export const RESULT_FILES = [
   'SIGNER',
   'BUILDER_ID',
   'VSA_POLICY_DIGEST',
+  'SIGNATURE_SIGNER',
   'REPORT',
 ] as const;
 
@@ -58,6 +59,7 @@ export const PARAM_BINDINGS: Readonly<Record<string, Binding>> = {
   WAIT_SECONDS: bind('--wait'),
   TIMEOUT_SECONDS: bind('--timeout'),
   OFFLINE: bind('--offline'),
+  REQUIRE_SIGNATURE: bind('--require-signature'),
   TUF_MIRROR: bind('--tuf-mirror'),
   TRUSTED_ROOT_DIGEST: bind('--trusted-root-digest'),
   FAIL_ON_UNVERIFIED: bind('--fail-on-unverified'),

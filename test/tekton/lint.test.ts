@@ -141,7 +141,7 @@ describe('Pipelines pass params, workspaces and results by the names the Tasks d
     const p = pipeline('promote-verified');
     p.spec.tasks[1].when[0].input = '$(tasks.verify.results.VERIFIED_OK)';
     expect(lintPipeline(p, ours)).toEqual([
-      'tasks[promote].when[0].input: $(tasks.verify.results.VERIFIED_OK) - task verify emits no result VERIFIED_OK (it emits VERIFIED, REKOR_UUID, REKOR_LOG_INDEX, REKOR_INTEGRATED_TIME, REKOR_LOG_URL, PREDICATE_TYPE, SIGNER, BUILDER_ID, VSA_POLICY_DIGEST, REPORT)',
+      'tasks[promote].when[0].input: $(tasks.verify.results.VERIFIED_OK) - task verify emits no result VERIFIED_OK (it emits VERIFIED, REKOR_UUID, REKOR_LOG_INDEX, REKOR_INTEGRATED_TIME, REKOR_LOG_URL, PREDICATE_TYPE, SIGNER, BUILDER_ID, VSA_POLICY_DIGEST, SIGNATURE_SIGNER, REPORT)',
     ]);
   });
 });

@@ -16,6 +16,7 @@ import { OciClient } from '../../src/registry/client.ts';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { readResource, repoRoot } from '../../scripts/tekton-resources.ts';
 import { chainsBundleReferrer, chainsDsseAtt } from '../fixtures/chains-registry.ts';
+import { signImage } from '../fixtures/signatures.ts';
 import { pushImage } from '../fixtures/oci-content.ts';
 import { needs } from '../fixtures/needs.ts';
 import { REGISTRY_NEEDS, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
@@ -113,6 +114,10 @@ beforeAll(async () => {
 
   const dsse = await image('CHAINS_DSSE');
   await chainsDsseAtt(world, client, dsse.repo, dsse.img, provenance(dsse.img.digest), await keylessSigner(world));
+  const signed = await image('SIGNED');
+  const signer = await keylessSigner(world);
+  await chainsDsseAtt(world, client, signed.repo, signed.img, provenance(signed.img.digest), signer);
+  await signImage(world, client, signed.repo, signed.img, { signer: signer.signer, certificatePem: signer.certificatePem });
   const referrer = await image('BUNDLE');
   await chainsBundleReferrer(world, client, referrer.repo, referrer.img, provenance(referrer.img.digest), await keylessSigner(world));
 
