@@ -64,6 +64,13 @@ module.exports = {
       from: { path: room(['signature']) },
       to: { path: room(['cli', 'verify', 'rekor', 'registry', 'bundle', 'policy', 'attest', 'net', 'tekton', 'report', 'vsa', 'inspect']) },
     },
+    {
+      name: 'kyverno-below-verify',
+      severity: 'error',
+      comment: 'kyverno (admission policies compiled into requirements) imports policy, trust, schema and the ground only; verify and cli read it.',
+      from: { path: room(['kyverno']) },
+      to: { path: room(['cli', 'verify', 'rekor', 'registry', 'bundle', 'attest', 'signature', 'key', 'net', 'tekton', 'report', 'vsa', 'inspect']) },
+    },
     { name: 'key-not-up', severity: 'error', from: { path: room(['key']) }, to: { path: room(['policy', 'attest']) } },
     { name: 'trust-not-up', severity: 'error', from: { path: room(['trust']) }, to: { path: room(['policy', 'key', 'attest']) } },
     { name: 'attest-alone', severity: 'error', from: { path: room(['attest']) }, to: { path: room(['policy', 'key', 'trust', 'net']) } },

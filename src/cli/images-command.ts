@@ -13,7 +13,7 @@ import type { VerifyArgs } from './options.ts';
 import { openLog } from './session.ts';
 import { MAX_WAIT_SECONDS, seconds, timeoutMsOf } from './timeouts.ts';
 import { abortedBy, armRunDeadline, failClosed, failedRun, runMarginSeconds } from './run.ts';
-import { findersFor } from './verify-image.ts';
+import { findersFor } from './finders-for.ts';
 import { VERSION } from './version.ts';
 
 /** At most this many images in one run (Chains' IMAGES of a large monorepo build stays far below). */

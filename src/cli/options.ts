@@ -36,6 +36,8 @@ export function verifyOptions<T>(y: Argv<T>) {
     .option('require-signature', { type: 'boolean', default: false, describe: 'Also require an image signature by a trusted signer (cosign .sig layer or signature bundle referrer); needs --image-url' })
     .option('policy', { type: 'string', describe: 'Policy file (YAML or JSON); see "rekor-gate policy schema"' })
     .option('policy-dir', { type: 'string', describe: 'Directory (a mounted ConfigMap) holding the policy file: policy.yaml, policy.yml or policy.json' })
+    .option('kyverno-policy', { type: 'string', describe: 'The Kyverno ClusterPolicy/Policy (kyverno.io/v1) the cluster enforces: its verifyImages rules that match --image-url are required too' })
+    .option('kyverno-policy-dir', { type: 'string', describe: 'Directory (a mounted ConfigMap) holding the Kyverno policy: its one .yaml, .yml or .json file' })
     .option('results-dir', { type: 'string', describe: 'Write Tekton result files here (/tekton/results)' })
     .option('results-budget', { type: 'number', default: 4096, describe: 'Bytes all result files may take together (Tekton\'s termination message; lower it in a Task with several steps)' })
     .option('wait', { type: 'number', default: 0, describe: 'Seconds to keep polling until an acceptable entry appears (at most 86400)' })
@@ -61,6 +63,7 @@ export function verifyOptions<T>(y: Argv<T>) {
       return true;
     })
     .conflicts('policy', 'policy-dir')
+    .conflicts('kyverno-policy', 'kyverno-policy-dir')
     .conflicts('vsa', 'vsa-dir')
     .conflicts('vsa-key', 'vsa-key-dir');
 }

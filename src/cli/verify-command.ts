@@ -13,7 +13,9 @@ import { openTransport, type LogTransport } from './transport.ts';
 
 /** A run that asks the log's search index: not --offline, not one named entry, not a gate on summaries first. */
 function searchesTheLog(args: VerifyArgs): boolean {
-  return !args.offline && args.logIndex === undefined && args.entryUrl === undefined && (args.acceptVsaFrom?.length ?? 0) === 0;
+  // A Kyverno policy's attestors name their own logs: the run's search is sent once the policy is read.
+  const kyverno = args.kyvernoPolicy !== undefined || args.kyvernoPolicyDir !== undefined;
+  return !args.offline && !kyverno && args.logIndex === undefined && args.entryUrl === undefined && (args.acceptVsaFrom?.length ?? 0) === 0;
 }
 
 /** `rekor-gate verify`: inputs are parsed and checked once, then handed down as typed values. */

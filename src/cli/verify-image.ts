@@ -5,13 +5,12 @@ import type { ImageDigest } from '../digest.ts';
 import type { Policy } from '../policy/policy.ts';
 import { renderJson, renderText } from '../report/render.ts';
 import { resultsBudget, resultValues, writeResults } from '../tekton/results.ts';
-import { lookupFinder, rekorSearchFinder, sameEntryAs } from '../verify/finders.ts';
 import type { Verdict } from '../verify/types.ts';
 import { verify, type CandidateFinder } from '../verify/verifier.ts';
-import { parseEntryUrl, parseLogIndex } from './entry-url.ts';
+import { findersFor } from './finders-for.ts';
 import { adviser } from './hints.ts';
-import { registryCaps } from './memory.ts';
 import { policyFromFlags, resolveDirFlags } from './inputs.ts';
+import { kyvernoPolicyFile } from './kyverno-policy-file.ts';
 import type { VerifyArgs } from './options.ts';
 import { abortedBy } from './run.ts';
 import { openLog, type LogSession } from './session.ts';
@@ -47,52 +46,6 @@ async function writeSummary(
   return envelope;
 }
 
-/**
- * Where candidates come from: the search (`search` when it has already started), or the one entry named; plus
- * the registry with --image-url.
- */
-export async function findersFor(
-  args: VerifyArgs,
-  policy: Policy | undefined,
-  s: LogSession,
-  digest: ImageDigest,
-  signal: AbortSignal,
-  search?: CandidateFinder,
-): Promise<{ finders: CandidateFinder[]; entryUrl: (uuid: string) => string }> {
-  if (args.offline && (args.logIndex !== undefined || args.entryUrl !== undefined)) {
-    throw new GateError('USAGE', '--offline cannot fetch --log-index or --entry-url from the log');
-  }
-  let rekor = s.rekor;
-  let lookup: CandidateFinder | undefined;
-  if (args.entryUrl !== undefined) {
-    const named = parseEntryUrl(args.entryUrl, s.rekorUrl, s.trust);
-    rekor = s.clientFor(named.rekorUrl);
-    lookup = lookupFinder(rekor, named, 'entry-url');
-  } else if (args.logIndex !== undefined) {
-    lookup = lookupFinder(rekor, { logIndex: parseLogIndex(args.logIndex, '--log-index') }, 'log-index');
-  }
-  const registry: CandidateFinder[] = [];
-  if (args.imageUrl) {
-    // The registry side (OCI client, its schemas) is imported only when there is a registry to read.
-    const { loadDockerConfigFromEnv } = await import('../registry/index.ts');
-    const { registryFinder } = await import('../verify/registry-finder.ts');
-    registry.push(
-      await registryFinder({
-        imageUrl: args.imageUrl,
-        digest,
-        rekor: args.offline ? undefined : rekor,
-        signatures: policy?.requireSignature === true,
-        registry: { dockerConfig: await loadDockerConfigFromEnv(process.env), ...registryCaps(), timeoutMs: s.timeoutMs, signal, dispatcher: s.pool, userAgent: `rekor-gate/${VERSION}` },
-      }),
-    );
-  }
-  const entryUrl = (uuid: string) => rekor.entryUrl(uuid);
-  if (lookup) return { finders: [sameEntryAs(lookup, registry)], entryUrl };
-  const finders = args.offline ? registry : [search ?? rekorSearchFinder(rekor, digest), ...registry];
-  if (finders.length === 0) throw new GateError('USAGE', '--offline needs --image-url: without the log, only the registry can name entries');
-  return { finders, entryUrl };
-}
-
 /** A verdict reached without the log (a summary accepted, or none acceptable): results, then the report. */
 function finish(verdict: Verdict, args: VerifyArgs, resultsDir: string | undefined, budget: number): number {
   if (resultsDir) writeResults(resultsDir, resultValues(verdict, budget));
@@ -120,10 +73,14 @@ export async function verifyImage(args: VerifyArgs, st: Started): Promise<number
   flow.checkVsaFlags(args, files.vsaKey !== undefined);
   // A gate that only accepts summaries (--accept-vsa-from and no signer) has no attestation policy.
   const hasSigners = [args.key?.length, args.keyDir, args.publicKey?.length, args.certificateIdentity, args.certificateIdentityRegexp, files.policy].some(Boolean);
+  // The Kyverno policy (its loader imported only when one is given): its requirements are added to the flags'.
+  const kyvernoFile = kyvernoPolicyFile(args);
+  const kyverno = kyvernoFile ? await (await import('./kyverno-flow.ts')).loadAdmission(kyvernoFile) : undefined;
+  if (kyverno && !args.imageUrl) throw new GateError('USAGE', '--kyverno-policy needs --image-url: its rules apply by image reference, and the signatures it requires are in the registry');
   // The policy file's loader (yaml, the policy schema) is imported only when a file is given.
   const file = files.policy ? (await import('../policy/file.ts')).loadPolicyFile(files.policy) : undefined;
   const vsaOnly = !hasSigners && (args.acceptVsaFrom?.length ?? 0) > 0;
-  const policy = vsaOnly ? undefined : policyFromFlags(args, file);
+  const policy = vsaOnly || (kyverno && !hasSigners) ? undefined : policyFromFlags(args, file);
   const budget = resultsBudget(args.resultsBudget, '--results-budget');
   const vsaKeyPem = files.vsaKey ? (await import('../vsa/index.ts')).readSigningKeyFile(files.vsaKey) : undefined;
   if (files.vsaKey && !files.vsa && !args.vsaPush) throw new GateError('USAGE', '--vsa-key needs --vsa FILE (or --vsa-dir) or --vsa-push');
@@ -131,25 +88,31 @@ export async function verifyImage(args: VerifyArgs, st: Started): Promise<number
   if (args.vsaUpload && args.offline) throw new GateError('USAGE', '--vsa-upload sends to the log: not with --offline');
   const byVsa = await flow.acceptVsaVerdict(args, digest, hasSigners, signal);
   if (byVsa) return finish(byVsa, args, resultsDir, budget);
-  if (!policy) throw new GateError('INTERNAL', 'no policy and no verdict from --accept-vsa-from');
-  if (policy.requireSignature && !args.imageUrl) {
+  if (!policy && !kyverno) throw new GateError('INTERNAL', 'no policy and no verdict from --accept-vsa-from');
+  if (policy?.requireSignature && !args.imageUrl) {
     throw new GateError('USAGE', `an image signature is required (${args.requireSignature ? '--require-signature' : 'the policy file\'s signature.required'}) and only the registry holds it: give --image-url`);
   }
   const work = async (): Promise<Verdict> => {
-    const s = await openLog(args, { certificateAuthorities: policy.keyless.length > 0 }, signal, st.transport);
+    const s = await openLog(args, { certificateAuthorities: kyverno !== undefined || (policy?.keyless.length ?? 0) > 0 }, signal, st.transport);
     try {
-      const { finders, entryUrl } = await findersFor(args, policy, s, digest, signal, st.search);
+      let verdict: Verdict | undefined;
+      if (policy) {
+        const { finders, entryUrl } = await findersFor(args, policy, s, digest, signal, st.search);
+        verdict = await verify(
+          { digest, imageUrl: args.imageUrl, rekorUrl: s.rekorUrl, policy, trust: s.trust, waitSeconds: wait },
+          { finders, entryUrl, progress: stderr, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: () => Date.now(), advise: adviser(args) },
+        );
+      }
+      if (kyverno) verdict = await (await import('./kyverno-flow.ts')).admissionVerdict(args, kyverno, verdict, policy, s, digest, wait, signal);
+      if (!verdict) throw new GateError('INTERNAL', 'no verdict');
       // The policy a summary records, reported with the verdict so that a later gate can pin it (--vsa-policy-digest).
-      const recorded = files.vsa || vsaKeyPem ? (await import('../vsa/index.ts')).summaryPolicyOf(policy) : undefined;
-      const found = await verify(
-        { digest, imageUrl: args.imageUrl, rekorUrl: s.rekorUrl, policy, trust: s.trust, waitSeconds: wait },
-        { finders, entryUrl, progress: stderr, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: () => Date.now(), advise: adviser(args) },
-      );
-      const verdict: Verdict = recorded ? { ...found, summaryPolicy: { uri: recorded.uri, digest: `sha256:${recorded.sha256}` } } : found;
+      const recorded = policy && (files.vsa || vsaKeyPem) ? (await import('../vsa/index.ts')).summaryPolicyOf(policy) : undefined;
+      if (recorded) verdict = { ...verdict, summaryPolicy: { uri: recorded.uri, digest: `sha256:${recorded.sha256}` } };
       // Results first: a gate must not print VERIFIED and then fail to record it.
       if (resultsDir) writeResults(resultsDir, resultValues(verdict, budget));
       process.stdout.write(args.output === 'json' ? renderJson(verdict, VERSION) : renderText(verdict));
       if (files.vsa || vsaKeyPem) {
+        if (!policy) throw new GateError('USAGE', 'a verification summary (--vsa, --vsa-key) records the flags\' policy: give a signer flag or --policy beside --kyverno-policy');
         const envelope = await writeSummary(files.vsa, verdict, policy, args.vsaVerifierId, vsaKeyPem, args.vsaUpload ? s : undefined);
         if (verdict.summaryPolicy) {
           const p = verdict.summaryPolicy;

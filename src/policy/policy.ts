@@ -27,6 +27,8 @@ export type Policy = {
    * signature bundle (cosign 3, Chains' sigstore-bundle format) beside the image. Default false.
    */
   readonly requireSignature?: boolean;
+  /** An attestation is required (default true); false: only the image signature (an admission policy's attestor). */
+  readonly requireAttestation?: boolean;
   /** Where the policy came from (for the VSA's policy field): a file URI and its sha256. */
   readonly source?: { readonly uri: string; readonly sha256: string };
 };

@@ -51,6 +51,14 @@ function renderLines(v: Verdict): string[] {
     lines.push(v.verified ? `other candidates (${others.length}):` : `candidates (${others.length}):`);
     for (const c of others) lines.push(candidateLine(c));
   }
+  if (v.admission) {
+    lines.push(`admission policy: ${v.admission.verified ? 'satisfied' : 'NOT satisfied'}`);
+    for (const o of v.admission.outcomes) {
+      const head = `${o.policy} rule ${o.rule} ${o.entry}${o.at}`;
+      lines.push(o.passed ? `  + ${head}: ${o.requirement} passed (entry ${o.uuid}, ${o.signer})` : `  x ${head}: ${o.requirement} failed: ${o.reason}`);
+    }
+    for (const r of v.admission.skipped) lines.push(`  - ${r}: does not apply to this image (imageReferences)`);
+  }
   for (const w of v.warnings) lines.push(`warning: ${w}`);
   return lines;
 }

@@ -53,6 +53,20 @@ function signatureReport(s: NonNullable<Verdict['signature']>): object {
   return { passed: true, uuid: safeValue(a.uuid.slice(-64), 64), ...(a.logIndex !== undefined ? { logIndex: a.logIndex } : {}), src: a.sources.join('+') };
 }
 
+/** The admission policy's verdict: its failed requirements (rule, verifyImages entry, attestor or attestation, why), short. */
+function admissionReport(a: NonNullable<Verdict['admission']>, room: number): object {
+  const failed = a.outcomes.filter((o) => !o.passed);
+  const shown = failed.slice(0, Math.max(1, Math.min(4, room)));
+  return {
+    verified: a.verified,
+    passed: a.outcomes.length - failed.length,
+    ...(shown.length > 0
+      ? { failed: shown.map((o) => ({ rule: safeValue(o.rule, 64), entry: o.entry, at: safeValue(o.at, 160), why: safeValue(o.reason ?? '', room > 4 ? 300 : 120) })) }
+      : {}),
+    ...(failed.length > shown.length ? { more: failed.length - shown.length } : {}),
+  };
+}
+
 function compactReport(v: Verdict, maxCandidates: number): string {
   const shown: ReportCandidate[] = v.candidates.slice(0, maxCandidates).map((c) => ({
     ...(c.role ? { role: c.role } : {}),
@@ -80,6 +94,7 @@ function compactReport(v: Verdict, maxCandidates: number): string {
     ...(v.reason ? { reason: safeValue(v.reason, 300) } : {}),
     ...(v.summaryPolicy ? { vsaPolicy: safeValue(v.summaryPolicy.digest, 80) } : {}),
     ...(v.signature ? { signature: signatureReport(v.signature) } : {}),
+    ...(v.admission ? { admission: admissionReport(v.admission, maxCandidates) } : {}),
     total: v.candidates.length,
     candidates: shown,
     ...(shown.length < v.candidates.length ? { truncated: v.candidates.length - shown.length } : {}),

@@ -35,6 +35,23 @@ export type CandidateOutcome = {
   readonly entryUrl?: string;
 };
 
+/** One requirement of an admission policy (a Kyverno verifyImages entry's attestor or attestation), as judged. */
+export type AdmissionOutcome = {
+  /** `<kind>/<name>` of the policy. */
+  readonly policy: string;
+  readonly rule: string;
+  /** `verifyImages[i]` */
+  readonly entry: string;
+  /** Within the entry, the attestor (`.attestors[0].entries[1].keys`) or attestation (`.attestations[0]... (type)`) judged. */
+  readonly at: string;
+  readonly requirement: 'signature' | 'attestation';
+  readonly passed: boolean;
+  readonly uuid?: string;
+  readonly signer?: string;
+  /** Why it failed: the runs' reason, naming the candidates' checks. */
+  readonly reason?: string;
+};
+
 export type Verdict = {
   readonly verified: boolean;
   readonly imageDigest: string;
@@ -54,6 +71,8 @@ export type Verdict = {
   readonly summaryPolicy?: { readonly uri: string; readonly digest: string };
   /** With an image signature required: the newest passing one, or why none passed (the candidates are in `candidates`). */
   readonly signature?: { readonly accepted?: CandidateOutcome; readonly reason?: string };
+  /** With an admission policy (--kyverno-policy): each requirement of the rules that apply, and the rules skipped. */
+  readonly admission?: { readonly verified: boolean; readonly outcomes: readonly AdmissionOutcome[]; readonly skipped: readonly string[] };
 };
 
 /** One image of a run over several (`REF@sha256:…`, as Chains' IMAGES result lists them). */

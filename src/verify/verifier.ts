@@ -70,8 +70,9 @@ export async function verify(req: VerifyRequest, deps: VerifyDeps): Promise<Verd
     const attestations = outcomes.filter((o) => o.role !== 'signature');
     const { accepted: best, reason: attestationReason } = decide(attestations, minSigners);
     const signature = req.policy.requireSignature ? decideSignature(outcomes) : undefined;
-    const done = best !== undefined && (signature === undefined || signature.accepted !== undefined);
-    const reason = attestationReason ?? signature?.reason;
+    const attested = best !== undefined || req.policy.requireAttestation === false;
+    const done = attested && (signature === undefined || signature.accepted !== undefined);
+    const reason = (req.policy.requireAttestation === false ? undefined : attestationReason) ?? signature?.reason;
     const remaining = deadline - deps.now();
     if (done || remaining <= 0) {
       return {

@@ -1,0 +1,63 @@
+// The cluster's admission policy as the gate reads it: a file of Kyverno policies (a mounted ConfigMap's key),
+// each document dispatched by apiVersion/kind to the compiler of that kind.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import { GateError } from '../errors.ts';
+import { lazyValidator } from '../schema/validator.ts';
+import { capped } from '../text.ts';
+import type { AdmissionPolicy, ImageRule } from './types.ts';
+import { compileV1 } from './v1.ts';
+
+export type { AdmissionPolicy, AttestationRequirement, AttestorEntry, AttestorSet, ImageRule, LogChoice } from './types.ts';
+export { appliesTo } from './images.ts';
+
+const HEADER_SCHEMA = {
+  $id: 'rekor-gate:kyverno/header',
+  type: 'object',
+  required: ['apiVersion', 'kind', 'spec'],
+  properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' }, spec: { type: 'object' } },
+} as const;
+const headerError = lazyValidator('kyverno.header', HEADER_SCHEMA);
+
+type Compiler = (doc: Record<string, unknown>, label: string) => ImageRule[];
+
+/**
+ * The policy kinds the gate reads, by `apiVersion kind`. Kyverno 1.17 deprecates kyverno.io/v1 in favour of
+ * policies.kyverno.io/v1 ImageValidatingPolicy, whose compiler goes here beside it.
+ */
+const COMPILERS: Record<string, Compiler> = {
+  'kyverno.io/v1 ClusterPolicy': compileV1,
+  'kyverno.io/v1 Policy': compileV1,
+};
+
+/** Reads a file of one or more Kyverno policies (YAML documents) and compiles their verifyImages rules. */
+export function loadKyvernoPolicy(file: string): AdmissionPolicy {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new GateError('BAD_POLICY', `Kyverno policy ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const docs = parseAllDocuments(bytes.toString('utf8'), { uniqueKeys: true });
+  if (!Array.isArray(docs)) throw new GateError('BAD_POLICY', `${file}: not YAML`);
+  const rules: ImageRule[] = [];
+  docs.forEach((d, i) => {
+    const label = docs.length > 1 ? `${file} (document ${i + 1})` : file;
+    const syntax = d.errors[0];
+    if (syntax) throw new GateError('BAD_POLICY', `${label}: YAML syntax error: ${syntax.message}`);
+    const data: unknown = d.toJS({ maxAliasCount: 100 });
+    if (data === null || data === undefined) return;
+    const err = headerError(data);
+    if (err) throw new GateError('BAD_POLICY', `${label}: not a Kubernetes policy (apiVersion, kind, spec): ${err}`);
+    const doc = data as Record<string, unknown>;
+    const kind = `${String(doc.apiVersion)} ${String(doc.kind)}`;
+    const compile = COMPILERS[kind];
+    if (!compile) {
+      throw new GateError('BAD_POLICY', `${label}: ${capped(kind)} is not a policy kind rekor-gate reads (${Object.keys(COMPILERS).join(', ')})`);
+    }
+    rules.push(...compile(doc, label));
+  });
+  if (rules.length === 0) throw new GateError('BAD_POLICY', `${file}: holds no verifyImages rule`);
+  return { source: `${file} (sha256:${createHash('sha256').update(bytes).digest('hex')})`, rules };
+}

@@ -1,0 +1,163 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect, it } from 'vitest';
+import { parseImageRef } from '../../src/registry/reference.ts';
+import { chainsDsseAtt, registryWorldSuite } from '../fixtures/chains-registry.ts';
+import { pushImage } from '../fixtures/oci-content.ts';
+import { signImage } from '../fixtures/signatures.ts';
+import { provenance, runCli, type World } from '../fixtures/world.ts';
+
+/**
+ * The Kyverno ClusterPolicy of the Alauda guide's Kyverno step, at the gate: refused as printed (as Kyverno's
+ * webhook and engine would), and once completed, applied in a cluster-like world (the test log, a registry, an
+ * image signed and attested as Chains does with a key).
+ */
+const { run, rw } = registryWorldSuite();
+
+const indent = (pem: string, n: number): string => pem.trim().split('\n').map((l) => `${' '.repeat(n)}${l}`).join('\n');
+
+/** The guide's policy (its indentation reconstructed): no imageReferences, a rekor block without url. */
+const guidePolicy = (keyPem: string): string => `apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: only-cosign-image-deploy
+spec:
+  rules:
+  - name: check-image
+    verifyImages:
+    - attestors:
+      - count: 1
+        entries:
+        - keys:
+            publicKeys: |-
+${indent(keyPem, 14)}
+            rekor:
+              ignoreTlog: false
+              # url: https://rekor.sigstore.dev
+`;
+
+/** The same policy completed: imageReferences ["*"] and the log's url; attestations optional. */
+const completedPolicy = (keyPem: string, url: string, more = ''): string => `apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: only-cosign-image-deploy
+spec:
+  rules:
+  - name: check-image
+    verifyImages:
+    - imageReferences: ["*"]
+      attestors:
+      - count: 1
+        entries:
+        - keys:
+            publicKeys: |-
+${indent(keyPem, 14)}
+            rekor:
+              ignoreTlog: false
+              url: ${url}
+${more}`;
+
+function policyFile(text: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-kyverno-'));
+  const f = path.join(dir, 'policy.yaml');
+  writeFileSync(f, text);
+  return f;
+}
+
+/** An image pushed; signed (.sig, hashedrekord) and attested (.att, dsse) with the world's key, as Chains does. */
+async function chainsImage(w: World, name: string, o: { sign?: boolean; attest?: boolean } = {}) {
+  const url = `${rw.reg.host}/${name}:latest`;
+  const repo = parseImageRef(url);
+  const image = await pushImage(rw.client, repo, 'latest', name);
+  const k = { signer: w.signer, certificatePem: w.signer.publicKeyPem, leaf: { der: Buffer.alloc(0) } };
+  if (o.attest !== false) await chainsDsseAtt(w, rw.client, repo, image, provenance(image.digest), k);
+  if (o.sign !== false) await signImage(w, rw.client, repo, image);
+  return { url, image };
+}
+
+const gate = (w: World, img: { url: string; image: { digest: string } }, file: string, more: string[] = []) =>
+  runCli(['verify', '--image-digest', img.image.digest, '--image-url', img.url, '--rekor-url', w.log.url, '--trusted-root', w.trustedRootPath, '--timeout', '5', '--kyverno-policy', file, ...more]);
+
+run('--kyverno-policy: the guide\'s ClusterPolicy', () => {
+  it('as printed: exit 2 naming rule check-image, the missing imageReferences and the empty rekor.url, each with the fix', async () => {
+    const img = await chainsImage(rw.w, 'kyverno/guide');
+    const r = await gate(rw.w, img, policyFile(guidePolicy(rw.w.signer.publicKeyPem)));
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.stderr).toContain('rule check-image verifyImages[0].imageReferences: is missing');
+    expect(r.stderr).toContain('(or ["*"] for every image)');
+    expect(r.stderr).toContain('rule check-image verifyImages[0].attestors[0].entries[0].keys.rekor.url: is empty');
+    expect(r.stderr).toContain('no Host in request URL');
+    expect(r.stderr).toContain('set url');
+  });
+
+  it('completed, an image signed and attested as Chains does: exit 0, naming the rule and the signature', async () => {
+    const img = await chainsImage(rw.w, 'kyverno/signed');
+    const results = mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-kyverno-results-'));
+    const r = await gate(rw.w, img, policyFile(completedPolicy(rw.w.signer.publicKeyPem, rw.w.log.url)), ['--results-dir', results]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('admission policy: satisfied');
+    expect(r.stdout).toContain('ClusterPolicy/only-cosign-image-deploy rule check-image verifyImages[0].attestors[0].entries[0].keys: signature passed');
+    expect(readFileSync(path.join(results, 'VERIFIED'), 'utf8')).toBe('true');
+    expect(readFileSync(path.join(results, 'SIGNATURE_SIGNER'), 'utf8')).toBe(`sha256:${rw.w.signer.fingerprint}`);
+    expect(JSON.parse(readFileSync(path.join(results, 'REPORT'), 'utf8')).admission).toMatchObject({ verified: true, passed: 1 });
+  });
+
+  it('completed, an unsigned image: exit 1 naming the rule and the attestor', async () => {
+    const img = await chainsImage(rw.w, 'kyverno/unsigned', { sign: false });
+    const results = mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-kyverno-results-'));
+    const r = await gate(rw.w, img, policyFile(completedPolicy(rw.w.signer.publicKeyPem, rw.w.log.url)), ['--results-dir', results]);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toContain('admission policy: NOT satisfied');
+    expect(r.stdout).toContain('ClusterPolicy/only-cosign-image-deploy rule check-image verifyImages[0].attestors[0].entries[0].keys: signature failed');
+    const report = JSON.parse(readFileSync(path.join(results, 'REPORT'), 'utf8')) as { admission: { failed: { rule: string; at: string; why: string }[] } };
+    expect(report.admission.failed[0]).toMatchObject({ rule: 'check-image', entry: 'verifyImages[0]', at: '.attestors[0].entries[0].keys' });
+    expect(report.admission.failed[0]?.why).toContain('an image signature is required');
+    expect(Buffer.byteLength(JSON.stringify(report))).toBeLessThan(3800);
+  });
+
+  it('completed, rekor.url pointing at an unreachable host: exit 3 naming it', async () => {
+    const img = await chainsImage(rw.w, 'kyverno/unreachable');
+    const r = await gate(rw.w, img, policyFile(completedPolicy(rw.w.signer.publicKeyPem, 'http://127.0.0.1:1')));
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(r.stderr).toContain('127.0.0.1:1');
+  });
+
+  it("applies an attestation's conditions over the predicate (Kyverno's documented SLSA builder check)", async () => {
+    const img = await chainsImage(rw.w, 'kyverno/conditions');
+    const attestation = (builder: string) => `      attestations:
+      - type: https://slsa.dev/provenance/v0.2
+        attestors:
+        - entries:
+          - keys:
+              publicKeys: |-
+${indent(rw.w.signer.publicKeyPem, 16)}
+              rekor:
+                url: ${rw.w.log.url}
+        conditions:
+        - all:
+          - key: "{{ builder.id }}"
+            operator: Equals
+            value: ${builder}
+            message: the builder must be Tekton Chains
+          - key: "{{ buildType }}"
+            operator: AnyIn
+            value: ["tekton.dev/*", "https://tekton.dev/*"]
+`;
+    const ok = await gate(rw.w, img, policyFile(completedPolicy(rw.w.signer.publicKeyPem, rw.w.log.url, attestation('https://tekton.dev/chains/v2'))));
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('attestations[0].attestors[0].entries[0].keys (https://slsa.dev/provenance/v0.2): attestation passed');
+    const bad = await gate(rw.w, img, policyFile(completedPolicy(rw.w.signer.publicKeyPem, rw.w.log.url, attestation('https://example.com/other'))));
+    expect(bad.code, bad.stdout + bad.stderr).toBe(1);
+    expect(bad.stdout).toContain('the builder must be Tekton Chains');
+  });
+
+  it('adds the policy to the flags: a --key signer is still required besides the policy', async () => {
+    const img = await chainsImage(rw.w, 'kyverno/with-flags');
+    const r = await gate(rw.w, img, policyFile(completedPolicy(rw.w.signer.publicKeyPem, rw.w.log.url)), ['--key', rw.w.keyPath, '--output', 'json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { accepted: { kind: string }; admission: { verified: boolean } };
+    expect(out.accepted.kind).toBe('dsse 0.0.1');
+    expect(out.admission.verified).toBe(true);
+  });
+});
