@@ -43,6 +43,8 @@ export type ImageRule = {
   readonly skipImageReferences: readonly string[];
   /** Where signatures are read: `Cosign` (.sig tags; referrers with cosignOCI11), `SigstoreBundle` (bundle referrers). */
   readonly type: 'Cosign' | 'SigstoreBundle';
+  /** `cosignOCI11`: a Cosign rule also reads OCI 1.1 referrers. */
+  readonly cosignOCI11: boolean;
   readonly attestors: readonly AttestorSet[];
   readonly attestations: readonly AttestationRequirement[];
 };

@@ -271,6 +271,7 @@ export function compileV1(doc: Doc, label: string): ImageRule[] {
         imageReferences: refs,
         skipImageReferences: Array.isArray(v.skipImageReferences) ? v.skipImageReferences.filter((x): x is string => typeof x === 'string') : [],
         type: type === 'SigstoreBundle' ? 'SigstoreBundle' : 'Cosign',
+        cosignOCI11: v.cosignOCI11 === true,
         attestors,
         attestations,
       });

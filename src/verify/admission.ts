@@ -24,9 +24,13 @@ export type AdmissionResult = {
 
 type Ctx = { readonly rule: ImageRule; readonly run: AdmissionRun; readonly verdicts: Verdict[]; readonly outcomes: AdmissionOutcome[] };
 
-/** Which registry sources a rule's signatures may come from (Kyverno: Cosign reads .sig tags, SigstoreBundle bundle referrers). */
+/**
+ * Which registry sources a rule's signatures may come from: a SigstoreBundle rule reads bundle referrers, a Cosign
+ * rule the .sig tag, and referrers too only with cosignOCI11 (kyverno api/kyverno/v1/image_verification_types.go).
+ */
 function fromRightPlace(rule: ImageRule, o: CandidateOutcome): boolean {
-  return rule.type === 'SigstoreBundle' ? o.sources.includes('referrer-bundle') : o.sources.includes('sig-tag') || o.sources.includes('referrer-bundle');
+  if (rule.type === 'SigstoreBundle') return o.sources.includes('referrer-bundle');
+  return o.sources.includes('sig-tag') || (rule.cosignOCI11 && o.sources.includes('referrer-bundle'));
 }
 
 /** Why a run did not satisfy the requirement: its reason, and the first failed candidate's own reason. */
@@ -52,7 +56,8 @@ async function entryPasses(c: Ctx, e: Entry, what: { kind: 'signature' } | { kin
       : { ...base, predicateTypes: [what.a.type], ...(what.a.conditions ? { predicateSchema: what.a.conditions } : {}) };
   const v = await c.run(policy, e.log);
   c.verdicts.push(v);
-  const accepted = what.kind === 'signature' ? v.signature?.accepted : v.accepted;
+  const rightPlace = v.candidates.find((o) => o.role === 'signature' && o.status === 'passed' && fromRightPlace(c.rule, o));
+  const accepted = what.kind === 'signature' ? (rightPlace ?? v.signature?.accepted) : v.accepted;
   const passed = what.kind === 'signature' ? accepted !== undefined && fromRightPlace(c.rule, accepted) : v.verified;
   c.outcomes.push({
     policy: c.rule.policy,

@@ -156,3 +156,11 @@ describe("Kyverno's condition operators and their coercions", () => {
     expect(check({ materials: [{}] })).toContain('resolves to nothing');
   });
 });
+
+describe('where a rule reads signatures', () => {
+  it('records type and cosignOCI11', () => {
+    const entry = (head: string) => `${head}\nimageReferences: ["*"]\nattestors:\n- entries:\n  - keys:\n      publicKeys: |-\n${indent(KEY, 8)}\n      rekor: {url: https://r.example.com}`;
+    expect(load(policy(entry('type: SigstoreBundle')))().rules[0]).toMatchObject({ type: 'SigstoreBundle', cosignOCI11: false });
+    expect(load(policy(entry('cosignOCI11: true')))().rules[0]).toMatchObject({ type: 'Cosign', cosignOCI11: true });
+  });
+});
