@@ -17,8 +17,12 @@ const { run, rw } = registryWorldSuite();
 
 const indent = (pem: string, n: number): string => pem.trim().split('\n').map((l) => `${' '.repeat(n)}${l}`).join('\n');
 
-/** The guide's policy (its indentation reconstructed): no imageReferences, a rekor block without url. */
-const guidePolicy = (keyPem: string): string => `apiVersion: kyverno.io/v1
+/**
+ * The guide's policy (its indentation reconstructed): no imageReferences, a rekor block without url. Completed:
+ * `url` set and imageReferences ["*"]; `more` appends to the verifyImages entry (attestations).
+ */
+function clusterPolicy(keyPem: string, completed?: { url: string; more?: string }): string {
+  return `apiVersion: kyverno.io/v1
 kind: ClusterPolicy
 metadata:
   name: only-cosign-image-deploy
@@ -26,7 +30,7 @@ spec:
   rules:
   - name: check-image
     verifyImages:
-    - attestors:
+    - ${completed ? 'imageReferences: ["*"]\n      ' : ''}attestors:
       - count: 1
         entries:
         - keys:
@@ -34,29 +38,11 @@ spec:
 ${indent(keyPem, 14)}
             rekor:
               ignoreTlog: false
-              # url: https://rekor.sigstore.dev
-`;
-
-/** The same policy completed: imageReferences ["*"] and the log's url; attestations optional. */
-const completedPolicy = (keyPem: string, url: string, more = ''): string => `apiVersion: kyverno.io/v1
-kind: ClusterPolicy
-metadata:
-  name: only-cosign-image-deploy
-spec:
-  rules:
-  - name: check-image
-    verifyImages:
-    - imageReferences: ["*"]
-      attestors:
-      - count: 1
-        entries:
-        - keys:
-            publicKeys: |-
-${indent(keyPem, 14)}
-            rekor:
-              ignoreTlog: false
-              url: ${url}
-${more}`;
+              ${completed ? `url: ${completed.url}` : '# url: https://rekor.sigstore.dev'}
+${completed?.more ?? ''}`;
+}
+const guidePolicy = (keyPem: string): string => clusterPolicy(keyPem);
+const completedPolicy = (keyPem: string, url: string, more = ''): string => clusterPolicy(keyPem, { url, more });
 
 function policyFile(text: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-kyverno-'));
