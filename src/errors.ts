@@ -74,7 +74,9 @@ export type Hint =
   /** the TUF repository's initial root.json */
   | { readonly give: 'tuf-initial-root' }
   /** another TUF cache directory, or a trusted_root.json file */
-  | { readonly give: 'other-tuf-cache' };
+  | { readonly give: 'other-tuf-cache' }
+  /** the explicit permission to verify an admission policy's ignoreTlog attestors without their log */
+  | { readonly give: 'ignore-tlog' };
 
 export class GateError extends Error {
   readonly code: ErrorCode;

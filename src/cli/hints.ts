@@ -33,6 +33,8 @@ export function hintText(hint: Hint, given: Given = {}): string {
       return 'pass its initial root.json with --tuf-root FILE';
     case 'other-tuf-cache':
       return 'pass --tuf-cache-dir DIR or --trusted-root PATH';
+    case 'ignore-tlog':
+      return 'pass --kyverno-ignore-tlog to verify those signatures by their key alone, the log not checked, or set ignoreTlog: false';
   }
 }
 

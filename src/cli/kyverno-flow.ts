@@ -15,8 +15,8 @@ import { openLog, type LogSession } from './session.ts';
 import { findersFor } from './finders-for.ts';
 
 /** Loads the Kyverno policy (imported only when one is given). */
-export async function loadAdmission(file: string): Promise<AdmissionPolicy> {
-  return (await import('../kyverno/index.ts')).loadKyvernoPolicy(file);
+export async function loadAdmission(file: string, allowIgnoreTlog: boolean): Promise<AdmissionPolicy> {
+  return (await import('../kyverno/index.ts')).loadKyvernoPolicy(file, { allowIgnoreTlog });
 }
 
 const progress = (line: string): void => {
@@ -40,7 +40,8 @@ export async function admissionVerdict(
   const imageUrl = args.imageUrl as string;
   const sessions = new Map<string, Promise<LogSession>>([[s.rekorUrl, Promise.resolve(s)]]);
   const sessionFor = (log: LogChoice | undefined): Promise<LogSession> => {
-    if (!log) return Promise.resolve(s);
+    // An attestor whose log is not checked (ignoreTlog, allowed by --kyverno-ignore-tlog) asks no log.
+    if (!log || log.ignoreTlog) return Promise.resolve(s);
     let url: string;
     try {
       url = parseRekorUrl(log.url);
@@ -58,7 +59,7 @@ export async function admissionVerdict(
     const adm = await verifyAdmission(ap, { ref: imageUrl, digest: digest.value }, flagPolicy, async (policy, log) => {
       const session = await sessionFor(log);
       const trust = log?.publicKeyPem ? trustFromRekorPublicKey(log.publicKeyPem, session.trust, `the Kyverno policy's rekor.pubkey for ${session.rekorUrl}`) : session.trust;
-      const { finders, entryUrl } = await findersFor(args, policy, session, digest, signal);
+      const { finders, entryUrl } = await findersFor(log?.ignoreTlog ? { ...args, offline: true } : args, policy, session, digest, signal);
       return verify(
         { digest, imageUrl, rekorUrl: session.rekorUrl, policy, trust, waitSeconds: wait },
         { finders, entryUrl, progress, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: () => Date.now(), advise: adviser(args) },

@@ -38,6 +38,7 @@ export function verifyOptions<T>(y: Argv<T>) {
     .option('policy-dir', { type: 'string', describe: 'Directory (a mounted ConfigMap) holding the policy file: policy.yaml, policy.yml or policy.json' })
     .option('kyverno-policy', { type: 'string', describe: 'The Kyverno ClusterPolicy/Policy (kyverno.io/v1) the cluster enforces: its verifyImages rules that match --image-url are required too' })
     .option('kyverno-policy-dir', { type: 'string', describe: 'Directory (a mounted ConfigMap) holding the Kyverno policy: its one .yaml, .yml or .json file' })
+    .option('kyverno-ignore-tlog', { type: 'boolean', default: false, describe: 'Honour rekor.ignoreTlog: true of the Kyverno policy\'s key attestors: their image signatures are verified by the key alone, the log NOT checked' })
     .option('results-dir', { type: 'string', describe: 'Write Tekton result files here (/tekton/results)' })
     .option('results-budget', { type: 'number', default: 4096, describe: 'Bytes all result files may take together (Tekton\'s termination message; lower it in a Task with several steps)' })
     .option('wait', { type: 'number', default: 0, describe: 'Seconds to keep polling until an acceptable entry appears (at most 86400)' })

@@ -75,7 +75,7 @@ export async function verifyImage(args: VerifyArgs, st: Started): Promise<number
   const hasSigners = [args.key?.length, args.keyDir, args.publicKey?.length, args.certificateIdentity, args.certificateIdentityRegexp, files.policy].some(Boolean);
   // The Kyverno policy (its loader imported only when one is given): its requirements are added to the flags'.
   const kyvernoFile = kyvernoPolicyFile(args);
-  const kyverno = kyvernoFile ? await (await import('./kyverno-flow.ts')).loadAdmission(kyvernoFile) : undefined;
+  const kyverno = kyvernoFile ? await (await import('./kyverno-flow.ts')).loadAdmission(kyvernoFile, args.kyvernoIgnoreTlog) : undefined;
   if (kyverno && !args.imageUrl) throw new GateError('USAGE', '--kyverno-policy needs --image-url: its rules apply by image reference, and the signatures it requires are in the registry');
   // The policy file's loader (yaml, the policy schema) is imported only when a file is given.
   const file = files.policy ? (await import('../policy/file.ts')).loadPolicyFile(files.policy) : undefined;

@@ -7,10 +7,11 @@ import { GateError } from '../errors.ts';
 import { lazyValidator } from '../schema/validator.ts';
 import { capped } from '../text.ts';
 import type { AdmissionPolicy, ImageRule } from './types.ts';
-import { compileV1 } from './v1.ts';
+import { compileV1, type CompileOptions } from './v1.ts';
 
 export type { AdmissionPolicy, AttestationRequirement, AttestorEntry, AttestorSet, ImageRule, LogChoice } from './types.ts';
 export { appliesTo } from './images.ts';
+export type { CompileOptions } from './v1.ts';
 
 const HEADER_SCHEMA = {
   $id: 'rekor-gate:kyverno/header',
@@ -20,7 +21,7 @@ const HEADER_SCHEMA = {
 } as const;
 const headerError = lazyValidator('kyverno.header', HEADER_SCHEMA);
 
-type Compiler = (doc: Record<string, unknown>, label: string) => ImageRule[];
+type Compiler = (doc: Record<string, unknown>, label: string, o: CompileOptions) => ImageRule[];
 
 /**
  * The policy kinds the gate reads, by `apiVersion kind`. Kyverno 1.17 deprecates kyverno.io/v1 in favour of
@@ -32,7 +33,7 @@ const COMPILERS: Record<string, Compiler> = {
 };
 
 /** Reads a file of one or more Kyverno policies (YAML documents) and compiles their verifyImages rules. */
-export function loadKyvernoPolicy(file: string): AdmissionPolicy {
+export function loadKyvernoPolicy(file: string, o: CompileOptions): AdmissionPolicy {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -56,7 +57,7 @@ export function loadKyvernoPolicy(file: string): AdmissionPolicy {
     if (!compile) {
       throw new GateError('BAD_POLICY', `${label}: ${capped(kind)} is not a policy kind rekor-gate reads (${Object.keys(COMPILERS).join(', ')})`);
     }
-    rules.push(...compile(doc, label));
+    rules.push(...compile(doc, label, o));
   });
   if (rules.length === 0) throw new GateError('BAD_POLICY', `${file}: holds no verifyImages rule`);
   return { source: `${file} (sha256:${createHash('sha256').update(bytes).digest('hex')})`, rules };

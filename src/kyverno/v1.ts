@@ -18,10 +18,22 @@ const PUBLIC_REKOR = 'https://rekor.sigstore.dev';
 /** Collects every problem of a policy, each naming the rule, the field and the fix. */
 class Problems {
   readonly list: string[] = [];
+  /** Whether the fix of a problem is the flag that allows ignoreTlog. */
+  ignoreTlogRefused = false;
+  readonly options: CompileOptions;
+  constructor(options: CompileOptions) {
+    this.options = options;
+  }
   add(where: string, what: string): void {
     this.list.push(`${where}: ${what}`);
   }
 }
+
+/** Options of the compilation that flags decide. */
+export type CompileOptions = {
+  /** rekor.ignoreTlog: true is honoured for key attestors of image signatures (the user said the log is not checked). */
+  readonly allowIgnoreTlog: boolean;
+};
 
 const isObj = (v: unknown): v is Doc => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -94,8 +106,9 @@ function logChoice(block: Doc, rekor: unknown, where: string, p: Problems): LogC
   fields(rekor, 'rekor', `${where}.rekor`, p);
   const url = typeof rekor.url === 'string' ? rekor.url : '';
   const ignoreTlog = rekor.ignoreTlog === true;
-  if (ignoreTlog) {
-    p.add(`${where}.rekor.ignoreTlog`, 'true: not supported: rekor-gate verifies every signature with its log entry and has no mode that skips the log; set ignoreTlog: false (and url)');
+  if (ignoreTlog && !p.options.allowIgnoreTlog) {
+    p.ignoreTlogRefused = true;
+    p.add(`${where}.rekor.ignoreTlog`, 'true: the transparency log would not be checked, which rekor-gate does only when told so');
   } else if (!ignoreTlog && url === '') {
     p.add(
       `${where}.rekor.url`,
@@ -201,6 +214,7 @@ function attestor(e: unknown, where: string, p: Problems, depth: number): Attest
     p.add(`${where}.keyless`, 'rekor-gate needs both an identity (subject or subjectRegExp) and an issuer (issuer or issuerRegExp)');
     return [];
   }
+  if (log.ignoreTlog) p.add(`${where}.keyless.rekor.ignoreTlog`, 'true: not supported for keyless: without its log entry nothing trusted dates the short-lived certificate; set ignoreTlog: false');
   const signer: KeylessSigner = { identity, issuer, label: `${where}.keyless` };
   return [{ kind: 'signer', path: `${where}.keyless`, keys: [], keyless: [signer], log }];
 }
@@ -218,6 +232,7 @@ function attestation(a: unknown, where: string, p: Problems): AttestationRequire
     return undefined;
   }
   const attestors = (Array.isArray(a.attestors) ? a.attestors : []).map((s, i) => attestorSet(s, `${where}.attestors[${i}]`, p));
+  if (JSON.stringify(a.attestors ?? []).includes('"ignoreTlog":true')) p.add(`${where}.attestors`, 'rekor.ignoreTlog: true is not supported for attestations: an attestation is verified with its log entry; set ignoreTlog: false');
   let conditions: AttestationRequirement['conditions'];
   if (a.conditions !== undefined) {
     if (!Array.isArray(a.conditions) || !a.conditions.every(isObj)) p.add(`${where}.conditions`, 'must be a list of {all, any}');
@@ -233,8 +248,8 @@ function attestation(a: unknown, where: string, p: Problems): AttestationRequire
 }
 
 /** Compiles one kyverno.io/v1 ClusterPolicy or Policy; every problem is one BAD_POLICY error listing them all. */
-export function compileV1(doc: Doc, label: string): ImageRule[] {
-  const p = new Problems();
+export function compileV1(doc: Doc, label: string, o: CompileOptions): ImageRule[] {
+  const p = new Problems(o);
   const name = isObj(doc.metadata) && typeof doc.metadata.name === 'string' ? doc.metadata.name : '(unnamed)';
   const policy = `${String(doc.kind)}/${name}`;
   const spec = isObj(doc.spec) ? doc.spec : {};
@@ -279,7 +294,7 @@ export function compileV1(doc: Doc, label: string): ImageRule[] {
   });
   if (rules.length > 0 && out.length === 0 && p.list.length === 0) p.add(policy, 'has no verifyImages rule: nothing for the gate to verify');
   if (p.list.length > 0) {
-    throw new GateError('BAD_POLICY', `${label}: the Kyverno policy cannot be applied as it is: ${p.list.map((l, i) => `(${i + 1}) ${l}`).join(' ')}`);
+    throw new GateError('BAD_POLICY', `${label}: the Kyverno policy cannot be applied as it is: ${p.list.map((l, i) => `(${i + 1}) ${l}`).join(' ')}`, p.ignoreTlogRefused ? { hint: { give: 'ignore-tlog' } } : undefined);
   }
   return out;
 }

@@ -29,6 +29,11 @@ export type Policy = {
   readonly requireSignature?: boolean;
   /** An attestation is required (default true); false: only the image signature (an admission policy's attestor). */
   readonly requireAttestation?: boolean;
+  /**
+   * The image signature is verified by a trusted key alone, its log entry not checked (an admission policy's
+   * `rekor.ignoreTlog: true`, allowed by the user). Never set by the flags or the policy file.
+   */
+  readonly signatureWithoutLog?: boolean;
   /** Where the policy came from (for the VSA's policy field): a file URI and its sha256. */
   readonly source?: { readonly uri: string; readonly sha256: string };
 };

@@ -40,7 +40,10 @@ function renderLines(v: Verdict): string[] {
     lines.push(`  predicate: ${a.predicateType}`);
     if (a.builderId) lines.push(`  builder:   ${a.builderId}`);
     const sig = v.signature?.accepted;
-    if (sig) lines.push(`  signature: entry ${sig.uuid} (log index ${sig.logIndex}), via ${sig.sources.join(', ')}${sig.registryLocation ? ` (${sig.registryLocation})` : ''}, signed by ${sig.signer}`);
+    if (sig) {
+      const logged = sig.logIndex !== undefined && sig.logIndex >= 0 ? `entry ${sig.uuid} (log index ${sig.logIndex})` : `${sig.kind ?? 'signature'} (the log not checked)`;
+      lines.push(`  signature: ${logged}, via ${sig.sources.join(', ')}${sig.registryLocation ? ` (${sig.registryLocation})` : ''}, signed by ${sig.signer}`);
+    }
   } else {
     lines.push(`NOT VERIFIED ${v.imageDigest}${v.imageUrl ? ` (${v.imageUrl})` : ''}: ${v.reason}`);
   }

@@ -62,7 +62,7 @@ export function bindSignature(body: HashedRekordV001Body, layer: SignatureLayer,
  * The signature verified over the payload with the logged key, hashed as the body's data hash says (Rekor's
  * hashedrekord verifies the signature over that digest); Ed25519 signs the payload itself.
  */
-export function verifyPayloadSignature(layer: SignatureLayer, key: KeyObject, bound: BoundSignature): boolean {
+export function verifyPayloadSignature(layer: SignatureLayer, key: KeyObject, bound: Pick<BoundSignature, 'hashAlgorithm'>): boolean {
   const algorithm = key.asymmetricKeyType === 'ed25519' ? undefined : bound.hashAlgorithm;
   try {
     return sigcrypto.verify(layer.payload, key, layer.signature, algorithm);

@@ -52,7 +52,7 @@ async function entryPasses(c: Ctx, e: Entry, what: { kind: 'signature' } | { kin
   const base = { keys: e.keys, keyless: e.keyless, predicateTypes: [] as string[] };
   const policy: Policy =
     what.kind === 'signature'
-      ? { ...base, requireSignature: true, requireAttestation: false }
+      ? { ...base, requireSignature: true, requireAttestation: false, ...(e.log?.ignoreTlog ? { signatureWithoutLog: true } : {}) }
       : { ...base, predicateTypes: [what.a.type], ...(what.a.conditions ? { predicateSchema: what.a.conditions } : {}) };
   const v = await c.run(policy, e.log);
   c.verdicts.push(v);

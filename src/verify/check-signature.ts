@@ -22,6 +22,7 @@ const SIGNATURE_KIND = 'hashedrekord 0.0.1';
  */
 export function checkSignatureCandidate(c: SignatureCandidate, ctx: CheckContext): CandidateOutcome {
   const base = { role: 'signature' as const, uuid: c.uuid, sources: [...c.sources], registryLocation: c.location };
+  if (ctx.policy.signatureWithoutLog) return checkWithoutLog(c, ctx, base);
   if (!c.entry) return failedOutcome(base, new CheckFailure('log', c.error ?? new GateError('TLOG_ENTRY_NOT_FOUND', `${c.location}: names no log entry`)), ctx.advise);
   const where = `signature ${c.location}, entry ${c.uuid} (log index ${c.entry.logIndex})`;
   const withEntry = { ...base, logIndex: c.entry.logIndex, integratedTime: c.entry.integratedTime };
@@ -51,5 +52,31 @@ export function checkSignatureCandidate(c: SignatureCandidate, ctx: CheckContext
     };
   } catch (err) {
     return failedOutcome(kind ? { ...withEntry, kind } : withEntry, err, ctx.advise);
+  }
+}
+
+/**
+ * An admission policy's `rekor.ignoreTlog: true`, allowed by the user: the signature verified over the payload by
+ * one of the trusted keys alone, the payload checked; no log entry is read, so nothing dates it (Kyverno's
+ * ignoreTlog: cosign verifies the signature with the key and skips the bundle).
+ */
+function checkWithoutLog(c: SignatureCandidate, ctx: CheckContext, base: Omit<CandidateOutcome, 'status'>): CandidateOutcome {
+  const where = `signature ${c.location} (log not checked)`;
+  const kind = 'unlogged signature';
+  try {
+    const key = step('signature', () => {
+      // cosign hashes by the key's curve (P-384: SHA-384, P-521: SHA-512), else SHA-256.
+      const hashOf = (k: (typeof ctx.policy.keys)[number]) => {
+        const curve = k.key.asymmetricKeyDetails?.namedCurve;
+        return curve === 'secp384r1' ? 'sha384' : curve === 'secp521r1' ? 'sha512' : 'sha256';
+      };
+      const found = ctx.policy.keys.find((k) => verifyPayloadSignature(c.layer, k.key, { hashAlgorithm: hashOf(k) }));
+      if (!found) throw new GateError('SIGNER_UNTRUSTED', `${where}: the signature verifies with none of the trusted keys (${ctx.policy.keys.map((k) => k.label).join(', ') || 'none is given'})`);
+      return found;
+    });
+    const payload = step('payload', () => checkSimpleSigning(c.layer.payload, ctx.digest, where));
+    return { ...base, uuid: `unlogged:${c.location}`, logIndex: -1, kind, status: 'passed', signer: `sha256:${key.fingerprint}`, policySigner: `key:${key.fingerprint}`, predicateType: capped(payload.critical.type) };
+  } catch (err) {
+    return failedOutcome({ ...base, kind }, err, ctx.advise);
   }
 }

@@ -146,4 +146,21 @@ ${indent(rw.w.signer.publicKeyPem, 16)}
     expect(out.accepted.kind).toBe('dsse 0.0.1');
     expect(out.admission.verified).toBe(true);
   });
+
+  it('rekor.ignoreTlog: true is honoured only with --kyverno-ignore-tlog, and then asks the log nothing for that attestor', async () => {
+    const img = await chainsImage(rw.w, 'kyverno/ignore-tlog');
+    const unsigned = await chainsImage(rw.w, 'kyverno/ignore-tlog-unsigned', { sign: false });
+    const file = policyFile(completedPolicy(rw.w.signer.publicKeyPem, rw.w.log.url).replace('ignoreTlog: false', 'ignoreTlog: true'));
+    const refused = await gate(rw.w, img, file);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('rekor.ignoreTlog: true');
+    expect(refused.stderr).toContain('--kyverno-ignore-tlog');
+    const before = rw.w.log.requests.length;
+    const r = await gate(rw.w, img, file, ['--kyverno-ignore-tlog']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('unlogged signature (the log not checked)');
+    expect(rw.w.log.requests.length).toBe(before);
+    const u = await gate(rw.w, unsigned, file, ['--kyverno-ignore-tlog']);
+    expect(u.code).toBe(1);
+  });
 });

@@ -10,11 +10,11 @@ import { generateSigner } from '../fixtures/signers.ts';
 const KEY = generateSigner().publicKeyPem;
 const indent = (t: string, n: number) => t.trim().split('\n').map((l) => `${' '.repeat(n)}${l}`).join('\n');
 
-function load(text: string) {
+function load(text: string, allowIgnoreTlog = false) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-kyverno-unit-'));
   const f = path.join(dir, 'p.yaml');
   writeFileSync(f, text);
-  return () => loadKyvernoPolicy(f);
+  return () => loadKyvernoPolicy(f, { allowIgnoreTlog });
 }
 
 /** A ClusterPolicy with one verifyImages entry: `entry` is its YAML (4 spaces in), after `- `. */
@@ -81,7 +81,7 @@ ${indent(generateSigner().publicKeyPem, 8)}`))();
   const refusals: [string, string, string][] = [
     ['no imageReferences', keys().replace('imageReferences: ["*"]\n', ''), 'verifyImages[0].imageReferences: is missing'],
     ['a rekor block without url', keys().replace('rekor: {url: https://rekor.example.com}', 'rekor: {ignoreTlog: false}'), 'keys.rekor.url: is empty'],
-    ['ignoreTlog: true', keys().replace('rekor: {url: https://rekor.example.com}', 'rekor: {url: https://rekor.example.com, ignoreTlog: true}'), 'keys.rekor.ignoreTlog: true: not supported'],
+    ['ignoreTlog: true', keys().replace('rekor: {url: https://rekor.example.com}', 'rekor: {url: https://rekor.example.com, ignoreTlog: true}'), 'keys.rekor.ignoreTlog: true: the transparency log would not be checked'],
     ['Notary', `type: Notary\n${keys()}`, 'verifyImages[0].type: Notary'],
     ['kms keys', keys().replace(/publicKeys: \|-\n(?: {8}.*\n)+/, 'kms: awskms:///arn\n'), 'keys.kms: not supported: KMS keys'],
     ['a k8s Secret', keys().replace(/publicKeys: \|-\n(?: {8}.*\n)+/, 'secret: {name: cosign, namespace: ns}\n'), 'keys.secret: not supported'],
@@ -162,5 +162,19 @@ describe('where a rule reads signatures', () => {
     const entry = (head: string) => `${head}\nimageReferences: ["*"]\nattestors:\n- entries:\n  - keys:\n      publicKeys: |-\n${indent(KEY, 8)}\n      rekor: {url: https://r.example.com}`;
     expect(load(policy(entry('type: SigstoreBundle')))().rules[0]).toMatchObject({ type: 'SigstoreBundle', cosignOCI11: false });
     expect(load(policy(entry('cosignOCI11: true')))().rules[0]).toMatchObject({ type: 'Cosign', cosignOCI11: true });
+  });
+});
+
+describe('rekor.ignoreTlog: true', () => {
+  const entry = keys().replace('rekor: {url: https://rekor.example.com}', 'rekor: {ignoreTlog: true}');
+  it('is refused unless allowed, with the hint that allows it', () => {
+    expect(load(policy(entry))).toThrow(expect.objectContaining({ code: 'BAD_POLICY', hint: { give: 'ignore-tlog' }, message: expect.stringContaining('keys.rekor.ignoreTlog: true: the transparency log would not be checked') }));
+  });
+  it('once allowed, marks the key attestor as not checking the log; keyless and attestations stay refused', () => {
+    expect(load(policy(entry), true)().rules[0]!.attestors[0]!.entries[0]).toMatchObject({ log: { ignoreTlog: true } });
+    const keyless = `imageReferences: ["*"]\nattestors:\n- entries:\n  - keyless: {subject: a, issuer: b, rekor: {ignoreTlog: true}}`;
+    expect(load(policy(keyless), true)).toThrow('keyless.rekor.ignoreTlog: true: not supported for keyless');
+    const att = `${keys()}attestations:\n- type: https://slsa.dev/provenance/v1\n  attestors:\n  - entries:\n    - keys:\n        publicKeys: |-\n${indent(KEY, 10)}\n        rekor: {ignoreTlog: true}`;
+    expect(load(policy(att), true)).toThrow('is not supported for attestations');
   });
 });
