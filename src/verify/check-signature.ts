@@ -4,6 +4,7 @@ import { decodeEntry } from '../rekor/entry.ts';
 import { bindSignature, verifyPayloadSignature, type HashedRekordV001Body } from '../signature/hashedrekord.ts';
 import { checkSimpleSigning } from '../signature/payload.ts';
 import { capped } from '../text.ts';
+import { verifyWithKey } from '../trust/signature.ts';
 import type { SignatureCandidate } from './candidate.ts';
 import { checkLogVouches } from './log-step.ts';
 import { checkSigner } from './signer.ts';
@@ -65,12 +66,8 @@ function checkWithoutLog(c: SignatureCandidate, ctx: CheckContext, base: Omit<Ca
   const kind = 'unlogged signature';
   try {
     const key = step('signature', () => {
-      // cosign hashes by the key's curve (P-384: SHA-384, P-521: SHA-512), else SHA-256.
-      const hashOf = (k: (typeof ctx.policy.keys)[number]) => {
-        const curve = k.key.asymmetricKeyDetails?.namedCurve;
-        return curve === 'secp384r1' ? 'sha384' : curve === 'secp521r1' ? 'sha512' : 'sha256';
-      };
-      const found = ctx.policy.keys.find((k) => verifyPayloadSignature(c.layer, k.key, { hashAlgorithm: hashOf(k) }));
+      // Hashed as the key's type calls for (trust/signature.ts, as cosign signs).
+      const found = ctx.policy.keys.find((k) => verifyWithKey(c.layer.payload, k.key, c.layer.signature));
       if (!found) throw new GateError('SIGNER_UNTRUSTED', `${where}: the signature verifies with none of the trusted keys (${ctx.policy.keys.map((k) => k.label).join(', ') || 'none is given'})`);
       return found;
     });
