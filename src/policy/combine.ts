@@ -6,7 +6,7 @@ import type { Policy } from './policy.ts';
  * One Policy from the flags and the policy file (docs/policy.md):
  * - signers: the union (keys deduplicated by fingerprint); at least one overall;
  * - predicateTypes: the intersection when both give a list (each narrows), else whichever is given;
- * - builderIds, predicateSchema, maxAge, minSigners and source: from the file;
+ * - builderIds, predicateSchema, maxAge, minSigners, provenance rules, conditions and source: from the file;
  * - an image signature is required when either asks for one.
  * Flags add trusted signers but never loosen the file's other rules.
  */
@@ -45,6 +45,7 @@ export function combinePolicies(flags: Policy | undefined, file: Policy | undefi
     ...(file?.builderIds !== undefined && { builderIds: file.builderIds }),
     ...(file?.predicateSchema !== undefined && { predicateSchema: file.predicateSchema }),
     ...(file?.maxAgeSeconds !== undefined && { maxAgeSeconds: file.maxAgeSeconds }),
+    ...(file?.statementRules !== undefined && { statementRules: file.statementRules }),
     ...(file?.minSigners !== undefined && { minSigners: file.minSigners }),
     ...((flags?.requireSignature === true || file?.requireSignature === true) && { requireSignature: true }),
     ...(file?.source !== undefined && { source: file.source }),

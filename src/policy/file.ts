@@ -14,6 +14,7 @@ import { parseTrustedKeys } from '../trust/public-keys.ts';
 import { exact, regexp, type Matcher } from './matcher.ts';
 import type { TrustedKey } from '../trust/public-keys.ts';
 import type { KeylessSigner, Policy, PredicateCheck } from './policy.ts';
+import { compileProvenanceRules, type ProvenanceRulesDoc, type StatementRule } from './provenance/rules.ts';
 
 /** The policy file's shape once it passed schemas/policy.schema.json. */
 type KeylessDoc = { identity?: string; identityRegexp?: string; issuer?: string; issuerRegexp?: string };
@@ -29,6 +30,7 @@ type PolicyDoc = {
     maxAge?: string;
     minSigners?: number;
     signature?: { required?: boolean };
+    provenance?: ProvenanceRulesDoc;
   };
 };
 
@@ -278,10 +280,20 @@ export function loadPolicyFile(file: string): Policy {
     if (maxAgeSeconds === undefined) throw fail('/spec/maxAge', `"${spec.maxAge}" must be a positive duration`);
   }
 
+  const statementRules: StatementRule[] = [];
+  if (spec.provenance !== undefined) {
+    try {
+      statementRules.push(...compileProvenanceRules(spec.provenance));
+    } catch (err) {
+      throw fail('/spec/provenance', (err as Error).message);
+    }
+  }
+
   return {
     keys,
     keyless,
     predicateTypes: spec.predicateTypes ?? [],
+    ...(statementRules.length > 0 && { statementRules }),
     ...(spec.builderIds !== undefined && { builderIds: spec.builderIds }),
     ...(predicateSchema !== undefined && { predicateSchema }),
     ...(maxAgeSeconds !== undefined && { maxAgeSeconds }),

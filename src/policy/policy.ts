@@ -1,5 +1,8 @@
 import type { TrustedKey } from '../trust/public-keys.ts';
 import type { Matcher } from './matcher.ts';
+import type { StatementRule } from './provenance/rules.ts';
+
+export type { RuleInput, StatementRule } from './provenance/rules.ts';
 
 export type KeylessSigner = { readonly identity: Matcher; readonly issuer: Matcher; readonly label?: string };
 
@@ -18,6 +21,8 @@ export type Policy = {
   readonly predicateSchema?: PredicateCheck;
   /** The attestation's integrated time must be at most this many seconds before the verification time. */
   readonly maxAgeSeconds?: number;
+  /** Rules over the whole statement (provenance rules, CEL conditions): each returns what fails, empty when it holds. */
+  readonly statementRules?: readonly StatementRule[];
   /** Distinct trusted signers that must each have a passing entry (like Kyverno's attestor count). Default 1. */
   readonly minSigners?: number;
   /** Refuse an attestation whose DSSE signature only the log vouches for (intoto 0.0.1 with no envelope to check). */

@@ -3,7 +3,7 @@ import { verifySigstoreBundle } from '../bundle/index.ts';
 import { GateError } from '../errors.ts';
 import { fingerprint } from '../trust/public-keys.ts';
 import { acceptIdentity, acceptKey } from './signer.ts';
-import { checkStatement, failedOutcome, foundBy, roleOf, shownFields, step, type CheckContext } from './steps.ts';
+import { checkCostlyRules, checkStatement, failedOutcome, foundBy, roleOf, shownFields, step, type CheckContext } from './steps.ts';
 import type { BundleCandidate } from './candidate.ts';
 import type { CandidateOutcome } from './types.ts';
 import { capped } from '../text.ts';
@@ -49,6 +49,7 @@ function judge(c: BundleCandidate, bundleJson: unknown, ctx: CheckContext, where
       ? acceptKey(ctx.policy, fingerprint(v.signer.key), where)
       : acceptIdentity(ctx.policy, v.signer.san, v.signer.issuer, where),
   );
+  checkCostlyRules(statement, ctx, where);
   return {
     ...base,
     status: 'passed',

@@ -9,7 +9,7 @@ import { checkLogVouches } from './log-step.ts';
 import { bindAttestation, verifyDsseSignature, type BoundAttestation, type RegistryEnvelope } from './attestation.ts';
 import type { SupportedBody } from './bodies.ts';
 import { checkBundleCandidate } from './check-bundle.ts';
-import { CheckFailure, checkStatement, failedOutcome, foundBy, roleOf, shownFields, step, type CheckContext } from './steps.ts';
+import { checkCostlyRules, CheckFailure, checkStatement, failedOutcome, foundBy, roleOf, shownFields, step, type CheckContext } from './steps.ts';
 import { checkSignatureCandidate } from './check-signature.ts';
 import { locationOf, type Candidate, type EntryCandidate } from './candidate.ts';
 import type { CandidateOutcome } from './types.ts';
@@ -198,6 +198,7 @@ function checkEntryCandidate(c: EntryCandidate, ctx: CheckContext): CandidateOut
     const bound = checkAttestation(c, entry, ctx, where);
     const statement = sameStatement(early, bound) ?? checkStatementOf(c, bound, entry, ctx, where);
     const signer = checkSignerOf(bound, entry, ctx, where);
+    checkCostlyRules(statement, ctx, where);
     return {
       ...base,
       kind,

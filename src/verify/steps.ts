@@ -71,6 +71,8 @@ export function shownFields(st: Statement, signerLabel: string): { predicateType
 export function roleOf(st: Statement): { role?: 'signature' } {
   return st.predicateType === COSIGN_SIGN_PREDICATE_TYPE ? { role: 'signature' } : {};
 }
+/** How many of a rule's failures a reason shows. */
+const MAX_RULE_FAILURES = 3;
 
 /** A candidate's reason is ours, quoting peers' strings capped: at most this long all told. */
 export const MAX_REASON = 1024;
@@ -86,6 +88,27 @@ export function failedOutcome(base: Omit<CandidateOutcome, 'status'>, err: unkno
   }
   const advice = cause.hint && advise ? `; ${advise(cause.hint)}` : '';
   return { ...base, status: 'failed', check, code: cause.code, reason: capped(`${errorMessage(cause)}${advice}`, MAX_REASON) };
+}
+
+/** The policy's statement rules, the cheap ones or the costly ones; the first failing rule rejects, naming its failures. */
+function judgeRules(st: Statement, policy: Policy, where: string, costly: boolean): void {
+  for (const rule of policy.statementRules ?? []) {
+    if ((rule.costly ?? false) !== costly) continue;
+    const failures = rule.check(st);
+    if (failures.length > 0) {
+      const shown = failures.slice(0, MAX_RULE_FAILURES).map((f) => capped(f, 400));
+      if (failures.length > MAX_RULE_FAILURES) shown.push(`and ${failures.length - MAX_RULE_FAILURES} more`);
+      throw new GateError('POLICY', `${where}: ${rule.name} fails: ${shown.join('; ')}`);
+    }
+  }
+}
+
+/**
+ * The statement's costly policy rules (CEL conditions): judged last, once the candidate's signatures and signer
+ * passed, so that unsigned or untrusted statements never cost an evaluation.
+ */
+export function checkCostlyRules(st: Statement, ctx: CheckContext, where: string): void {
+  step('statement', () => judgeRules(st, ctx.policy, where, true));
 }
 
 /**
@@ -111,6 +134,7 @@ export function checkStatement(payload: Buffer, integratedTime: number, ctx: Che
     const err = policy.predicateSchema(st.predicate ?? {});
     if (err) throw new GateError('POLICY', `${where}: the predicate does not satisfy the policy's predicateSchema: ${capped(err, 1024)}`);
   }
+  judgeRules(st, policy, where, false);
   const max = policy.maxAgeSeconds;
   if (max !== undefined && ctx.now - integratedTime > max) {
     throw new GateError(

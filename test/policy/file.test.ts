@@ -325,7 +325,7 @@ describe('loadPolicyFile: every invalid file is BAD_POLICY with the path and the
     expect(lines.map((l) => l.slice(file.length))).toEqual([
       ':4:3: /spec/minSigners: must be >= 1',
       ':6:7: /spec/signers/0/keyless: must have either \'issuer\' or \'issuerRegexp\'',
-      ':7:3: /spec: unknown field \'extra\' (allowed: signers, predicateTypes, builderIds, predicateSchema, maxAge, minSigners, signature)',
+      ':7:3: /spec: unknown field \'extra\' (allowed: signers, predicateTypes, builderIds, predicateSchema, maxAge, minSigners, signature, provenance, conditions)',
     ]);
   });
 });
