@@ -10,8 +10,8 @@ module.exports = {
     {
       name: 'no-orphans',
       severity: 'error',
-      comment: 'Every module in src/ is imported by another (the entry point excepted).',
-      from: { orphan: true, path: '^src/', pathNot: '^src/cli/entry\\.ts$' },
+      comment: 'Every module in src/ is imported by another (the entry points excepted: the program, the CEL worker thread).',
+      from: { orphan: true, path: '^src/', pathNot: '^src/(cli/entry|policy/cel/worker)\\.ts$' },
       to: {},
     },
     { name: 'nothing-imports-cli', severity: 'error', comment: 'cli wires the rooms together; nothing imports it.', from: { pathNot: '^src/cli/' }, to: { path: '^src/cli/' } },

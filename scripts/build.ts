@@ -114,7 +114,8 @@ export async function buildDist(outdir = path.join(root, 'dist'), { splitting = 
   await rm(outdir, { recursive: true, force: true });
   await build({
     absWorkingDir: root,
-    entryPoints: { 'rekor-gate': path.join(src, 'cli', 'entry.ts') },
+    // The CEL sandbox's worker thread is its own entry: src/policy/cel/sandbox.ts starts dist/cel-worker.js.
+    entryPoints: { 'rekor-gate': path.join(src, 'cli', 'entry.ts'), 'cel-worker': path.join(src, 'policy', 'cel', 'worker.ts') },
     outdir,
     chunkNames: 'chunks/[name]-[hash]',
     bundle: true,

@@ -15,6 +15,7 @@ import { exact, regexp, type Matcher } from './matcher.ts';
 import type { TrustedKey } from '../trust/public-keys.ts';
 import type { KeylessSigner, Policy, PredicateCheck } from './policy.ts';
 import { compileProvenanceRules, type ProvenanceRulesDoc, type StatementRule } from './provenance/rules.ts';
+import { compileConditions, type ConditionDoc } from './cel/conditions.ts';
 
 /** The policy file's shape once it passed schemas/policy.schema.json. */
 type KeylessDoc = { identity?: string; identityRegexp?: string; issuer?: string; issuerRegexp?: string };
@@ -31,6 +32,7 @@ type PolicyDoc = {
     minSigners?: number;
     signature?: { required?: boolean };
     provenance?: ProvenanceRulesDoc;
+    conditions?: ConditionDoc[];
   };
 };
 
@@ -287,6 +289,10 @@ export function loadPolicyFile(file: string): Policy {
     } catch (err) {
       throw fail('/spec/provenance', (err as Error).message);
     }
+  }
+  if (spec.conditions !== undefined) {
+    const conditions = spec.conditions;
+    statementRules.push(...compileConditions(conditions, (i, message) => fail(`/spec/conditions/${i}/expression`, message)));
   }
 
   return {

@@ -2,7 +2,7 @@ import type { TrustedKey } from '../trust/public-keys.ts';
 import type { Matcher } from './matcher.ts';
 import type { StatementRule } from './provenance/rules.ts';
 
-export type { RuleInput, StatementRule } from './provenance/rules.ts';
+export type { StatementRule } from './provenance/rules.ts';
 
 export type KeylessSigner = { readonly identity: Matcher; readonly issuer: Matcher; readonly label?: string };
 
