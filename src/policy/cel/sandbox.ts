@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import type { ImageRecord, ImageResults } from './image-library.ts';
 import type { CelAnswer, CelRequest, CelResult } from './protocol.ts';
 
 /**
@@ -74,6 +75,21 @@ export function stopSandbox(): void {
  * when the worker does not answer within the deadline (or died): the caller fails the conditions with it.
  */
 export function evaluateConditions(expressions: readonly string[], bindings: Readonly<Record<string, unknown>>, deadlineMs: number = SANDBOX.deadlineMs): readonly CelResult[] {
+  return evaluate({ expressions, bindings }, deadlineMs).results;
+}
+
+/** As evaluateConditions, with Kyverno's image library over `image`'s results; also what the functions recorded. */
+export function evaluateWithImageLibrary(
+  expressions: readonly string[],
+  bindings: Readonly<Record<string, unknown>>,
+  image: ImageResults,
+  deadlineMs: number = SANDBOX.deadlineMs,
+): { results: readonly CelResult[]; record: ImageRecord } {
+  const a = evaluate({ expressions, bindings, image }, deadlineMs);
+  return { results: a.results, record: a.record ?? { attempted: false, verified: false } };
+}
+
+function evaluate(body: Omit<CelRequest, 'id'>, deadlineMs: number): CelAnswer {
   const r = (running ??= start());
   if (!r.started) {
     if (Atomics.wait(r.signal, 1, 0, SANDBOX.startMs) === 'timed-out') {
@@ -84,7 +100,7 @@ export function evaluateConditions(expressions: readonly string[], bindings: Rea
   }
   const id = nextId++;
   Atomics.store(r.signal, 0, 0);
-  const req: CelRequest = { id, expressions, bindings };
+  const req: CelRequest = { id, ...body };
   r.worker.postMessage(req);
   const until = Date.now() + deadlineMs;
   for (;;) {
@@ -100,5 +116,5 @@ export function evaluateConditions(expressions: readonly string[], bindings: Rea
     stop(r);
     throw new Error('the CEL evaluator answered out of turn');
   }
-  return msg.results;
+  return msg;
 }

@@ -4,6 +4,7 @@
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { celEnv, isCelError, parse, plan, type CelInput } from '@bufbuild/cel';
 import { celFunctions } from './expression.ts';
+import { imageFunctions, type ImageRecord } from './image-library.ts';
 import type { CelAnswer, CelRequest } from './protocol.ts';
 
 type Setup = { readonly port: MessagePort; readonly flag: SharedArrayBuffer };
@@ -16,13 +17,15 @@ function typeName(v: unknown): string {
 }
 
 function evaluateAll(req: CelRequest, plans: Map<string, ReturnType<typeof plan>>): CelAnswer {
-  const env = celEnv({ funcs: celFunctions() });
+  // The image library's functions are bound to this request's results: its plans are not kept.
+  const record: ImageRecord = { attempted: false, verified: false };
+  const env = celEnv({ funcs: req.image ? [...celFunctions(), ...imageFunctions(req.image, record)] : celFunctions() });
   const results = req.expressions.map((source) => {
     try {
-      let p = plans.get(source);
+      let p = req.image ? undefined : plans.get(source);
       if (!p) {
         p = plan(env, parse(source));
-        plans.set(source, p);
+        if (!req.image) plans.set(source, p);
       }
       const v = p(req.bindings as Record<string, CelInput>);
       if (isCelError(v)) return { error: v.message };
@@ -32,7 +35,7 @@ function evaluateAll(req: CelRequest, plans: Map<string, ReturnType<typeof plan>
       return { error: err instanceof Error ? err.message : String(err) };
     }
   });
-  return { id: req.id, results };
+  return { id: req.id, results, ...(req.image ? { record } : {}) };
 }
 
 if (!isMainThread && parentPort) {
