@@ -184,6 +184,13 @@ describe.each(FORMATS.filter((f) => f.buildType === 'slsa'))('provenance rules o
     }
   });
 
+  it('trustedTasks: a git Task run by a TaskRun is judged with its path (v0.2 configSource.entryPoint, v1.0 buildConfigSource.path)', () => {
+    const b: BuildSpec = { run: 'TaskRun', name: 'test-3', source: SOURCE, tasks: [gitTask('unit-tests', 'task/unit-tests.yaml', TEST_COMMIT, TEST_COMMIT)] };
+    const trusted = [{ git: 'https://github.com/acme/tekton-tasks', path: 'task/', commits: [TEST_COMMIT] }];
+    expect(run({ trustedTasks: trusted }, b)).toEqual([]);
+    expect(run({ trustedTasks: [{ ...trusted[0], path: 'pipeline/' } as never] }, b)[0]).toContain('path task/unit-tests.yaml is not under pipeline/');
+  });
+
   it('requiredTasks with a result: v1.0 reads the byproducts; v0.2 does not record TaskRun results', () => {
     const b = taskRun({ results: { TEST_OUTPUT: 'passed' } });
     const got = run({ requiredTasks: [{ bundle: `${CATALOG}/buildah`, result: { name: 'TEST_OUTPUT', value: 'passed' } }] }, b);

@@ -161,12 +161,16 @@ function byproductValue(d: ResourceDescriptor): ParamValue | undefined {
   }
 }
 
-/** `taskRunResults/<taskrun>/<name>` -> [taskrun, name]. */
+/**
+ * `taskRunResults/<taskrun>/<name>` (slsa/v2alpha4) or `taskRunResults/<name>` (slsa/v2alpha3, which names no
+ * run: tektoncd/chains v0.28.1 pkg/chains/formats/slsa/v2alpha3/internal/taskrun/taskrun.go) -> [run or '', name].
+ * Tekton result names hold no `/`.
+ */
 function splitResult(name: string, prefix: string): [string, string] | undefined {
   if (!name.startsWith(`${prefix}/`)) return undefined;
   const rest = name.slice(prefix.length + 1);
-  const slash = rest.indexOf('/');
-  return slash < 0 ? undefined : [rest.slice(0, slash), rest.slice(slash + 1)];
+  const slash = rest.lastIndexOf('/');
+  return slash < 0 ? ['', rest] : [rest.slice(0, slash), rest.slice(slash + 1)];
 }
 
 function resultsByRun(byproducts: readonly ResourceDescriptor[], prefix: string): Map<string, Record<string, ParamValue>> {
@@ -222,12 +226,16 @@ function v1Facts(p: V1Predicate): BuildFacts {
   if (run === 'TaskRun') {
     const top = deps.find((d) => d.name === 'task');
     const ref = written(spec.taskRef);
-    const runs = [...taskResults.values()];
+    // One TaskRun: every taskRunResults byproduct is its own, named with the run (v2alpha4) or not (v2alpha3).
+    const runs = [Object.assign({}, ...taskResults.values()) as Record<string, ParamValue>];
+    // The path in the repository is externalParameters.buildConfigSource.path (internal/external_parameters).
+    const path = bd.externalParameters?.buildConfigSource?.path;
+    const resolved = sourceOf(top);
     tasks.push({
       label: `the TaskRun's Task${top?.uri ? ` (${top.uri})` : ''}`,
       kind: 'task',
       name: known(undefined),
-      source: sourceOf(top),
+      source: resolved && path ? { ...resolved, entryPoint: path } : resolved,
       written: known(ref ?? (spec.taskSpec !== undefined ? 'inline' : { params: {} })),
       params: known(paramMap(spec.params)),
       results: known(runs[0] ?? {}),
@@ -264,7 +272,7 @@ function v1Facts(p: V1Predicate): BuildFacts {
     }
     if (!tekton) allTasks = unknown(NEEDS_SLSA_TEKTON);
     const pr = resultsByRun(byproducts, 'pipelineRunResults');
-    results = known([...pr.values()][0] ?? {});
+    results = known(Object.assign({}, ...pr.values()) as Record<string, ParamValue>);
   }
   tasks.push(...stepActions(deps));
   const sources = deps.filter((d) => d.name === 'inputs/result' && d.uri?.startsWith('git+') && d.digest?.sha1 !== undefined).map((d) => ({ uri: d.uri as string, digest: d.digest ?? {} }));

@@ -45,7 +45,7 @@ export type V02Predicate = {
 export type V1Predicate = {
   buildDefinition: {
     buildType: string;
-    externalParameters?: { runSpec?: RunSpec };
+    externalParameters?: { runSpec?: RunSpec; buildConfigSource?: { repository?: string; ref?: string; path?: string } };
     resolvedDependencies?: ResourceDescriptor[];
   };
   runDetails?: { byproducts?: ResourceDescriptor[] };
@@ -96,7 +96,7 @@ export const chainsV1Schema = {
       required: ['buildType'],
       properties: {
         buildType: str,
-        externalParameters: { type: 'object', properties: { runSpec } },
+        externalParameters: { type: 'object', properties: { runSpec, buildConfigSource: { type: 'object', properties: { repository: str, ref: str, path: str } } } },
         resolvedDependencies: { type: 'array', items: descriptor },
       },
     },
