@@ -59,6 +59,12 @@ export const IVP_API_VERSIONS: readonly string[] = ['policies.kyverno.io/v1', 'p
 
 const str = { type: 'string', minLength: 1 };
 const anyValue = {};
+/** A list of named entries (attestors, attestations): `name` and these properties, nothing else. */
+const namedList = (properties: Record<string, unknown>, more: Record<string, unknown> = {}) => ({
+  type: 'array',
+  ...more,
+  items: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: str, ...properties } },
+});
 
 export const ivpSchema = {
   type: 'object',
@@ -90,56 +96,40 @@ export const ivpSchema = {
           additionalProperties: false,
           properties: { required: { type: 'boolean' }, verifyDigest: { type: 'boolean' }, mutateDigest: { type: 'boolean' } },
         },
-        attestors: {
-          type: 'array',
-          minItems: 1,
-          items: {
-            type: 'object',
-            required: ['name'],
-            additionalProperties: false,
-            properties: {
-              name: str,
-              cosign: {
-                type: 'object',
-                additionalProperties: false,
-                properties: {
-                  key: { type: 'object', additionalProperties: false, properties: { data: str } },
-                  keyless: {
-                    type: 'object',
-                    required: ['identities'],
-                    additionalProperties: false,
-                    properties: {
-                      identities: {
-                        type: 'array',
-                        minItems: 1,
-                        items: {
-                          type: 'object',
-                          additionalProperties: false,
-                          properties: { issuer: { type: 'string' }, subject: { type: 'string' }, issuerRegExp: { type: 'string' }, subjectRegExp: { type: 'string' } },
-                        },
+        attestors: namedList(
+          {
+            cosign: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                key: { type: 'object', additionalProperties: false, properties: { data: str } },
+                keyless: {
+                  type: 'object',
+                  required: ['identities'],
+                  additionalProperties: false,
+                  properties: {
+                    identities: {
+                      type: 'array',
+                      minItems: 1,
+                      items: {
+                        type: 'object',
+                        additionalProperties: false,
+                        properties: { issuer: { type: 'string' }, subject: { type: 'string' }, issuerRegExp: { type: 'string' }, subjectRegExp: { type: 'string' } },
                       },
                     },
                   },
-                  ctlog: { type: 'object', additionalProperties: false, properties: { url: str, rekorPubKey: str } },
-                  trustedRoot: { type: 'object', additionalProperties: false, required: ['value'], properties: { value: str } },
                 },
+                ctlog: { type: 'object', additionalProperties: false, properties: { url: str, rekorPubKey: str } },
+                trustedRoot: { type: 'object', additionalProperties: false, required: ['value'], properties: { value: str } },
               },
             },
           },
-        },
-        attestations: {
-          type: 'array',
-          items: {
-            type: 'object',
-            required: ['name'],
-            additionalProperties: false,
-            properties: {
-              name: str,
-              intoto: { type: 'object', required: ['type'], additionalProperties: false, properties: { type: str } },
-              referrer: { type: 'object', required: ['type'], additionalProperties: false, properties: { type: str } },
-            },
-          },
-        },
+          { minItems: 1 },
+        ),
+        attestations: namedList({
+          intoto: { type: 'object', required: ['type'], additionalProperties: false, properties: { type: str } },
+          referrer: { type: 'object', required: ['type'], additionalProperties: false, properties: { type: str } },
+        }),
         validations: {
           type: 'array',
           minItems: 1,

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateVsa } from '../../src/vsa/index.ts';
 import { generateSigner } from '../fixtures/signers.ts';
 import { logIntotoV001, provenance, randomDigest, runCli, startWorld, worldFlags, CHAINS_BUILDER, type World } from '../fixtures/world.ts';
+import { chainsStatement, CATALOG, promotionBuild, SOURCE } from '../fixtures/chains-provenance.ts';
+import type { Statement } from '../fixtures/statements.ts';
 
 let w: World;
 beforeAll(async () => {
@@ -164,5 +166,52 @@ describe('verification summary attestation (--vsa)', () => {
     const r = await runCli([...worldFlags(w, randomDigest().value), '--key', w.keyPath, '--vsa', path.join(w.dir, 'x.json'), '--vsa-upload']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--vsa-upload needs --vsa-key');
+  });
+});
+
+// Provenance rules and CEL conditions through the built program (dist/, with its CEL worker thread).
+/** A Chains PipelineRun's provenance for a new image, logged. */
+function logged(format: 'slsa/v1' | 'slsa/v2alpha4'): string {
+  const d = randomDigest();
+  const st = chainsStatement(promotionBuild(), format, 'slsa-tekton') as unknown as Statement;
+  st.subject = [{ name: 'registry.local/acme/app', digest: { sha256: d.hex } }];
+  logIntotoV001(w, st);
+  return d.value;
+}
+
+const verify = (digest: string, policy: string) => verifyWith(digest, ['--policy', policy]);
+
+const PROMOTION = {
+  provenance: {
+    source: [{ repository: SOURCE.url }],
+    trustedTasks: [{ bundle: `${CATALOG}/git-clone` }, { bundle: `${CATALOG}/buildah` }, { git: 'https://github.com/acme/tekton-tasks', path: 'task/' }],
+    requiredTasks: [{ name: 'unit-tests', result: { name: 'TEST_OUTPUT', pattern: '"result":"SUCCESS"' } }],
+    parameters: { forbidden: [{ name: 'TLSVERIFY', value: 'false' }] },
+  },
+};
+
+describe('provenance rules and CEL conditions gate the image', () => {
+  it.each(['slsa/v1', 'slsa/v2alpha4'] as const)('%s: the promotion policy passes; a failing rule fails with POLICY naming it', async (format) => {
+    const d = logged(format);
+    const ok = await verify(d, policyFile({ ...PROMOTION, conditions: [{ expression: 'subject.exists(s, s.name.startsWith("registry.local/"))' }] }));
+    expect(ok.code, ok.stderr).toBe(0);
+    const bad = await verify(d, policyFile({ provenance: { ...PROMOTION.provenance, source: [{ repository: 'https://github.com/acme/other' }] } }));
+    expect(bad.code).toBe(1);
+    expect(bad.out.candidates[0]).toMatchObject({ check: 'statement', code: 'POLICY' });
+    expect(bad.out.candidates[0].reason).toContain(`provenance rule source fails: material git+${SOURCE.url}.git`);
+  });
+
+  it('a false CEL condition fails the candidate after its signer passed, with its message', async () => {
+    const d = logged('slsa/v2alpha4');
+    const r = await verify(d, policyFile({ conditions: [{ expression: 'predicate.runDetails.builder.id == "https://example.com/x"', message: 'the release builder' }] }));
+    expect(r.code).toBe(1);
+    expect(r.out.candidates[0]).toMatchObject({ check: 'statement', code: 'POLICY' });
+    expect(r.out.candidates[0].reason).toContain('CEL conditions fails: condition 1 (the release builder) is false');
+  });
+
+  it('an invalid CEL expression is a usage error naming it', async () => {
+    const r = await runCli([...worldFlags(w, randomDigest().value), '--policy', policyFile({ conditions: [{ expression: 'predicate.x ==' }] })]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('/spec/conditions/0/expression: CEL expression "predicate.x ==" is not valid CEL');
   });
 });
