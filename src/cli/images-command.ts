@@ -79,7 +79,7 @@ export async function runMany(args: VerifyArgs, plan: (signal: AbortSignal) => P
   try {
     if (resultsDir) failClosed(resultsDir);
     const files = resolveDirFlags(args);
-    const file = files.policy ? (await import('../policy/file.ts')).loadPolicyFile(files.policy) : undefined;
+    const file = files.policy ? await (await import('../policy/file.ts')).loadPolicyFile(files.policy) : undefined;
     const policy = policyFromFlags(args, file);
     const wait = seconds(args.wait, 'wait', { max: MAX_WAIT_SECONDS });
     const margin = runMarginSeconds(timeoutMsOf(args.timeout) / 1000);

@@ -78,7 +78,7 @@ export async function verifyImage(args: VerifyArgs, st: Started): Promise<number
   const kyverno = kyvernoFile ? await (await import('./kyverno-flow.ts')).loadAdmission(kyvernoFile, args.kyvernoIgnoreTlog) : undefined;
   if (kyverno && !args.imageUrl) throw new GateError('USAGE', '--kyverno-policy needs --image-url: its rules apply by image reference, and the signatures it requires are in the registry');
   // The policy file's loader (yaml, the policy schema) is imported only when a file is given.
-  const file = files.policy ? (await import('../policy/file.ts')).loadPolicyFile(files.policy) : undefined;
+  const file = files.policy ? await (await import('../policy/file.ts')).loadPolicyFile(files.policy) : undefined;
   const vsaOnly = !hasSigners && (args.acceptVsaFrom?.length ?? 0) > 0;
   const policy = vsaOnly || (kyverno && !hasSigners) ? undefined : policyFromFlags(args, file);
   const budget = resultsBudget(args.resultsBudget, '--results-budget');

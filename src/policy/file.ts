@@ -15,7 +15,7 @@ import { exact, regexp, type Matcher } from './matcher.ts';
 import type { TrustedKey } from '../trust/public-keys.ts';
 import type { KeylessSigner, Policy, PredicateCheck } from './policy.ts';
 import { compileProvenanceRules, type ProvenanceRulesDoc, type StatementRule } from './provenance/rules.ts';
-import { compileConditions, type ConditionDoc } from './cel/conditions.ts';
+import type { ConditionDoc } from './cel/conditions.ts';
 
 /** The policy file's shape once it passed schemas/policy.schema.json. */
 type KeylessDoc = { identity?: string; identityRegexp?: string; issuer?: string; issuerRegexp?: string };
@@ -189,8 +189,9 @@ function compilePredicateSchema(s: Record<string, unknown>): PredicateCheck {
 /**
  * Reads, parses (YAML or JSON), validates (schemas/policy.schema.json) and compiles a policy file.
  * Every problem is a BAD_POLICY GateError of the form `file:line:col: /json/pointer: what is wrong`.
+ * Asynchronous only to load the CEL implementation when the policy has `conditions`.
  */
-export function loadPolicyFile(file: string): Policy {
+export async function loadPolicyFile(file: string): Promise<Policy> {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -291,8 +292,9 @@ export function loadPolicyFile(file: string): Policy {
     }
   }
   if (spec.conditions !== undefined) {
-    const conditions = spec.conditions;
-    statementRules.push(...compileConditions(conditions, (i, message) => fail(`/spec/conditions/${i}/expression`, message)));
+    // The CEL implementation loads only for a policy that has conditions.
+    const { compileConditions } = await import('./cel/conditions.ts');
+    statementRules.push(...compileConditions(spec.conditions, (i, message) => fail(`/spec/conditions/${i}/expression`, message)));
   }
 
   return {

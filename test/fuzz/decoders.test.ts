@@ -143,10 +143,10 @@ describe('policy files', () => {
     'apiVersion: rekor-gate.dev/v1alpha1\nkind: Policy\nspec:\n  signers:\n    - keyless:\n        identity: https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main\n        issuer: https://token.actions.githubusercontent.com\n  predicateTypes: [https://slsa.dev/provenance/v0.2]\n  maxAge: 30d\n',
   );
   let n = 0;
-  it.prop([fc.constant(0).chain(() => hostileText([valid]))], { numRuns: Math.ceil(RUNS / 3) })('loadPolicyFile: any file content', (bytes) => {
+  it.prop([fc.constant(0).chain(() => hostileText([valid]))], { numRuns: Math.ceil(RUNS / 3) })('loadPolicyFile: any file content', async (bytes) => {
     const file = path.join(dir, `policy-${n++}.yaml`);
     writeFileSync(file, bytes);
-    verdictOrGateError(() => loadPolicyFile(file));
+    await verdictOrGateErrorAsync(() => loadPolicyFile(file));
   });
 });
 

@@ -43,9 +43,9 @@ function write(name: string, text: string): string {
 }
 
 /** The BAD_POLICY (or other) GateError a load throws. */
-function loadError(file: string): GateError {
+async function loadError(file: string): Promise<GateError> {
   try {
-    loadPolicyFile(file);
+    await loadPolicyFile(file);
   } catch (err) {
     expect(err).toBeInstanceOf(GateError);
     return err as GateError;
@@ -80,9 +80,9 @@ ${indent(pemOf(keyA), 8)}
 `;
 
 describe('loadPolicyFile: valid files', () => {
-  it('loads a full YAML policy into the expected Policy', () => {
+  it('loads a full YAML policy into the expected Policy', async () => {
     const file = write('full.yaml', FULL_YAML);
-    const p = loadPolicyFile(file);
+    const p = await loadPolicyFile(file);
 
     expect(p.keys.map((k) => k.fingerprint)).toEqual([fingerprint(keyB), fingerprint(keyA)]);
     expect(p.keys.map((k) => k.label)).toEqual([`${file} signers[1] (release-key)`, `${file} signers[2]`]);
@@ -106,7 +106,7 @@ describe('loadPolicyFile: valid files', () => {
     expect(typeof p.predicateSchema).toBe('function');
   });
 
-  it('loads the same policy written as JSON', () => {
+  it('loads the same policy written as JSON', async () => {
     const json = {
       $schema: 'https://rekor-gate.dev/schemas/policy.schema.json',
       apiVersion: 'rekor-gate.dev/v1alpha1',
@@ -121,7 +121,7 @@ describe('loadPolicyFile: valid files', () => {
         maxAge: '720h',
       },
     };
-    const p = loadPolicyFile(write('full.json', JSON.stringify(json, null, 2)));
+    const p = await loadPolicyFile(write('full.json', JSON.stringify(json, null, 2)));
     expect(p.keys.map((k) => k.fingerprint)).toEqual([fingerprint(keyB), fingerprint(keyA)]);
     expect(p.keyless[0]?.identity).toEqual(exact(json.spec.signers[0]!.keyless!.identity));
     expect(p.keyless[0]?.issuer.kind).toBe('regexp');
@@ -133,30 +133,30 @@ describe('loadPolicyFile: valid files', () => {
     expect(p.minSigners).toBeUndefined();
   });
 
-  it('accepts a spec without signers (the flags give them) and every duration unit', () => {
+  it('accepts a spec without signers (the flags give them) and every duration unit', async () => {
     for (const [age, seconds] of [['30d', 30 * 86400], ['720h', 720 * 3600], ['90m', 5400], ['3600s', 3600], ['1h30m', 5400]] as const) {
-      const p = loadPolicyFile(write('nosigners.yaml', `${HEADER}spec:\n  maxAge: ${age}\n`));
+      const p = await loadPolicyFile(write('nosigners.yaml', `${HEADER}spec:\n  maxAge: ${age}\n`));
       expect(p.keys).toEqual([]);
       expect(p.keyless).toEqual([]);
       expect(p.predicateTypes).toEqual([]);
       expect(p.maxAgeSeconds).toBe(seconds);
     }
   });
-  it('reads identityRegexp and issuerRegexp as Go RE2 (\\z ends the text)', () => {
+  it('reads identityRegexp and issuerRegexp as Go RE2 (\\z ends the text)', async () => {
     const main = 'https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main';
     const text = `${HEADER}spec:\n  signers:\n    - keyless:\n        identityRegexp: ^https://github\\.com/acme/app/.*@refs/heads/main\\z\n        issuerRegexp: (?i)^HTTPS://token\\.actions\\.githubusercontent\\.com$\n`;
-    const [k] = loadPolicyFile(write('re2.yaml', text)).keyless;
+    const [k] = (await loadPolicyFile(write('re2.yaml', text))).keyless;
     expect(matches(k!.identity, main)).toBe(true);
     expect(matches(k!.identity, `${main}z-evil`)).toBe(false);
     expect(matches(k!.issuer, GITHUB)).toBe(true);
   });
 
-  it('loads the example in docs/policy.md', () => {
+  it('loads the example in docs/policy.md', async () => {
     const doc = readFileSync(path.join(REPO, 'docs', 'policy.md'), 'utf8');
     const example = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
     expect(example).toBeDefined();
     writeFileSync(path.join(dir, 'keys', 'chains.pub'), pemOf(keyA));
-    const p = loadPolicyFile(write('docs-example.yaml', example!));
+    const p = await loadPolicyFile(write('docs-example.yaml', example!));
     expect(p.keys.map((k) => k.fingerprint)).toEqual([fingerprint(keyA)]);
     expect(p.keyless.map((k) => k.label)).toEqual([`${dir}/docs-example.yaml signers[0] (github-release)`, `${dir}/docs-example.yaml signers[1] (tekton-chains-keyless)`]);
     expect(matches(p.keyless[0]!.identity, 'https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1.2.0')).toBe(true);
@@ -289,39 +289,39 @@ describe('loadPolicyFile: every invalid file is BAD_POLICY with the path and the
   ];
 
   for (const c of cases) {
-    it(`rejects ${c.name}`, () => {
+    it(`rejects ${c.name}`, async () => {
       const file = write(c.file, c.text());
       // relative path: messages name the file as the user gave it
       const rel = path.relative(process.cwd(), file);
-      const err = loadError(rel);
+      const err = await loadError(rel);
       expect(err.code).toBe('BAD_POLICY');
       const msg = err.message.startsWith(rel) ? path.basename(rel) + err.message.slice(rel.length) : err.message;
       expect(msg).toMatch(c.expected);
     });
   }
 
-  it('rejects an unreadable file, naming it', () => {
-    const err = loadError(path.join(dir, 'absent.yaml'));
+  it('rejects an unreadable file, naming it', async () => {
+    const err = await loadError(path.join(dir, 'absent.yaml'));
     expect(err.code).toBe('BAD_POLICY');
     expect(err.message).toBe(`policy file ${path.join(dir, 'absent.yaml')} cannot be read: ENOENT`);
-    expect(loadError(dir).message).toMatch(/cannot be read: EISDIR/);
+    expect((await loadError(dir)).message).toMatch(/cannot be read: EISDIR/);
   });
 
-  it('locates errors in JSON files too', () => {
+  it('locates errors in JSON files too', async () => {
     const file = write('bad.json', JSON.stringify({ apiVersion: 'rekor-gate.dev/v1alpha1', kind: 'Policy', spec: { signers: [{ keyless: { identity: 'x' } }], minSigners: 0 } }, null, 2));
-    const err = loadError(file);
+    const err = await loadError(file);
     expect(err.code).toBe('BAD_POLICY');
     expect(err.message.split('\n')).toEqual([
       `${file}:7:9: /spec/signers/0/keyless: must have either 'issuer' or 'issuerRegexp'`,
       `${file}:12:5: /spec/minSigners: must be >= 1`,
     ]);
-    const syntax = loadError(write('bad-syntax.json', '{\n  "apiVersion": "rekor-gate.dev/v1alpha1",\n  "kind": "Policy"\n  "spec": {}\n}\n'));
+    const syntax = await loadError(write('bad-syntax.json', '{\n  "apiVersion": "rekor-gate.dev/v1alpha1",\n  "kind": "Policy"\n  "spec": {}\n}\n'));
     expect(syntax.message).toMatch(/bad-syntax\.json:4:\d+: YAML syntax error: /);
   });
 
-  it('reports every schema problem, in file order', () => {
+  it('reports every schema problem, in file order', async () => {
     const file = write('many.yaml', `${HEADER}spec:\n  minSigners: 0\n  signers:\n    - keyless: { identity: x }\n  extra: 1\n`);
-    const lines = loadError(file).message.split('\n');
+    const lines = (await loadError(file)).message.split('\n');
     expect(lines.map((l) => l.slice(file.length))).toEqual([
       ':4:3: /spec/minSigners: must be >= 1',
       ':6:7: /spec/signers/0/keyless: must have either \'issuer\' or \'issuerRegexp\'',
@@ -331,27 +331,27 @@ describe('loadPolicyFile: every invalid file is BAD_POLICY with the path and the
 });
 
 describe('predicateSchema', () => {
-  it('accepts predicates that satisfy it and explains the ones that do not', () => {
-    const check = loadPolicyFile(write('schema.yaml', FULL_YAML)).predicateSchema!;
+  it('accepts predicates that satisfy it and explains the ones that do not', async () => {
+    const check = (await loadPolicyFile(write('schema.yaml', FULL_YAML))).predicateSchema!;
     expect(check({ buildType: 'https://tekton.dev/attestations/chains@v2' })).toBeUndefined();
     expect(check({})).toBe("/ must have required property 'buildType'");
     expect(check({ buildType: 'not a uri' })).toBe('/buildType must match format "uri"');
     expect(check('x')).toBe('/ must be object');
   });
 
-  it('honours a 2020-12 $schema', () => {
+  it('honours a 2020-12 $schema', async () => {
     const file = write(
       'schema2020.yaml',
       `${HEADER}spec:\n  predicateSchema:\n    $schema: https://json-schema.org/draft/2020-12/schema\n    type: object\n    properties:\n      materials:\n        type: array\n        prefixItems: [{ type: string }]\n        items: false\n`,
     );
-    const check = loadPolicyFile(file).predicateSchema!;
+    const check = (await loadPolicyFile(file)).predicateSchema!;
     expect(check({ materials: ['a'] })).toBeUndefined();
     expect(check({ materials: ['a', 'b'] })).toMatch(/^\/materials must NOT have more than 1 items/);
   });
 
-  it('caps the number of reported predicate errors', () => {
+  it('caps the number of reported predicate errors', async () => {
     const file = write('schema-many.yaml', `${HEADER}spec:\n  predicateSchema:\n    required: [a, b, c, d, e]\n`);
-    const check = loadPolicyFile(file).predicateSchema!;
+    const check = (await loadPolicyFile(file)).predicateSchema!;
     expect(check({})).toBe("/ must have required property 'a'; / must have required property 'b'; / must have required property 'c'; and 2 more");
   });
 });
@@ -361,7 +361,7 @@ describe('combinePolicies', () => {
   const flagsWith = (p: Partial<Policy>): Policy => ({ keys: [], keyless: [], predicateTypes: [], ...p });
   const ci = { identity: regexp('^https://github\\.com/acme/', 'f'), issuer: exact(GITHUB) };
 
-  it('unions the signers, without duplicate keys', () => {
+  it('unions the signers, without duplicate keys', async () => {
     const flags = flagsWith({ keys: [keyOnly(keyA, '--key a.pub')] });
     const file = flagsWith({ keys: [keyOnly(keyA, 'policy.yaml signers[0]'), keyOnly(keyB, 'policy.yaml signers[1]')], keyless: [ci] });
     const p = combinePolicies(flags, file);
@@ -369,7 +369,7 @@ describe('combinePolicies', () => {
     expect(p.keyless).toEqual([ci]);
   });
 
-  it('takes the signers from either side alone, but needs some', () => {
+  it('takes the signers from either side alone, but needs some', async () => {
     expect(combinePolicies(flagsWith({ keyless: [ci] }), flagsWith({})).keyless).toEqual([ci]);
     expect(combinePolicies(undefined, flagsWith({ keyless: [ci] })).keyless).toEqual([ci]);
     expect(combinePolicies(flagsWith({ keyless: [ci] }), undefined).keyless).toEqual([ci]);
@@ -384,7 +384,7 @@ describe('combinePolicies', () => {
     }
   });
 
-  it('intersects predicate types when both give a list, else takes whichever is given', () => {
+  it('intersects predicate types when both give a list, else takes whichever is given', async () => {
     const both = combinePolicies(flagsWith({ keyless: [ci], predicateTypes: [SLSA1, 'https://example.com/x'] }), flagsWith({ predicateTypes: [SLSA02, SLSA1] }));
     expect(both.predicateTypes).toEqual([SLSA1]);
     expect(combinePolicies(flagsWith({ keyless: [ci], predicateTypes: [SLSA1] }), flagsWith({})).predicateTypes).toEqual([SLSA1]);
@@ -392,7 +392,7 @@ describe('combinePolicies', () => {
     expect(combinePolicies(flagsWith({ keyless: [ci] }), flagsWith({})).predicateTypes).toEqual([]);
   });
 
-  it('rejects an empty intersection, naming both lists', () => {
+  it('rejects an empty intersection, naming both lists', async () => {
     try {
       combinePolicies(flagsWith({ keyless: [ci], predicateTypes: [SLSA1] }), flagsWith({ predicateTypes: [SLSA02] }));
       expect.unreachable();
@@ -403,7 +403,7 @@ describe('combinePolicies', () => {
     }
   });
 
-  it('takes builderIds, predicateSchema, maxAge, minSigners and source from the file', () => {
+  it('takes builderIds, predicateSchema, maxAge, minSigners and source from the file', async () => {
     const check = () => undefined;
     const source = { uri: 'file:///p.yaml', sha256: 'ab' };
     const file = flagsWith({ builderIds: ['b'], predicateSchema: check, maxAgeSeconds: 60, minSigners: 2, source });
@@ -415,8 +415,8 @@ describe('combinePolicies', () => {
     expect(Object.keys(flagsOnly).sort()).toEqual(['keyless', 'keys', 'predicateTypes']);
   });
 
-  it('combines a loaded file with flag signers end to end', () => {
-    const file = loadPolicyFile(write('combine.yaml', `${HEADER}spec:\n  predicateTypes: [${SLSA02}, ${SLSA1}]\n  minSigners: 2\n`));
+  it('combines a loaded file with flag signers end to end', async () => {
+    const file = await loadPolicyFile(write('combine.yaml', `${HEADER}spec:\n  predicateTypes: [${SLSA02}, ${SLSA1}]\n  minSigners: 2\n`));
     const p = combinePolicies(flagsWith({ keys: [keyOnly(keyA, '--key a.pub')], predicateTypes: [SLSA02] }), file);
     expect(p.keys).toHaveLength(1);
     expect(p.predicateTypes).toEqual([SLSA02]);
@@ -426,13 +426,13 @@ describe('combinePolicies', () => {
 });
 
 describe('policySchema', () => {
-  it('is the content of schemas/policy.schema.json', () => {
+  it('is the content of schemas/policy.schema.json', async () => {
     const onDisk = JSON.parse(readFileSync(path.join(REPO, 'schemas', 'policy.schema.json'), 'utf8')) as object;
     expect(policySchema()).toEqual(onDisk);
     expect(policySchema()).not.toBe(policySchema());
   });
 
-  it('describes every property, so editors show help', () => {
+  it('describes every property, so editors show help', async () => {
     const missing: string[] = [];
     const walk = (node: unknown, at: string): void => {
       if (!node || typeof node !== 'object') return;

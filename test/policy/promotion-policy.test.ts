@@ -4,7 +4,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadPolicyFile } from '../../src/policy/file.ts';
 import { stopSandbox } from '../../src/policy/cel/sandbox.ts';
@@ -18,30 +18,33 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function samplePolicy(): Policy {
+async function samplePolicy(): Promise<Policy> {
   const cm = parse(readFileSync(SAMPLE, 'utf8')) as { data: Record<string, string> };
   const file = path.join(dir, 'policy.yaml');
   writeFileSync(file, cm.data['policy.yaml'] as string);
-  return loadPolicyFile(file);
+  return await loadPolicyFile(file);
 }
 
 /** Every failure of the policy's statement rules. */
 const failures = (p: Policy, st: ReturnType<typeof chainsStatement>) => (p.statementRules ?? []).flatMap((r) => r.check(st).map((f) => `${r.name}: ${f}`));
 
 describe('the promotion policy in docs/policy.md', () => {
-  it('loads, and passes a promotion build', () => {
+  it('loads, and passes a promotion build', async () => {
     const doc = readFileSync(path.resolve(import.meta.dirname, '..', '..', 'docs', 'policy.md'), 'utf8');
     const example = /## A promotion policy[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
     expect(example).toBeDefined();
     writeFileSync(path.join(dir, 'chains.pub'), generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString());
     writeFileSync(path.join(dir, 'docs-promotion.yaml'), example as string);
-    const p = loadPolicyFile(path.join(dir, 'docs-promotion.yaml'));
+    const p = await loadPolicyFile(path.join(dir, 'docs-promotion.yaml'));
     expect(failures(p, chainsStatement(promotionBuild(), 'slsa/v2alpha4', 'slsa-tekton'))).toEqual([]);
   });
 });
 
 describe('the promote-verified sample promotion policy', () => {
-  const policy = samplePolicy();
+  let policy: Policy;
+  beforeAll(async () => {
+    policy = await samplePolicy();
+  });
 
   it('loads, with its signer, provenance rules and condition', () => {
     expect(policy.keys).toHaveLength(1);
