@@ -18,7 +18,7 @@ export const SANDBOX = {
   /** How long the worker may take to start (load the CEL library), before the first evaluation's deadline. */
   startMs: 15_000,
   /** The worker's heap. */
-  resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
+  resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8, stackSizeMb: 4 },
 } as const;
 
 /**
