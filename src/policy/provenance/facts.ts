@@ -116,7 +116,7 @@ function v02Facts(p: V02Predicate): BuildFacts {
         kind: 'pipelineTask',
         name: known(t.name),
         source: src,
-        written: known(ref ?? (t.ref?.name === undefined ? 'inline' : { params: {} })),
+        written: known(ref ?? 'inline'),
         params: known({ ...(t.invocation?.parameters ?? {}) }),
         results: known(Object.fromEntries((t.results ?? []).map((r) => [r.name, r.value]))),
       });
@@ -236,7 +236,7 @@ function v1Facts(p: V1Predicate): BuildFacts {
       kind: 'task',
       name: known(undefined),
       source: resolved && path ? { ...resolved, entryPoint: path } : resolved,
-      written: known(ref ?? (spec.taskSpec !== undefined ? 'inline' : { params: {} })),
+      written: known(ref ?? 'inline'),
       params: known(paramMap(spec.params)),
       results: known(runs[0] ?? {}),
     });
@@ -254,7 +254,7 @@ function v1Facts(p: V1Predicate): BuildFacts {
           kind: 'pipelineTask',
           name: known(name),
           source: sourceOf(tr.status?.provenance?.refSource) ?? sourceOf(d),
-          written: known(ref ?? (tr.spec?.taskSpec !== undefined ? 'inline' : { params: {} })),
+          written: known(ref ?? 'inline'),
           params: known(paramMap(tr.spec?.params)),
           results: known({ ...fromBy, ...fromStatus }),
         });
