@@ -53,10 +53,15 @@ function start(): Running {
   // Neither keeps the process alive: the run ends when its work is done.
   worker.unref();
   port1.unref();
+  const r: Running = { worker, port: port1, signal: new Int32Array(flag), started: false };
   worker.on('error', () => {
     // A worker that died (out of memory, say) answers nothing: the waiting evaluation times out and fails.
   });
-  return { worker, port: port1, signal: new Int32Array(flag), started: false };
+  // Once the event loop has run, a dead worker is replaced at the next evaluation instead of waited on.
+  worker.on('exit', () => {
+    if (running === r) running = undefined;
+  });
+  return r;
 }
 
 function stop(r: Running): void {
