@@ -7,6 +7,7 @@
 # Trillian schema the harness loads is at mod/github.com/google/trillian@<version>/storage/mysql/schema/.
 # (Not REKOR_GATE_TOOLS: the CLI reads REKOR_GATE_* variables as its flags.)
 # Builds run under `nice -n 15` with `-p ${GATE_TOOLS_JOBS:-1}`: the machines' cores are shared.
+# Usage: install.sh [name ...]   (default: every tool of tools.txt; names select some of them)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 tools="${GATE_TOOLS:-$HOME/.cache/rekor-gate/tools}"
@@ -28,8 +29,13 @@ fi
 built=0
 while read -r name pkg version bin; do
   case "$name" in ''|'#'*) continue ;; esac
+  if [ "$#" -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$name"; then continue; fi
   dir="$tools/$name@$version"
   if [ -x "$dir/bin/$bin" ]; then echo "reused $name $version ($dir/bin/$bin)"; continue; fi
+  # Another run (CI, an engineer) may be building the same tool: one at a time, then look again.
+  exec {lock}>"$dir.lock"
+  flock "$lock"
+  if [ -x "$dir/bin/$bin" ]; then echo "reused $name $version ($dir/bin/$bin)"; exec {lock}>&-; continue; fi
   t0=$(date +%s)
   echo "installing $name: go install -p $jobs $pkg@$version"
   rm -rf "$dir.partial"; mkdir -p "$dir.partial/bin"
@@ -37,6 +43,7 @@ while read -r name pkg version bin; do
   rm -rf "$dir"; mv "$dir.partial" "$dir"
   echo "  $name: $(( $(date +%s) - t0 )) s, $(du -sh "$dir/bin/$bin" | cut -f1)"
   built=$((built + 1))
+  exec {lock}>&-
 done < "$here/tools.txt"
 
 after=$(du -sk "$tools" | cut -f1)

@@ -1,7 +1,6 @@
-import { mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { lockMetricsPort } from './metrics-lock.ts';
 import { createTrillianDatabase, sql, startMariaDb } from './mariadb.ts';
 import { answers200, freePort, startServer } from './process.ts';
 import { StackDir } from './stack-dir.ts';
@@ -16,8 +15,8 @@ import { toolPath } from './tools.ts';
  * filesystem, the compose file's workaround for google/go-cloud#3294), --search_index.storage_provider=mysql
  * (no Redis). Differences: every address is 127.0.0.1 at a free port; no --enable_pprof (its port 6060 is fixed);
  * no tree is pinned (rekor-server creates one when --trillian_log_server.tlog_id is 0).
- * rekor-server's metrics listen on :2112, fixed (cmd/rekor-server/app/serve.go): one stack runs at a time on a
- * machine, by a lock directory in the system temp dir.
+ * rekor-server's metrics listen on :2112, fixed (cmd/rekor-server/app/serve.go; a failure to bind it is ignored
+ * there): one stack runs at a time on a machine (metrics-lock.ts).
  */
 export type RekorV1 = {
   /** http://127.0.0.1:<port> */
@@ -31,39 +30,6 @@ export type RekorV1 = {
   /** Stops every process; keeps the directory (its logs) when `keepLogs`. */
   stop(keepLogs?: boolean): Promise<void>;
 };
-
-const LOCK = path.join(os.tmpdir(), 'rekor-gate-rekor-v1.lock');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Takes the machine-wide lock on rekor-server's fixed metrics port, waiting for another holder up to 10 minutes. */
-async function lockMetricsPort(): Promise<() => void> {
-  const deadline = Date.now() + 600_000;
-  for (;;) {
-    try {
-      mkdirSync(LOCK);
-      writeFileSync(path.join(LOCK, 'pid'), String(process.pid));
-      return () => rmSync(LOCK, { recursive: true, force: true });
-    } catch {
-      let holder = NaN;
-      try {
-        holder = Number(readFileSync(path.join(LOCK, 'pid'), 'utf8'));
-      } catch {
-        // being written or removed: look again
-      }
-      if (Number.isInteger(holder) && !alive(holder)) rmSync(LOCK, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`${LOCK} held by pid ${holder} for 10 minutes`);
-      await sleep(500);
-    }
-  }
-}
 
 export async function startRekorV1(): Promise<RekorV1> {
   const unlock = await lockMetricsPort();

@@ -24,7 +24,7 @@ export function useStack<T extends { stop(keepLogs?: boolean): Promise<void> }>(
   let failed = false;
   beforeAll(async () => {
     stack = await start();
-  }, 180_000);
+  }, 900_000); // a stack may wait for another file's to release the metrics port (metrics-lock.ts)
   afterEach((ctx) => {
     if (ctx.task.result?.state === 'fail') failed = true;
   });

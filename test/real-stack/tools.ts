@@ -26,7 +26,7 @@ const TOOLS: ReadonlyMap<string, Tool> = new Map(
 
 export type ToolName =
   | 'rekor-server' | 'rekor-cli' | 'trillian-log-server' | 'trillian-log-signer'
-  | 'cosign2' | 'cosign3' | 'rekor-tiles' | 'fulcio';
+  | 'cosign2' | 'cosign3' | 'rekor-tiles' | 'fulcio' | 'timestamp-server';
 
 /** The pinned version of a tool, as tools.txt names it. */
 export function toolVersion(name: ToolName): string {

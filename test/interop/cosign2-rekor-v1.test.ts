@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parseImageRef } from '../../src/registry/reference.ts';
+import { pushImage } from '../fixtures/oci-content.ts';
+import { registryAvailable, REGISTRY_SKIP_REASON, useRegistry } from '../fixtures/registry.ts';
+import { CHAINS_BUILDER, jsonVerdict, runCli } from '../fixtures/world.ts';
+import { cosign, cosignKeyPair, provenancePredicate } from '../real-stack/cosign.ts';
+import { startRekorV1 } from '../real-stack/rekor-v1.ts';
+import { describeWithTools, useStack } from '../real-stack/suite.ts';
+import { attEnvelopes, changePayloadByte, copyImage, pushAttTwin, swapSignatures, type AttLayer } from '../real-stack/twins.ts';
+
+/**
+ * The real producer against the real log: cosign v2 (`attest --key`, the way Tekton Chains signs through cosign's
+ * libraries) writes intoto 0.0.1 entries (`--rekor-entry-type=intoto`, Chains up to v0.28) and dsse 0.0.1 entries
+ * (the default) into rekor-server v1.5.x, and the `.att` tag into Debian's docker-registry. cosign is given the
+ * log's key offline (SIGSTORE_REKOR_PUBLIC_KEY). rekor-gate verifies each genuine attestation and rejects its
+ * tampered twins, naming the check.
+ */
+const suite = registryAvailable() ? describeWithTools(['mariadb', 'trillian-log-server', 'trillian-log-signer', 'rekor-server', 'cosign2']) : undefined;
+if (!suite) console.warn(`SKIPPED: ${REGISTRY_SKIP_REASON}`);
+
+type Attested = { digest: string; ref: string; repo: string };
+
+(suite ?? (await import('vitest')).describe.skip)('cosign v2 attest into the real Rekor v1, verified by rekor-gate', () => {
+  const rekor = useStack(startRekorV1);
+  const oci = useRegistry();
+  let home = '';
+  let keys = { key: '', pub: '' };
+  const attested: Record<'intoto' | 'dsse', Attested[]> = { intoto: [], dsse: [] };
+
+  beforeAll(async () => {
+    home = mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-cosign2-'));
+    keys = await cosignKeyPair('cosign2', home, path.join(home, 'keys'));
+    const env = { SIGSTORE_REKOR_PUBLIC_KEY: rekor().publicKeyPath };
+    for (const type of ['intoto', 'dsse'] as const) {
+      for (const n of [1, 2]) {
+        const repo = `interop/cosign2-${type}`;
+        const image = await pushImage(oci.client, parseImageRef(`${oci.reg.host}/${repo}:${n}`), String(n), `${type}-${n}-${Date.now()}`);
+        const ref = `${oci.reg.host}/${repo}@${image.digest}`;
+        await cosign('cosign2', ['attest', '--key', keys.key, '--type', 'slsaprovenance', '--predicate', provenancePredicate(home, CHAINS_BUILDER), '--rekor-url', rekor().url, `--rekor-entry-type=${type}`, ref], { home, env });
+        attested[type].push({ digest: image.digest, ref, repo });
+      }
+    }
+  }, 300_000);
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  const verify = (digest: string, ref: string) =>
+    runCli(['verify', '--image-digest', digest, '--image-url', ref, '--rekor-url', rekor().url, '--rekor-public-key', rekor().publicKeyPath, '--key', keys.pub, '--output', 'json', '--timeout', '10']);
+
+  /** A copy of attested image `a` in another repository, its `.att` altered by `alter`. */
+  async function twin(a: Attested, name: string, alter: (l: AttLayer) => AttLayer): Promise<string> {
+    const from = parseImageRef(a.ref);
+    const to = parseImageRef(`${oci.reg.host}/twins/${name}@${a.digest}`);
+    await copyImage(oci.client, from, to, a.digest);
+    await pushAttTwin(oci.client, to, a.digest, (await attEnvelopes(oci.client, from, a.digest)).map(alter));
+    return `${oci.reg.host}/twins/${name}@${a.digest}`;
+  }
+
+  for (const type of ['intoto', 'dsse'] as const) {
+    const kind = `${type} 0.0.1`;
+    it(`verifies a genuine ${kind} attestation`, async () => {
+      const a = attested[type][0]!;
+      const r = await verify(a.digest, a.ref);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const v = jsonVerdict(r);
+      expect(v.accepted).toMatchObject({ status: 'verified', kind, predicateType: 'https://slsa.dev/provenance/v0.2', builderId: CHAINS_BUILDER });
+      expect(v.accepted?.signer).toMatch(/^sha256:[0-9a-f]{64}$/);
+    });
+
+    it(`rejects ${kind}: its attestation attached to another image's digest`, async () => {
+      const a = attested[type][0]!;
+      // an image never attested, in a twin repository whose .att tag for it holds a's genuine attestation
+      const repo = `twins/${type}-other-digest`;
+      const other = await pushImage(oci.client, parseImageRef(`${oci.reg.host}/${repo}:x`), 'x', `other-${type}-${Date.now()}`);
+      await pushAttTwin(oci.client, parseImageRef(`${oci.reg.host}/${repo}`), other.digest, await attEnvelopes(oci.client, parseImageRef(a.ref), a.digest));
+      const r = await verify(other.digest, `${oci.reg.host}/${repo}@${other.digest}`);
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(jsonVerdict(r).candidates.map((c) => c.check)).toContain('statement');
+    });
+  }
+
+  it('rejects a dsse 0.0.1 attestation whose registry envelope has one payload byte changed', async () => {
+    const a = attested.dsse[0]!;
+    const r = await verify(a.digest, await twin(a, 'dsse-payload-byte', (l) => ({ ...l, envelope: changePayloadByte(l.envelope) })));
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(jsonVerdict(r).candidates.map((c) => c.check)).toContain('attestation');
+  });
+
+  it("rejects a dsse 0.0.1 attestation whose registry envelope carries another envelope's signature", async () => {
+    const [a, b] = attested.dsse as [Attested, Attested];
+    const other = (await attEnvelopes(oci.client, parseImageRef(b.ref), b.digest))[0]!.envelope;
+    const r = await verify(a.digest, await twin(a, 'dsse-swapped-sig', (l) => ({ ...l, envelope: swapSignatures(other)(l.envelope) })));
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(jsonVerdict(r).candidates.map((c) => c.check)).toContain('attestation');
+  });
+
+  it('keeps to the log when the registry copy of an intoto 0.0.1 attestation is altered (the log holds it)', async () => {
+    const a = attested.intoto[0]!;
+    const r = await verify(a.digest, await twin(a, 'intoto-payload-byte', (l) => ({ ...l, envelope: changePayloadByte(l.envelope) })));
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+  });
+});
