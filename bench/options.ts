@@ -16,6 +16,10 @@ export const HELP = `Usage: node bench/run.ts [options]   (npm run bench -- [opt
   --image REF            the step image whose entrypoint is timed (env BENCH_IMAGE; default localhost/rekor-gate:dev, what
                          "npm run image" builds; skipped when podman or the image is missing)
   --out DIR              where RESULTS.md, results.json and time-to-verdict.svg go (default bench/)
+  --peers on|off|only    the real rekor-cli and cosign beside rekor-gate on the real Rekor (bench/peers.ts; default on,
+                         skipped saying why where scripts/real-stack/install.sh has not run); only: measure just
+                         them, into DIR/results.json's other figures, and rewrite RESULTS.md
+  --peer-sizes LIST      N for the peers (default 1,10,100)
   --render-only          measure nothing: rewrite RESULTS.md and the chart from DIR/results.json
                          (after editing bench/where-time-goes.md)
 `;
@@ -31,6 +35,8 @@ const { values: flags } = parseArgs({
     'cold-runs': { type: 'string', default: '10' },
     image: { type: 'string', default: process.env['BENCH_IMAGE'] ?? 'localhost/rekor-gate:dev' },
     out: { type: 'string', default: path.join(repoRoot, 'bench') },
+    peers: { type: 'string', default: 'on' },
+    'peer-sizes': { type: 'string', default: '1,10,100' },
     'render-only': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -54,6 +60,9 @@ export const BASELINE_MAX_N = flags['baseline-max-n'] === undefined ? Infinity :
 export const COLD_RUNS = int('cold-runs', flags['cold-runs'], 1);
 export const IMAGE = flags.image ?? 'localhost/rekor-gate:dev';
 export const OUT_DIR = path.resolve(flags.out ?? 'bench');
+export const PEERS_ON = flags.peers !== 'off';
+export const PEERS_ONLY = flags.peers === 'only';
+export const PEER_SIZES = (flags['peer-sizes'] ?? '').split(',').map((s) => int('peer-sizes', s.trim(), 1));
 export const RENDER_ONLY = flags['render-only'] ?? false;
 export const CLI = path.join(repoRoot, 'dist', 'rekor-gate.js');
 

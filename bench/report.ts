@@ -5,6 +5,7 @@ import path from 'node:path';
 import { repoRoot } from '../test/fixtures/paths.ts';
 import { COLD } from './cold-start.ts';
 import { fmtCounts, requestTarget, totalOf } from './log-runs.ts';
+import { peersSection } from './peers-report.ts';
 import { fmtMB, fmtMs, fmtSummary, summarize, type Summary } from './stats.ts';
 import { timeToVerdictSvg } from './svg.ts';
 import type { BenchData, CliRun, ColdResult, SizeResult } from './types.ts';
@@ -149,6 +150,8 @@ export function report(o: BenchData): string {
       L.push('', `Each image in its own repository of a local docker-registry (no injected latency) with one passing entry in the test log; verified 4 at a time under one log session.`, '');
     }
   }
+
+  L.push(...peersSection(o.peers));
 
   // cold start
   L.push('## Cold start (whole processes, no request)', '');

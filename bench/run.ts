@@ -21,7 +21,8 @@ import { coldStart, imageEntrypoint } from './cold-start.ts';
 import { heavyRuns } from './heavy.ts';
 import { imagesRun, IMAGES_N } from './images.ts';
 import { cliRun, populate, runWorker, stampArrivals } from './log-runs.ts';
-import { BASELINE_BUDGET_S, BASELINE_MAX_N, CLI, COLD_RUNS, IMAGE, LATENCY_MS, OUT_DIR, RENDER_ONLY, RUNS, RUNS_LARGE, SIZES, TIME_BIN } from './options.ts';
+import { BASELINE_BUDGET_S, BASELINE_MAX_N, CLI, COLD_RUNS, IMAGE, LATENCY_MS, OUT_DIR, PEER_SIZES, PEERS_ON, PEERS_ONLY, RENDER_ONLY, RUNS, RUNS_LARGE, SIZES, TIME_BIN } from './options.ts';
+import { peersRun } from './peers.ts';
 import { setScratchDir } from './process.ts';
 import { machine, render } from './report.ts';
 import type { BenchData, CliRun, Settings, SizeResult } from './types.ts';
@@ -84,6 +85,13 @@ async function main(): Promise<void> {
     const images = await imagesRun(w, RUNS);
     if ('skipped' in images) log(`  skipped: ${images.skipped}`);
 
+    let peers: BenchData['peers'];
+    if (PEERS_ON) {
+      log(`the real peers: rekor-cli and cosign v2/v3 beside rekor-gate on the real Rekor v1, N=${PEER_SIZES.join(',')}`);
+      peers = await peersRun(LATENCY_MS, 3, PEER_SIZES, log);
+      if ('skipped' in peers) log(`  skipped: ${peers.skipped}`);
+    }
+
     const big = scenarios.find((s) => s.n === Math.max(...SIZES));
     let verify1000: WorkerResult | undefined;
     if (big) {
@@ -103,7 +111,7 @@ async function main(): Promise<void> {
     const durationS = (performance.now() - started) / 1000;
     const loadEnd = os.loadavg().map((l) => l.toFixed(2)).join(' ');
     const settings: Settings = { latencyMs: LATENCY_MS, runs: RUNS, runsLarge: RUNS_LARGE, coldRuns: COLD_RUNS, baselineBudgetS: BASELINE_BUDGET_S, timeBin: TIME_BIN !== undefined };
-    const data: BenchData = { date, info, loadEnd, settings, cold, image, sizes, images, throughput: { mixed, passing }, memory: { ...(verify1000 ? { verify1000 } : {}), idle }, heavy, durationS };
+    const data: BenchData = { date, info, loadEnd, settings, cold, image, sizes, images, ...(peers ? { peers } : {}), throughput: { mixed, passing }, memory: { ...(verify1000 ? { verify1000 } : {}), idle }, heavy, durationS };
     writeFileSync(path.join(OUT_DIR, 'results.json'), `${JSON.stringify(data, null, 2)}\n`);
     render(data, OUT_DIR);
     log(`wrote ${path.relative(process.cwd(), path.join(OUT_DIR, 'RESULTS.md'))}, results.json, time-to-verdict.svg in ${durationS.toFixed(0)} s`);
@@ -113,7 +121,23 @@ async function main(): Promise<void> {
   }
 }
 
-(RENDER_ONLY ? Promise.resolve(render(JSON.parse(readFileSync(path.join(OUT_DIR, 'results.json'), 'utf8')) as BenchData, OUT_DIR)) : main()).catch((err: unknown) => {
+/** `--peers only`: the peers measured again, the other figures kept from results.json. */
+async function peersOnly(): Promise<void> {
+  const file = path.join(OUT_DIR, 'results.json');
+  const data = JSON.parse(readFileSync(file, 'utf8')) as BenchData;
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-bench-'));
+  setScratchDir(scratch);
+  try {
+    data.peers = await peersRun(LATENCY_MS, 3, PEER_SIZES, log);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  render(data, OUT_DIR);
+  log(`wrote the peers into ${path.relative(process.cwd(), path.join(OUT_DIR, 'RESULTS.md'))} and results.json`);
+}
+
+(RENDER_ONLY ? Promise.resolve(render(JSON.parse(readFileSync(path.join(OUT_DIR, 'results.json'), 'utf8')) as BenchData, OUT_DIR)) : PEERS_ONLY ? peersOnly() : main()).catch((err: unknown) => {
   process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exitCode = 1;
 });

@@ -1,5 +1,6 @@
 /** The figures of one measuring run, as results.json holds them. */
 import type { HeavyRun } from './heavy.ts';
+import type { PeersResult } from './peers.ts';
 import type { RequestCounts, WorkerResult } from './worker.ts';
 
 export type CliRun = {
@@ -36,6 +37,8 @@ export type BenchData = {
   sizes: SizeResult[];
   /** `verify --images` over 10 images in a registry (bench/images.ts), or why it was skipped; absent in older results. */
   images?: { n: number; cli: CliRun[] } | { skipped: string };
+  /** The real rekor-cli and cosign beside rekor-gate on the real Rekor (bench/peers.ts), or why skipped; absent in older results. */
+  peers?: PeersResult;
   throughput: { mixed: WorkerResult; passing: WorkerResult };
   memory: { verify1000?: WorkerResult; idle: WorkerResult };
   /** Each heavy input (bench/heavy.ts) in its own CLI process; absent in older results. */
