@@ -96,6 +96,22 @@ type Attested = { digest: string; ref: string; repo: string };
     expect(jsonVerdict(r).candidates.map((c) => c.check)).toContain('attestation');
   });
 
+  it('cosign sign writes the image signature (.sig tag, hashedrekord entry) the image-signature checks will read', async () => {
+    const a = attested.dsse[1]!;
+    await cosign('cosign2', ['sign', '--key', keys.key, '--rekor-url', rekor().url, a.ref], { home, env: { SIGSTORE_REKOR_PUBLIC_KEY: rekor().publicKeyPath } });
+    const sig = await oci.client.getManifest(parseImageRef(a.ref), `${a.digest.replace(':', '-')}.sig`);
+    expect(sig.kind).toBe('manifest');
+    const search = await fetch(`${rekor().url}/api/v1/index/retrieve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ hash: a.digest }) });
+    const uuids = (await search.json()) as string[];
+    const got = await fetch(`${rekor().url}/api/v1/log/entries/retrieve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ entryUUIDs: uuids }) });
+    const kinds = ((await got.json()) as Record<string, { body: string }>[]).flatMap((m) => Object.values(m)).map((e) => (JSON.parse(Buffer.from(e.body, 'base64').toString('utf8')) as { kind: string }).kind);
+    expect(kinds).toContain('hashedrekord');
+  });
+
+  // Image signatures (simplesigning payload, hashedrekord 0.0.1) are verified by issue 22's src/signature, not on
+  // main when this was written: the verdict on the signature above waits for it, skipped by name, not silently.
+  it.skip('rekor-gate verifies the cosign sign image signature and rejects its tampered twin (waits for issue 22, src/signature, on main)', () => undefined);
+
   it('keeps to the log when the registry copy of an intoto 0.0.1 attestation is altered (the log holds it)', async () => {
     const a = attested.intoto[0]!;
     const r = await verify(a.digest, await twin(a, 'intoto-payload-byte', (l) => ({ ...l, envelope: changePayloadByte(l.envelope) })));

@@ -27,9 +27,11 @@ export function runTool(bin: string, args: readonly string[], o: { home: string;
   });
 }
 
-/** Runs one of the two cosigns; fails with its output unless it exits 0. */
+/** Runs one of the two cosigns (an empty key password); fails with its output unless it exits 0. */
 export async function cosign(version: CosignVersion, args: readonly string[], o: { home: string; env?: Record<string, string> }): Promise<Run> {
-  const r = await runTool(toolPath(version), args, { ...o, env: { COSIGN_PASSWORD: '', COSIGN_YES: 'true', ...o.env } });
+  // attest and sign ask before uploading to a log: --yes answers
+  const full = args[0] === 'attest' || args[0] === 'sign' ? [args[0], '--yes', ...args.slice(1)] : args;
+  const r = await runTool(toolPath(version), full, { ...o, env: { COSIGN_PASSWORD: '', ...o.env } });
   if (r.code !== 0) throw new Error(`${version} ${args.join(' ')} exited ${r.code}:\n${r.stderr}\n${r.stdout}`);
   return r;
 }
