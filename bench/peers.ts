@@ -40,8 +40,9 @@ const cap = (s: string): string => {
 type Attested = { label: string; n: number; digest: string; repo: string };
 
 export async function peersRun(latencyMs: number, runs: number, sizes: readonly number[], log: (line: string) => void): Promise<PeersResult> {
-  const missing = missingTools(['mariadb', 'trillian-log-server', 'trillian-log-signer', 'rekor-server', 'rekor-cli', 'cosign2', 'cosign3']);
+  const missing = missingTools(['mariadb', 'trillian-log-server', 'trillian-log-signer', 'rekor-server', 'rekor-cli', 'cosign2']);
   if (missing.length > 0) return { skipped: skipReason(missing) };
+  const noV3 = missingTools(['cosign3']).length > 0 ? skipReason(missingTools(['cosign3'])) : undefined;
   if (!registryAvailable()) return { skipped: REGISTRY_SKIP_REASON };
   const home = mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-bench-peers-'));
   const rekor = await startRekorV1();
@@ -52,8 +53,10 @@ export async function peersRun(latencyMs: number, runs: number, sizes: readonly 
     const keys = await cosignKeyPair('cosign2', home, path.join(home, 'keys'));
     const trustedRoot = path.join(home, 'trusted_root.json');
     const signingConfig = path.join(home, 'signing_config.json');
-    await cosign('cosign3', ['trusted-root', 'create', '--rekor', `url=${rekor.url},public-key=${rekor.publicKeyPath},start-time=${START}`, '--out', trustedRoot], { home });
-    await cosign('cosign3', ['signing-config', 'create', '--rekor', `url=${rekor.url},api-version=1,start-time=${START},operator=bench`, '--rekor-config', 'ANY', '--out', signingConfig], { home });
+    if (!noV3) {
+      await cosign('cosign3', ['trusted-root', 'create', '--rekor', `url=${rekor.url},public-key=${rekor.publicKeyPath},start-time=${START}`, '--out', trustedRoot], { home });
+      await cosign('cosign3', ['signing-config', 'create', '--rekor', `url=${rekor.url},api-version=1,start-time=${START},operator=bench`, '--rekor-config', 'ANY', '--out', signingConfig], { home });
+    }
     const v2env = { SIGSTORE_REKOR_PUBLIC_KEY: rekor.publicKeyPath };
 
     const attested: Attested[] = [];
@@ -68,9 +71,11 @@ export async function peersRun(latencyMs: number, runs: number, sizes: readonly 
       cosign('cosign2', ['attest', '--key', keys.key, '--type', 'slsaprovenance', '--predicate', provenancePredicate(home, CHAINS_BUILDER), '--rekor-url', rekor.url, `--rekor-entry-type=${type}`, ref], { home, env: v2env });
     for (const n of sizes) await attest('cosign v2 intoto 0.0.1 (.att)', n, v2attest('intoto'));
     await attest('cosign v2 dsse 0.0.1 (.att)', 1, v2attest('dsse'));
-    await attest('cosign v3 bundle referrer (dsse 0.0.1)', 1, (ref) =>
-      cosign('cosign3', ['attest', '--key', keys.key, '--type', 'slsaprovenance', '--predicate', provenancePredicate(home, CHAINS_BUILDER), '--trusted-root', trustedRoot, '--signing-config', signingConfig, ref], { home }),
-    );
+    if (!noV3) {
+      await attest('cosign v3 bundle referrer (dsse 0.0.1)', 1, (ref) =>
+        cosign('cosign3', ['attest', '--key', keys.key, '--type', 'slsaprovenance', '--predicate', provenancePredicate(home, CHAINS_BUILDER), '--trusted-root', trustedRoot, '--signing-config', signingConfig, ref], { home }),
+      );
+    }
 
     const rekorProxy = await startDelayProxy(rekor.url, latencyMs);
     const regProxy = await startDelayProxy(reg.url, latencyMs);
@@ -115,6 +120,7 @@ export async function peersRun(latencyMs: number, runs: number, sizes: readonly 
         const ms: number[] = [];
         let cannot: string | undefined;
         const before = rekorProxy.requests + regProxy.requests;
+        if (peer === 'cosign v3' && noV3) cannot = noV3;
         for (let i = 0; i < runs && cannot === undefined; i++) {
           const r = await runners[peer](a);
           cannot = refusal(peer, r, a);
