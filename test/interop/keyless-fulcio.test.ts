@@ -51,9 +51,12 @@ suite('keyless: cosign v2 with the real Fulcio into the real Rekor v1', () => {
     writeFileSync(withCtLog, JSON.stringify({ ...root, ctlogs: [transparencyLogInstance('http://127.0.0.1:1/ct', ct)] }));
     const pushed = await pushImage(oci.client, parseImageRef(`${oci.reg.host}/interop/keyless:v`), 'v', `keyless-${Date.now()}`);
     image = { digest: pushed.digest, ref: `${oci.reg.host}/interop/keyless@${pushed.digest}` };
+    // a file: cosign v2.6.5 took the token text for a path ("open <token>: file name too long")
+    const token = path.join(home, 'id-token');
+    writeFileSync(token, f().oidc.token({ email: EMAIL }));
     await cosign(
       'cosign2',
-      ['attest', '--fulcio-url', f().url, '--identity-token', f().oidc.token({ email: EMAIL }), '--insecure-skip-verify', '--rekor-url', r().url, '--type', 'slsaprovenance', '--predicate', provenancePredicate(home, CHAINS_BUILDER), image.ref],
+      ['attest', '--fulcio-url', f().url, '--identity-token', token, '--insecure-skip-verify', '--rekor-url', r().url, '--type', 'slsaprovenance', '--predicate', provenancePredicate(home, CHAINS_BUILDER), image.ref],
       { home, env: { SIGSTORE_ROOT_FILE: f().chainPath, SIGSTORE_REKOR_PUBLIC_KEY: r().publicKeyPath } },
     );
   }, 300_000);

@@ -14,7 +14,8 @@ import { toolPath } from './tools.ts';
  * --rekor_server.signer=memory, --enable_attestation_storage with a file:// bucket (TMPDIR on the same
  * filesystem, the compose file's workaround for google/go-cloud#3294), --search_index.storage_provider=mysql
  * (no Redis). Differences: every address is 127.0.0.1 at a free port; no --enable_pprof (its port 6060 is fixed);
- * no tree is pinned (rekor-server creates one when --trillian_log_server.tlog_id is 0).
+ * no tree is pinned (rekor-server creates one when --trillian_log_server.tlog_id is 0); --rekor_server.hostname
+ * is the URL's host, as in a deployment.
  * rekor-server's metrics listen on :2112, fixed (cmd/rekor-server/app/serve.go; a failure to bind it is ignored
  * there): one stack runs at a time on a machine (metrics-lock.ts).
  */
@@ -77,7 +78,9 @@ export async function startRekorV1(): Promise<RekorV1> {
           `--trillian_log_server.port=${rpc}`,
           '--rekor_server.address=127.0.0.1',
           `--port=${port}`,
-          '--rekor_server.hostname=rekor-gate-test',
+          // the checkpoint's signer name; deployments set their URL's host (rekor.sigstore.dev), and a name not in
+          // the trusted root's baseUrl fails @sigstore/verify's checkpoint check (and rekor-gate's, which uses it)
+          '--rekor_server.hostname=127.0.0.1',
           '--rekor_server.signer=memory',
           '--enable_attestation_storage',
           `--attestation_storage_bucket=file://${attestations}`,

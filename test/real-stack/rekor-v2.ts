@@ -42,7 +42,9 @@ export async function startRekorV2(): Promise<RekorV2> {
     const publicKeyPath = path.join(stack.dir, 'rekor-v2.pub');
     writeFileSync(publicKeyPath, publicKeyPem);
     const [http, grpc, metrics] = await Promise.all([freePort(), freePort(), freePort()]);
-    const origin = 'rekor-gate-test-v2';
+    // the checkpoint origin: the URL's host, as a deployment's (log2025-1.rekor.sigstore.dev); sigstore-go checks
+    // a Rekor v2 checkpoint under the trusted root's baseUrl host
+    const origin = `127.0.0.1:${http}`;
     const url = `http://127.0.0.1:${http}`;
     stack.add(
       await startServer({
