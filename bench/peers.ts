@@ -37,7 +37,7 @@ const cap = (s: string): string => {
   return t.length > 300 ? `${t.slice(0, 300)}…` : t;
 };
 
-type Attested = { label: string; n: number; digest: string; repo: string };
+type Attested = { label: string; n: number; digest: string; repo: string; bundle?: boolean };
 
 export async function peersRun(latencyMs: number, runs: number, sizes: readonly number[], log: (line: string) => void): Promise<PeersResult> {
   const missing = missingTools(['mariadb', 'trillian-log-server', 'trillian-log-signer', 'rekor-server', 'rekor-cli', 'cosign2']);
@@ -60,12 +60,12 @@ export async function peersRun(latencyMs: number, runs: number, sizes: readonly 
     const v2env = { SIGSTORE_REKOR_PUBLIC_KEY: rekor.publicKeyPath };
 
     const attested: Attested[] = [];
-    const attest = async (label: string, n: number, how: (ref: string) => Promise<unknown>): Promise<void> => {
+    const attest = async (label: string, n: number, how: (ref: string) => Promise<unknown>, bundle = false): Promise<void> => {
       const repo = `bench/${label.replace(/[^a-z0-9]+/g, '-')}-${n}`;
       const image = await pushImage(client, parseImageRef(`${reg.host}/${repo}:v`), 'v', `${label}-${n}-${Date.now()}`);
       log(`peers: ${label}, N=${n}: ${n} x cosign attest`);
       for (let i = 0; i < n; i++) await how(`${reg.host}/${repo}@${image.digest}`);
-      attested.push({ label, n, digest: image.digest, repo });
+      attested.push({ label, n, digest: image.digest, repo, bundle });
     };
     const v2attest = (type: string) => (ref: string) =>
       cosign('cosign2', ['attest', '--key', keys.key, '--type', 'slsaprovenance', '--predicate', provenancePredicate(home, CHAINS_BUILDER), '--rekor-url', rekor.url, `--rekor-entry-type=${type}`, ref], { home, env: v2env });
@@ -74,6 +74,7 @@ export async function peersRun(latencyMs: number, runs: number, sizes: readonly 
     if (!noV3) {
       await attest('cosign v3 bundle referrer (dsse 0.0.1)', 1, (ref) =>
         cosign('cosign3', ['attest', '--key', keys.key, '--type', 'slsaprovenance', '--predicate', provenancePredicate(home, CHAINS_BUILDER), '--trusted-root', trustedRoot, '--signing-config', signingConfig, ref], { home }),
+        true,
       );
     }
 
@@ -99,7 +100,12 @@ export async function peersRun(latencyMs: number, runs: number, sizes: readonly 
     };
     const cosignVerify = (version: 'cosign2' | 'cosign3') => (a: Attested) =>
       runProcess(
-        [toolPath(version), 'verify-attestation', '--key', keys.pub, '--type', 'slsaprovenance', ...(version === 'cosign3' ? ['--trusted-root', trustedRoot] : ['--rekor-url', rekorProxy.url]), `${regProxy.host}/${a.repo}@${a.digest}`],
+        [
+          toolPath(version), 'verify-attestation', '--key', keys.pub, '--type', 'slsaprovenance',
+          // cosign v2 reads a bundle referrer only with a trusted root ("trusted root is required when using new bundle format")
+          ...(version === 'cosign3' || a.bundle ? ['--trusted-root', trustedRoot] : ['--rekor-url', rekorProxy.url]),
+          `${regProxy.host}/${a.repo}@${a.digest}`,
+        ],
         { env: peerEnv(version === 'cosign2' ? v2env : {}), timed: false },
       );
     /** What the peer's run shows it could not do: a failed exit, or (rekor-cli) entries without the attestation. */
