@@ -15,7 +15,7 @@ import path from 'node:path';
 import { OciClient } from '../src/registry/client.ts';
 import { parseImageRef } from '../src/registry/reference.ts';
 import { pushImage } from '../test/fixtures/oci-content.ts';
-import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry } from '../test/fixtures/registry.ts';
+import { registryAvailable, startRegistry } from '../test/fixtures/registry.ts';
 import { CHAINS_BUILDER } from '../test/fixtures/world.ts';
 import { cosign, cosignKeyPair, provenancePredicate } from '../test/real-stack/cosign.ts';
 import { startDelayProxy } from '../test/real-stack/delay-proxy.ts';
@@ -43,7 +43,7 @@ export async function peersRun(latencyMs: number, runs: number, sizes: readonly 
   const missing = missingTools(['mariadb', 'trillian-log-server', 'trillian-log-signer', 'rekor-server', 'rekor-cli', 'cosign2']);
   if (missing.length > 0) return { skipped: skipReason(missing) };
   const noV3 = missingTools(['cosign3']).length > 0 ? skipReason(missingTools(['cosign3'])) : undefined;
-  if (!registryAvailable()) return { skipped: REGISTRY_SKIP_REASON };
+  if (!registryAvailable()) return { skipped: 'Debian\'s docker-registry is not installed (apt-get install -y docker-registry)' };
   const home = mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-bench-peers-'));
   const rekor = await startRekorV1();
   const reg = await startRegistry();

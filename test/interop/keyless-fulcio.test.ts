@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { pushImage } from '../fixtures/oci-content.ts';
-import { registryAvailable, REGISTRY_SKIP_REASON, useRegistry } from '../fixtures/registry.ts';
+import { useRegistry } from '../fixtures/registry.ts';
 import { transparencyLogInstance, type TrustedRootJSON } from '../fixtures/trusted-root.ts';
 import { CHAINS_BUILDER, jsonVerdict, runCli } from '../fixtures/world.ts';
 import { cosign, provenancePredicate } from '../real-stack/cosign.ts';
@@ -21,8 +21,7 @@ import { describeWithTools, useStack } from '../real-stack/suite.ts';
  * a CT log, rekor-gate refuses the same certificate for its missing SCT.
  */
 const EMAIL = 'builder@rekor-gate.test';
-if (!registryAvailable()) console.warn(`SKIPPED: ${REGISTRY_SKIP_REASON}`);
-const suite = registryAvailable() ? describeWithTools(['mariadb', 'trillian-log-server', 'trillian-log-signer', 'rekor-server', 'fulcio', 'cosign2', 'cosign3']) : describe.skip;
+const suite = describeWithTools(['mariadb', 'trillian-log-server', 'trillian-log-signer', 'rekor-server', 'fulcio', 'cosign2', 'cosign3'], { registry: 'keyless interop' });
 
 suite('keyless: cosign v2 with the real Fulcio into the real Rekor v1', () => {
   const stack = useStack(async () => {

@@ -1,12 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe } from 'vitest';
+import { needs } from '../fixtures/needs.ts';
 import { missingTools, skipReason, type ToolName } from './tools.ts';
 
 /**
- * describe() when every named tool is installed, else describe.skip with a loud warning naming what is missing
- * (under CI=true a missing tool fails the file instead: CI installs them, so a skip there would hide a broken
- * install).
+ * describe() when every named tool of the real stack is installed (and, with `registry`, Debian's docker-registry,
+ * through needs()), else describe.skip with a loud warning naming what is missing (under CI=true a missing tool
+ * fails the file instead, as needs() does: CI installs them, so a skip there would hide a broken install).
  */
-export function describeWithTools(names: readonly (ToolName | 'mariadb')[]): typeof describe | typeof describe.skip {
+export function describeWithTools(names: readonly (ToolName | 'mariadb')[], o: { registry?: string } = {}): typeof describe | typeof describe.skip {
+  // the registry as every registry suite needs it (test/fixtures/needs.ts: loud, fatal under CI=true)
+  if (o.registry !== undefined && !needs(o.registry, { tools: ['docker-registry'] }).ok) return describe.skip;
   const missing = missingTools(names);
   if (missing.length === 0) return describe;
   const reason = skipReason(missing);
