@@ -13,9 +13,12 @@ const BYTES = { type: 'string', format: 'byte' } as const;
 const UINT64 = { anyOf: [{ type: 'string', pattern: '^[0-9]{1,20}$' }, { type: 'integer', minimum: 0 }] } as const;
 const CERTIFICATE = { type: 'object', required: ['rawBytes'], properties: { rawBytes: { ...BYTES, minLength: 1 } } } as const;
 
+// logIndex and the proof's hashes are not required: protobuf JSON leaves out a zero and an empty list, so a log's
+// first entry (index 0, in a tree of one: no hashes) has neither, as cosign 3.1.3 writes it against a new private
+// Rekor (test/interop/cosign3-bundles.test.ts); @sigstore/protobuf-specs reads them absent as "0" and [] (fromJSON).
 const TLOG_ENTRY = {
   type: 'object',
-  required: ['logIndex', 'logId', 'kindVersion', 'canonicalizedBody'],
+  required: ['logId', 'kindVersion', 'canonicalizedBody'],
   properties: {
     logIndex: UINT64,
     logId: { type: 'object', required: ['keyId'], properties: { keyId: BYTES } },
@@ -32,7 +35,7 @@ const TLOG_ENTRY = {
     },
     inclusionProof: {
       type: 'object',
-      required: ['logIndex', 'rootHash', 'treeSize', 'hashes'],
+      required: ['rootHash', 'treeSize'],
       properties: {
         logIndex: UINT64,
         rootHash: BYTES,

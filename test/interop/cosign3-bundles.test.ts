@@ -88,6 +88,7 @@ for (const log of LOGS) {
     let keys = { key: '', pub: '' };
     let trustedRoot = '';
     const images: { digest: string; ref: string }[] = [];
+    let firstImage = { digest: '', ref: '' };
 
     beforeAll(async () => {
       home = mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-cosign3-'));
@@ -96,10 +97,10 @@ for (const log of LOGS) {
       const signingConfig = path.join(home, 'signing_config.json');
       await cosign('cosign3', ['trusted-root', 'create', ...stack().trustArgs, '--out', trustedRoot], { home });
       await cosign('cosign3', ['signing-config', 'create', ...stack().signingArgs, '--out', signingConfig], { home });
-      // A log's first entry has logIndex 0, which cosign's protobuf JSON leaves out of the bundle, and rekor-gate's
-      // bundle schema requires it (the skipped test below): a throwaway attestation takes index 0.
+      // The log's first entry (logIndex 0, which cosign's protobuf JSON leaves out of the bundle)
       const first = await pushImage(oci.client, parseImageRef(`${oci.reg.host}/interop/cosign3-first:v`), 'v', `first-${Date.now()}`);
       await cosign('cosign3', ['attest', '--key', keys.key, '--type', 'slsaprovenance', '--predicate', provenancePredicate(home, CHAINS_BUILDER), '--trusted-root', trustedRoot, '--signing-config', signingConfig, `${oci.reg.host}/interop/cosign3-first@${first.digest}`], { home });
+      firstImage = { digest: first.digest, ref: `${oci.reg.host}/interop/cosign3-first@${first.digest}` };
       for (const n of [1, 2]) {
         const repo = `interop/cosign3-${n}`;
         const image = await pushImage(oci.client, parseImageRef(`${oci.reg.host}/${repo}:v`), 'v', `cosign3-${n}-${Date.now()}`);
@@ -130,7 +131,11 @@ for (const log of LOGS) {
       return verify(a.digest, `${to}@${a.digest}`);
     }
 
-    it.skip('verifies the bundle of the log\'s first entry (logIndex 0, left out of the bundle JSON by proto3): rekor-gate refuses it as BUNDLE_MALFORMED "must have required property logIndex" — a finding of issue 23, not fixed here', () => undefined);
+    it("verifies the bundle of the log's first entry (logIndex 0, left out of the bundle's JSON as protobuf does)", async () => {
+      const r = await verify(firstImage.digest, firstImage.ref);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(jsonVerdict(r).accepted?.sources).toContain('referrer-bundle');
+    });
 
     it('rejects the bundle with one payload byte changed', async () => {
       const r = await verifyTwin('payload-byte', (b) => ({ ...b, dsseEnvelope: changePayloadByte(b.dsseEnvelope!) }));
