@@ -45,6 +45,8 @@ build() { # dir version
   echo "  $version: $(( $(date +%s) - t0 )) s, $(du -sh "$out" | cut -f1)"
 }
 
-build v028 v0.28.1
-build v029 v0.29.1
+status=0
+build v028 v0.28.1 || status=1
+build v029 v0.29.1 || status=1
 echo "chains-producer: $(( $(date +%s) - start )) s; module cache $(du -sh "$("$go" env GOMODCACHE)" | cut -f1), build cache $(du -sh "$("$go" env GOCACHE)" | cut -f1)"
+exit "$status"

@@ -1,0 +1,270 @@
+/**
+ * One Chains release, every provenance format it has, every run these tests wrote: Chains (the chains-producer
+ * binary, Chains' own ObjectSigner.Sign) signs the run against a real registry and a Rekor log, and rekor-gate
+ * verifies each image Chains attested: by search, by the entry URL Chains wrote in chains.tekton.dev/transparency,
+ * and offline from the registry alone; a twin image carrying a tampered copy of the attestation fails, naming the
+ * check; and the Task's step (task/rekor-gate, run by the step emulator with the first probe's params) passes.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MEDIA_TYPES, OciClient } from '../../src/registry/client.ts';
+import { pushBlob, pushManifest } from '../../src/registry/push.ts';
+import { parseImageRef, type RepositoryRef } from '../../src/registry/reference.ts';
+import { readResource, repoRoot } from '../../scripts/tekton-resources.ts';
+import { json, pushImage } from '../fixtures/oci-content.ts';
+import { registryAvailable, REGISTRY_SKIP_REASON, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
+import { runTask } from '../fixtures/step-runner.ts';
+import { jsonVerdict, runCli, startWorld, type CliResult } from '../fixtures/world.ts';
+import { imageEmulation } from '../tekton/dockerfile.ts';
+import { chainsConfig, fillRun, FORMATS, generateSigningSecrets, keepCorpus, produce, producerMissing, type ChainsRelease, type ProducerOutput } from './producer.ts';
+
+/**
+ * The runs written for these tests (test/chains/runs), the images each one builds, and whether Chains signs
+ * those images (a `.sig` and a hashedrekord entry): only for images named by IMAGE_URL/IMAGE_DIGEST or IMAGES;
+ * one named only by a *_ARTIFACT_OUTPUTS result gets provenance but no signature.
+ */
+export const RUNS = [
+  { name: 'buildah-taskrun', images: 1, imageSigned: true },
+  { name: 'git-clone-buildah-pipelinerun', images: 1, imageSigned: true },
+  { name: 'multi-image-taskrun', images: 2, imageSigned: true },
+  { name: 'stepaction-taskrun', images: 1, imageSigned: false },
+] as const;
+
+/** The Rekor log Chains uploads to and the gate reads: its URL and a trusted_root.json naming its key. */
+export type LogUnderTest = { url: string; trustedRootPath: string; close(): Promise<void> };
+
+type Image = { repo: RepositoryRef; repoName: string; url: string; digest: string };
+type Case = { dir: string; images: Image[]; out: ProducerOutput; attLayers: Map<string, { manifest: Buffer; envelopes: Buffer[] }> };
+
+const ANNOTATION = 'chains.tekton.dev/transparency';
+
+/** The .att manifest Chains (cosign) pushed for an image, and its DSSE layers. */
+async function readAtt(client: OciClient, img: Image): Promise<{ manifest: Buffer; envelopes: Buffer[] }> {
+  const m = await client.getManifest(img.repo, `${img.digest.replace(':', '-')}.att`);
+  const doc = JSON.parse(m.bytes.toString('utf8')) as { layers: { mediaType: string; digest: string }[] };
+  const envelopes: Buffer[] = [];
+  for (const l of doc.layers) if (l.mediaType === MEDIA_TYPES.dsseEnvelope) envelopes.push(await client.getBlob(img.repo, l.digest));
+  return { manifest: m.bytes, envelopes };
+}
+
+const statementOf = (envelope: Buffer): Record<string, unknown> =>
+  JSON.parse(Buffer.from((JSON.parse(envelope.toString('utf8')) as { payload: string }).payload, 'base64').toString('utf8')) as Record<string, unknown>;
+
+/**
+ * A twin of `img` (another image in the same repository) whose .att is the original's with each statement's
+ * subject digest rewritten to the twin's: the signatures and the log's bundle annotation are the original's.
+ */
+async function pushTamperedTwin(client: OciClient, img: Image, att: { manifest: Buffer }): Promise<Image> {
+  const twin = await pushImage(client, img.repo, 'twin', `${img.repoName}-twin`);
+  const from = img.digest.slice('sha256:'.length);
+  const to = twin.digest.slice('sha256:'.length);
+  const doc = JSON.parse(att.manifest.toString('utf8')) as { config: unknown; layers: { mediaType: string; digest: string; size: number; annotations?: Record<string, string> }[] };
+  const layers = [];
+  for (const l of doc.layers) {
+    const blob = await client.getBlob(img.repo, l.digest);
+    let bytes = blob;
+    if (l.mediaType === MEDIA_TYPES.dsseEnvelope) {
+      const env = JSON.parse(blob.toString('utf8')) as { payload: string };
+      env.payload = Buffer.from(Buffer.from(env.payload, 'base64').toString('utf8').replaceAll(from, to)).toString('base64');
+      bytes = json(env);
+    }
+    const d = await pushBlob(client, img.repo, bytes, l.mediaType);
+    layers.push({ ...d, ...(l.annotations ? { annotations: l.annotations } : {}) });
+  }
+  await pushManifest(client, img.repo, json({ ...doc, layers }), MEDIA_TYPES.ociManifest, `${twin.digest.replace(':', '-')}.att`);
+  return { ...img, url: `${img.repo.registry}/${img.repoName}:twin`, digest: twin.digest };
+}
+
+/** The probe the step runs with: the first of probes.yaml (key-signed Chains provenance), its params filled. */
+function probeParams(values: Record<string, string>): { params: Record<string, string>; results: string[] } {
+  const probes = (parse(readFileSync(path.join(repoRoot, 'probes.yaml'), 'utf8')) as { tasks: { params: { name: string; value: string }[]; assert: { results: string[] } }[] }).tasks;
+  const probe = probes[0];
+  if (!probe) throw new Error('probes.yaml has no probe');
+  const fill = (s: string): string => s.replace(/\$\{([A-Z_]+)\}/g, (_, k: string) => values[k] ?? `\${${k}}`);
+  return { params: Object.fromEntries(probe.params.map((p) => [p.name, fill(p.value)])), results: probe.assert.results };
+}
+
+/**
+ * Declares the suite of one release against the log `startLog` gives (the project's test log, or the real
+ * Rekor), skipped loudly when the producer or the registry is missing.
+ */
+export function chainsReleaseSuite(release: ChainsRelease, logName: string, startLog: () => Promise<LogUnderTest>, missing: () => string | undefined = () => undefined): void {
+  const why = producerMissing(release.version) ?? (registryAvailable() ? undefined : REGISTRY_SKIP_REASON) ?? missing();
+  if (why) console.warn(`Tekton Chains ${release.version} against ${logName}: SKIPPED: ${why}`);
+  const suite = why ? describe.skip : describe;
+
+  suite(`Tekton Chains ${release.version} as the producer, ${logName}`, () => {
+    let log: LogUnderTest;
+    let reg: RegistryHandle;
+    let client: OciClient;
+    let work: string;
+    let secrets: { dir: string; publicKeyPath: string };
+
+    beforeAll(async () => {
+      log = await startLog();
+      reg = await startRegistry();
+      client = new OciClient({ retries: 0 });
+      work = mkdtempSync(path.join(os.tmpdir(), `rekor-gate-chains-${release.version}-`));
+      secrets = await generateSigningSecrets(release.version, path.join(work, 'signing-secrets'));
+    });
+    afterAll(async () => {
+      await client?.close();
+      await reg?.stop();
+      await log?.close();
+      if (work) rmSync(work, { recursive: true, force: true });
+    });
+
+    const gate = (args: string[]): Promise<CliResult> =>
+      runCli(['verify', ...args, '--trusted-root', log.trustedRootPath, '--key', secrets.publicKeyPath, '--timeout', '10', '--output', 'json']);
+
+    for (const { format, predicateType } of FORMATS) {
+      for (const r of RUNS) {
+        describe(`${format}, ${r.name}`, () => {
+          const c = {} as Case;
+
+          beforeAll(async () => {
+            const slug = `${release.version}-${format}-${r.name}`.replace(/[^a-z0-9]+/g, '-');
+            c.dir = path.join(work, slug);
+            c.images = [];
+            const values: Record<string, string> = {};
+            for (let i = 1; i <= r.images; i++) {
+              const repoName = `chains/${slug}/app${i}`;
+              const repo = parseImageRef(`${reg.host}/${repoName}:v1`);
+              const pushed = await pushImage(client, repo, 'v1', `${slug}-${i}`);
+              const img = { repo, repoName, url: `${reg.host}/${repoName}:v1`, digest: pushed.digest };
+              c.images.push(img);
+              const n = r.images === 1 ? '' : `_${i}`;
+              values[`IMAGE_URL${n}`] = img.url;
+              values[`IMAGE_REPO${n}`] = `${reg.host}/${repoName}`;
+              values[`IMAGE_DIGEST${n}`] = img.digest;
+            }
+            c.out = await produce(release.version, c.dir, fillRun(r.name, values), chainsConfig(format, log.url), secrets.dir);
+            c.attLayers = new Map();
+            for (const img of c.images) c.attLayers.set(img.digest, await readAtt(client, img));
+            keepCorpus(release.version, format, r.name, {
+              chainsVersion: c.out.chainsVersion,
+              format,
+              run: r.name,
+              annotations: c.out.runs,
+              attestations: c.images.map((img) => ({ image: img.digest, statements: c.attLayers.get(img.digest)!.envelopes.map(statementOf) })),
+            });
+          }, 180_000);
+
+          it('Chains marked every run signed and wrote the entry URL of its log', () => {
+            for (const run of c.out.runs) {
+              expect(run.annotations['chains.tekton.dev/signed'], run.name).toBe('true');
+              expect(run.annotations[ANNOTATION], run.name).toMatch(new RegExp(`^${log.url.replace(/[.]/g, '\\.')}/api/v1/log/entries\\?logIndex=\\d+$`));
+            }
+            expect(c.out.chainsVersion).toBe(release.version);
+          });
+
+          it(r.imageSigned ? 'Chains signed each image (a .sig tag)' : 'Chains signed no image (no .sig tag): the image is only in the provenance', async () => {
+            for (const img of c.images) {
+              const sig = await client.tryGetManifest(img.repo, `${img.digest.replace(':', '-')}.sig`);
+              expect(sig !== undefined, img.url).toBe(r.imageSigned);
+            }
+          });
+
+          it('verifies each image Chains attested, found by search', async () => {
+            for (const img of c.images) {
+              const res = await gate(['--image-digest', img.digest, '--image-url', img.url, '--rekor-url', log.url]);
+              expect(res.code, res.stdout + res.stderr).toBe(0);
+              const v = jsonVerdict(res);
+              expect(v.accepted?.kind).toBe(release.provenanceKind);
+              expect(v.accepted?.predicateType).toBe(predicateType);
+              expect(v.accepted?.builderId).toBe('https://tekton.dev/chains/v2');
+            }
+          });
+
+          it('the entry URL Chains wrote names its last upload: a signed image\'s signature (refused) after a TaskRun\'s provenance', async () => {
+            const run = c.out.runs.at(-1)!;
+            const res = await gate(['--image-digest', c.images.at(-1)!.digest, '--image-url', c.images.at(-1)!.url, '--rekor-url', log.url, '--entry-url', run.annotations[ANNOTATION]!]);
+            if (run.kind === 'PipelineRun' || !r.imageSigned) {
+              expect(res.code, res.stdout + res.stderr).toBe(0);
+              expect(jsonVerdict(res).accepted?.sources).toContain('entry-url');
+            } else {
+              // Chains signs the TaskRun's provenance, then each image (simplesigning, a hashedrekord entry), and
+              // keeps the last upload's index in chains.tekton.dev/transparency (pkg/chains/signing.go).
+              expect(res.code, res.stdout + res.stderr).toBe(1);
+              expect(jsonVerdict(res).candidates.map((x) => [x.kind, x.code])).toEqual([['hashedrekord 0.0.1', 'ENTRY_UNSUPPORTED_KIND']]);
+            }
+          });
+
+          it('verifies through the entry URL Chains wrote when it signs no image (artifacts.oci.storage empty)', async () => {
+            const noImageSigning = { 'artifacts.oci.storage': '' };
+            const values = Object.fromEntries(c.images.flatMap((img, i) => {
+              const n = c.images.length === 1 ? '' : `_${i + 1}`;
+              return [[`IMAGE_URL${n}`, img.url], [`IMAGE_REPO${n}`, `${img.repo.registry}/${img.repoName}`], [`IMAGE_DIGEST${n}`, img.digest]];
+            }));
+            const out = await produce(release.version, `${c.dir}-no-image-signing`, fillRun(r.name, values), chainsConfig(format, log.url, noImageSigning), secrets.dir);
+            const run = out.runs.at(-1)!;
+            const res = await gate(['--image-digest', c.images[0]!.digest, '--image-url', c.images[0]!.url, '--rekor-url', log.url, '--entry-url', run.annotations[ANNOTATION]!]);
+            expect(res.code, res.stdout + res.stderr).toBe(0);
+            const v = jsonVerdict(res);
+            expect(v.accepted?.sources).toContain('entry-url');
+            expect(v.accepted?.kind).toBe(release.provenanceKind);
+          });
+
+          it('verifies offline from what Chains put in the registry', async () => {
+            for (const img of c.images) {
+              const res = await gate(['--image-digest', img.digest, '--image-url', img.url, '--rekor-url', log.url, '--offline']);
+              expect(res.code, res.stdout + res.stderr).toBe(0);
+              expect(jsonVerdict(res).accepted?.sources).toEqual(['att-tag']);
+            }
+          });
+
+          it('rejects a twin image carrying the attestation with its subject rewritten, naming the check', async () => {
+            const img = c.images[0]!;
+            const twin = await pushTamperedTwin(client, img, c.attLayers.get(img.digest)!);
+            const seen: Record<string, string[]> = {};
+            for (const [mode, extra] of [['online', []], ['offline', ['--offline']]] as const) {
+              const res = await gate(['--image-digest', twin.digest, '--image-url', twin.url, '--rekor-url', log.url, ...extra]);
+              expect(res.code, res.stdout + res.stderr).toBe(1);
+              const v = jsonVerdict(res);
+              expect(v.verified).toBe(false);
+              seen[mode] = v.candidates.map((x) => `${x.check}:${x.code}`);
+            }
+            console.log(`TAMPER ${release.version} ${format} ${r.name} ${JSON.stringify(seen)}`);
+            expect(seen.online!.length).toBeGreaterThan(0);
+          });
+
+          it("the Task's step passes with the probe's params", async () => {
+            const img = c.images[0]!;
+            const trust = path.join(c.dir, 'trust');
+            mkdirSync(trust, { recursive: true });
+            writeFileSync(path.join(trust, 'trusted_root.json'), readFileSync(log.trustedRootPath));
+            const probe = probeParams({
+              KEY_SIGNED_DIGEST: img.digest,
+              KEY_SIGNED_IMAGE: img.url,
+              REKOR_URL: log.url,
+              PUBLIC_KEY: readFileSync(secrets.publicKeyPath, 'utf8'),
+            });
+            const out = await runTask(readResource('task/rekor-gate/0.1/rekor-gate.yaml'), {
+              params: probe.params,
+              workspaces: { trust },
+              image: imageEmulation(),
+              timeoutMs: 90_000,
+            });
+            const logText = out.steps.map((s) => s.stdout + s.stderr).join('\n');
+            expect(out.succeeded, logText).toBe('True');
+            for (const rule of probe.results) {
+              const eq = rule.indexOf('=');
+              const key = rule.slice(0, eq);
+              if (key === 'PREDICATE_TYPE') expect(out.results[key]).toBe(predicateType);
+              else expect(out.results[key], `${rule}\n${logText}`).toMatch(new RegExp(rule.slice(eq + 1)));
+            }
+          });
+        });
+      }
+    }
+  });
+}
+
+/** The project's test Rekor log (test/fixtures/rekor-log) with its trusted root, as a LogUnderTest. */
+export async function testLog(): Promise<LogUnderTest> {
+  const w = await startWorld();
+  return { url: w.log.url, trustedRootPath: w.trustedRootPath, close: () => w.close() };
+}
