@@ -20,12 +20,15 @@ export const TOOLS_DIR = process.env['GATE_TOOLS'] ?? path.join(os.homedir(), '.
 /** Where the provenance Chains wrote is kept for the provenance-rules work: <dir>/<version>/<format>/<run>.json. */
 export const CORPUS_DIR = process.env['GATE_CHAINS_CORPUS'] ?? path.join(os.homedir(), '.cache', 'rekor-gate', 'chains-corpus');
 
-/** A Chains release the producer is built for, and the Rekor entry kind it logs provenance as. */
-export type ChainsRelease = { version: 'v0.28.1' | 'v0.29.1'; provenanceKind: 'intoto 0.0.1' | 'dsse 0.0.1' };
+/**
+ * A Chains release the producer is built for, the Rekor entry kind it logs provenance as, and the registry
+ * layouts it writes (`storage.oci.encoding-format`, v0.29+: `dsse`, the .att/.sig tags, or `sigstore-bundle`).
+ */
+export type ChainsRelease = { version: 'v0.28.1' | 'v0.29.1'; provenanceKind: 'intoto 0.0.1' | 'dsse 0.0.1'; layouts: readonly ('att' | 'bundle')[] };
 
 export const RELEASES: readonly ChainsRelease[] = [
-  { version: 'v0.28.1', provenanceKind: 'intoto 0.0.1' },
-  { version: 'v0.29.1', provenanceKind: 'dsse 0.0.1' },
+  { version: 'v0.28.1', provenanceKind: 'intoto 0.0.1', layouts: ['att'] },
+  { version: 'v0.29.1', provenanceKind: 'dsse 0.0.1', layouts: ['att', 'bundle'] },
 ];
 
 /** The provenance formats both releases register (pkg/chains/formats/all), and the predicate type each writes. */

@@ -37,44 +37,96 @@ export const RUNS = [
 export type LogUnderTest = { url: string; trustedRootPath: string; close(): Promise<void> };
 
 type Image = { repo: RepositoryRef; repoName: string; url: string; digest: string };
-type Case = { dir: string; images: Image[]; out: ProducerOutput; attLayers: Map<string, { manifest: Buffer; envelopes: Buffer[] }> };
+type Case = { dir: string; images: Image[]; values: Record<string, string>; out: ProducerOutput; evidence: Map<string, Evidence> };
+
+const SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
 
 const ANNOTATION = 'chains.tekton.dev/transparency';
 
-/** The .att manifest Chains (cosign) pushed for an image, and its DSSE layers. */
-async function readAtt(client: OciClient, img: Image): Promise<{ manifest: Buffer; envelopes: Buffer[] }> {
-  const m = await client.getManifest(img.repo, `${img.digest.replace(':', '-')}.att`);
-  const doc = JSON.parse(m.bytes.toString('utf8')) as { layers: { mediaType: string; digest: string }[] };
-  const envelopes: Buffer[] = [];
-  for (const l of doc.layers) if (l.mediaType === MEDIA_TYPES.dsseEnvelope) envelopes.push(await client.getBlob(img.repo, l.digest));
-  return { manifest: m.bytes, envelopes };
+/**
+ * Where Chains puts an image's attestations: cosign's `.att` tag (`storage.oci.encoding-format: dsse`, the
+ * default), or Sigstore bundle v0.3 referrers (`sigstore-bundle`, v0.29+), which the registry here (no
+ * referrers API) holds under the referrers tag schema (`sha256-<hex>`).
+ */
+type Layout = 'att' | 'bundle';
+
+type Evidence = {
+  /** The manifests Chains pushed for the image (the .att manifest, or each bundle referrer), as stored. */
+  manifests: Buffer[];
+  /** The in-toto statements they hold. */
+  statements: Record<string, unknown>[];
+  /** For bundles: the media type of each bundle's DSSE payload (Chains' signature bundles hold simplesigning). */
+  payloadTypes: string[];
+};
+
+type Layer = { mediaType: string; digest: string; size: number; annotations?: Record<string, string> };
+type Manifest = { layers: Layer[]; subject?: unknown; artifactType?: string; annotations?: Record<string, string> };
+
+const IN_TOTO = 'application/vnd.in-toto+json';
+const decode = (b64: string): string => Buffer.from(b64, 'base64').toString('utf8');
+
+async function readEvidence(client: OciClient, img: Image, layout: Layout): Promise<Evidence> {
+  const tag = img.digest.replace(':', '-');
+  const ev: Evidence = { manifests: [], statements: [], payloadTypes: [] };
+  if (layout === 'att') {
+    const m = await client.getManifest(img.repo, `${tag}.att`);
+    ev.manifests.push(m.bytes);
+    for (const l of (JSON.parse(m.bytes.toString('utf8')) as Manifest).layers) {
+      if (l.mediaType !== MEDIA_TYPES.dsseEnvelope) continue;
+      const env = JSON.parse((await client.getBlob(img.repo, l.digest)).toString('utf8')) as { payloadType: string; payload: string };
+      ev.payloadTypes.push(env.payloadType);
+      ev.statements.push(JSON.parse(decode(env.payload)) as Record<string, unknown>);
+    }
+    return ev;
+  }
+  const index = await client.getManifest(img.repo, tag);
+  for (const d of (JSON.parse(index.bytes.toString('utf8')) as { manifests: { digest: string }[] }).manifests) {
+    const m = await client.getManifest(img.repo, d.digest);
+    ev.manifests.push(m.bytes);
+    for (const l of (JSON.parse(m.bytes.toString('utf8')) as Manifest).layers) {
+      const bundle = JSON.parse((await client.getBlob(img.repo, l.digest)).toString('utf8')) as { dsseEnvelope?: { payloadType: string; payload: string } };
+      if (!bundle.dsseEnvelope) continue;
+      ev.payloadTypes.push(bundle.dsseEnvelope.payloadType);
+      if (bundle.dsseEnvelope.payloadType === IN_TOTO) ev.statements.push(JSON.parse(decode(bundle.dsseEnvelope.payload)) as Record<string, unknown>);
+    }
+  }
+  return ev;
 }
 
-const statementOf = (envelope: Buffer): Record<string, unknown> =>
-  JSON.parse(Buffer.from((JSON.parse(envelope.toString('utf8')) as { payload: string }).payload, 'base64').toString('utf8')) as Record<string, unknown>;
+/** `bytes` with every DSSE payload's mention of digest `from` rewritten to `to` (envelope or bundle JSON). */
+function rewritePayload(bytes: Buffer, from: string, to: string): Buffer {
+  const doc = JSON.parse(bytes.toString('utf8')) as { payload?: string; dsseEnvelope?: { payload: string } };
+  const env = doc.dsseEnvelope ?? doc;
+  if (typeof env.payload !== 'string') return bytes;
+  env.payload = Buffer.from(decode(env.payload).replaceAll(from, to)).toString('base64');
+  return json(doc);
+}
 
 /**
- * A twin of `img` (another image in the same repository) whose .att is the original's with each statement's
- * subject digest rewritten to the twin's: the signatures and the log's bundle annotation are the original's.
+ * A twin of `img` (another image in the same repository) carrying the original's attestations with every
+ * statement's subject digest rewritten to the twin's; the signatures and log entries are the original's.
  */
-async function pushTamperedTwin(client: OciClient, img: Image, att: { manifest: Buffer }): Promise<Image> {
+async function pushTamperedTwin(client: OciClient, img: Image, ev: Evidence, layout: Layout): Promise<Image> {
   const twin = await pushImage(client, img.repo, 'twin', `${img.repoName}-twin`);
   const from = img.digest.slice('sha256:'.length);
   const to = twin.digest.slice('sha256:'.length);
-  const doc = JSON.parse(att.manifest.toString('utf8')) as { config: unknown; layers: { mediaType: string; digest: string; size: number; annotations?: Record<string, string> }[] };
-  const layers = [];
-  for (const l of doc.layers) {
-    const blob = await client.getBlob(img.repo, l.digest);
-    let bytes = blob;
-    if (l.mediaType === MEDIA_TYPES.dsseEnvelope) {
-      const env = JSON.parse(blob.toString('utf8')) as { payload: string };
-      env.payload = Buffer.from(Buffer.from(env.payload, 'base64').toString('utf8').replaceAll(from, to)).toString('base64');
-      bytes = json(env);
+  const referrers = [];
+  for (const bytes of ev.manifests) {
+    const doc = JSON.parse(bytes.toString('utf8')) as Manifest;
+    const layers = [];
+    for (const l of doc.layers) {
+      const blob = await client.getBlob(img.repo, l.digest);
+      const d = await pushBlob(client, img.repo, l.mediaType === 'text/plain' ? blob : rewritePayload(blob, from, to), l.mediaType);
+      layers.push({ ...d, ...(l.annotations ? { annotations: l.annotations } : {}) });
     }
-    const d = await pushBlob(client, img.repo, bytes, l.mediaType);
-    layers.push({ ...d, ...(l.annotations ? { annotations: l.annotations } : {}) });
+    const subject = { mediaType: MEDIA_TYPES.ociManifest, digest: twin.digest, size: twin.bytes.length };
+    const out = json({ ...doc, layers, ...(layout === 'bundle' ? { subject } : {}) });
+    const digest = await pushManifest(client, img.repo, out, MEDIA_TYPES.ociManifest, layout === 'att' ? `${twin.digest.replace(':', '-')}.att` : undefined);
+    referrers.push({ mediaType: MEDIA_TYPES.ociManifest, digest, size: out.length, ...(doc.artifactType ? { artifactType: doc.artifactType } : {}), ...(doc.annotations ? { annotations: doc.annotations } : {}) });
   }
-  await pushManifest(client, img.repo, json({ ...doc, layers }), MEDIA_TYPES.ociManifest, `${twin.digest.replace(':', '-')}.att`);
+  if (layout === 'bundle') {
+    await pushManifest(client, img.repo, json({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: referrers }), MEDIA_TYPES.ociIndex, twin.digest.replace(':', '-'));
+  }
   return { ...img, url: `${img.repo.registry}/${img.repoName}:twin`, digest: twin.digest };
 }
 
@@ -120,13 +172,16 @@ export function chainsReleaseSuite(release: ChainsRelease, logName: string, star
     const gate = (args: string[]): Promise<CliResult> =>
       runCli(['verify', ...args, '--trusted-root', log.trustedRootPath, '--key', secrets.publicKeyPath, '--timeout', '10', '--output', 'json']);
 
-    for (const { format, predicateType } of FORMATS) {
+    for (const { format, predicateType } of FORMATS) for (const layout of release.layouts) {
+      // The layout is Chains' storage.oci.encoding-format (v0.29+): dsse (.att/.sig tags) or sigstore-bundle.
+      const layoutConfig: Record<string, string> = layout === 'bundle' ? { 'storage.oci.encoding-format': 'sigstore-bundle' } : {};
+      const registrySource = layout === 'bundle' ? 'referrer-bundle' : 'att-tag';
       for (const r of RUNS) {
-        describe(`${format}, ${r.name}`, () => {
+        describe(`${format}${layout === 'bundle' ? ' (sigstore-bundle)' : ''}, ${r.name}`, () => {
           const c = {} as Case;
 
           beforeAll(async () => {
-            const slug = `${release.version}-${format}-${r.name}`.replace(/[^a-z0-9]+/g, '-');
+            const slug = `${release.version}-${format}-${layout}-${r.name}`.replace(/[^a-z0-9]+/g, '-');
             c.dir = path.join(work, slug);
             c.images = [];
             const values: Record<string, string> = {};
@@ -141,15 +196,17 @@ export function chainsReleaseSuite(release: ChainsRelease, logName: string, star
               values[`IMAGE_REPO${n}`] = `${reg.host}/${repoName}`;
               values[`IMAGE_DIGEST${n}`] = img.digest;
             }
-            c.out = await produce(release.version, c.dir, fillRun(r.name, values), chainsConfig(format, log.url), secrets.dir);
-            c.attLayers = new Map();
-            for (const img of c.images) c.attLayers.set(img.digest, await readAtt(client, img));
-            keepCorpus(release.version, format, r.name, {
+            c.values = values;
+            c.out = await produce(release.version, c.dir, fillRun(r.name, values), chainsConfig(format, log.url, layoutConfig), secrets.dir);
+            c.evidence = new Map();
+            for (const img of c.images) c.evidence.set(img.digest, await readEvidence(client, img, layout));
+            keepCorpus(release.version, layout === 'bundle' ? `${format}-sigstore-bundle` : format, r.name, {
               chainsVersion: c.out.chainsVersion,
               format,
+              layout,
               run: r.name,
               annotations: c.out.runs,
-              attestations: c.images.map((img) => ({ image: img.digest, statements: c.attLayers.get(img.digest)!.envelopes.map(statementOf) })),
+              attestations: c.images.map((img) => ({ image: img.digest, statements: c.evidence.get(img.digest)!.statements })),
             });
           }, 180_000);
 
@@ -161,10 +218,12 @@ export function chainsReleaseSuite(release: ChainsRelease, logName: string, star
             expect(c.out.chainsVersion).toBe(release.version);
           });
 
-          it(r.imageSigned ? 'Chains signed each image (a .sig tag)' : 'Chains signed no image (no .sig tag): the image is only in the provenance', async () => {
+          it(r.imageSigned ? 'Chains signed each image' : 'Chains signed no image: it is only in the provenance', async () => {
             for (const img of c.images) {
               const sig = await client.tryGetManifest(img.repo, `${img.digest.replace(':', '-')}.sig`);
-              expect(sig !== undefined, img.url).toBe(r.imageSigned);
+              // dsse layout: a .sig tag; sigstore-bundle: a bundle referrer whose DSSE payload is the simplesigning one
+              expect(sig !== undefined, img.url).toBe(layout === 'att' && r.imageSigned);
+              expect(c.evidence.get(img.digest)!.payloadTypes.includes(SIMPLE_SIGNING), img.url).toBe(layout === 'bundle' && r.imageSigned);
             }
           });
 
@@ -194,12 +253,8 @@ export function chainsReleaseSuite(release: ChainsRelease, logName: string, star
           });
 
           it('verifies through the entry URL Chains wrote when it signs no image (artifacts.oci.storage empty)', async () => {
-            const noImageSigning = { 'artifacts.oci.storage': '' };
-            const values = Object.fromEntries(c.images.flatMap((img, i) => {
-              const n = c.images.length === 1 ? '' : `_${i + 1}`;
-              return [[`IMAGE_URL${n}`, img.url], [`IMAGE_REPO${n}`, `${img.repo.registry}/${img.repoName}`], [`IMAGE_DIGEST${n}`, img.digest]];
-            }));
-            const out = await produce(release.version, `${c.dir}-no-image-signing`, fillRun(r.name, values), chainsConfig(format, log.url, noImageSigning), secrets.dir);
+            const noImageSigning = { ...layoutConfig, 'artifacts.oci.storage': '' };
+            const out = await produce(release.version, `${c.dir}-no-image-signing`, fillRun(r.name, c.values), chainsConfig(format, log.url, noImageSigning), secrets.dir);
             const run = out.runs.at(-1)!;
             const res = await gate(['--image-digest', c.images[0]!.digest, '--image-url', c.images[0]!.url, '--rekor-url', log.url, '--entry-url', run.annotations[ANNOTATION]!]);
             expect(res.code, res.stdout + res.stderr).toBe(0);
@@ -212,13 +267,13 @@ export function chainsReleaseSuite(release: ChainsRelease, logName: string, star
             for (const img of c.images) {
               const res = await gate(['--image-digest', img.digest, '--image-url', img.url, '--rekor-url', log.url, '--offline']);
               expect(res.code, res.stdout + res.stderr).toBe(0);
-              expect(jsonVerdict(res).accepted?.sources).toEqual(['att-tag']);
+              expect(jsonVerdict(res).accepted?.sources).toEqual([registrySource]);
             }
           });
 
           it('rejects a twin image carrying the attestation with its subject rewritten, naming the check', async () => {
             const img = c.images[0]!;
-            const twin = await pushTamperedTwin(client, img, c.attLayers.get(img.digest)!);
+            const twin = await pushTamperedTwin(client, img, c.evidence.get(img.digest)!, layout);
             const seen: Record<string, string[]> = {};
             for (const [mode, extra] of [['online', []], ['offline', ['--offline']]] as const) {
               const res = await gate(['--image-digest', twin.digest, '--image-url', twin.url, '--rekor-url', log.url, ...extra]);
