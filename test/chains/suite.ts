@@ -33,8 +33,11 @@ export const RUNS = [
   { name: 'stepaction-taskrun', images: 1, imageSigned: false },
 ] as const;
 
-/** The Rekor log Chains uploads to and the gate reads: its URL and a trusted_root.json naming its key. */
-export type LogUnderTest = { url: string; trustedRootPath: string; close(): Promise<void> };
+/**
+ * The Rekor log Chains uploads to and the gate reads: its URL, and a directory trusting its key as the Task's
+ * `trust` workspace holds it (trusted_root.json and/or rekor.pub; the CLI's --trust-dir).
+ */
+export type LogUnderTest = { url: string; trustDir: string; close(): Promise<void> };
 
 type Image = { repo: RepositoryRef; repoName: string; url: string; digest: string };
 type Case = { dir: string; images: Image[]; values: Record<string, string>; out: ProducerOutput; evidence: Map<string, Evidence> };
@@ -170,7 +173,7 @@ export function chainsReleaseSuite(release: ChainsRelease, logName: string, star
     });
 
     const gate = (args: string[]): Promise<CliResult> =>
-      runCli(['verify', ...args, '--trusted-root', log.trustedRootPath, '--key', secrets.publicKeyPath, '--timeout', '10', '--output', 'json']);
+      runCli(['verify', ...args, '--trust-dir', log.trustDir, '--key', secrets.publicKeyPath, '--timeout', '10', '--output', 'json']);
 
     for (const { format, predicateType } of FORMATS) for (const layout of release.layouts) {
       // The layout is Chains' storage.oci.encoding-format (v0.29+): dsse (.att/.sig tags) or sigstore-bundle.
@@ -288,9 +291,6 @@ export function chainsReleaseSuite(release: ChainsRelease, logName: string, star
 
           it("the Task's step passes with the probe's params", async () => {
             const img = c.images[0]!;
-            const trust = path.join(c.dir, 'trust');
-            mkdirSync(trust, { recursive: true });
-            writeFileSync(path.join(trust, 'trusted_root.json'), readFileSync(log.trustedRootPath));
             const probe = probeParams({
               KEY_SIGNED_DIGEST: img.digest,
               KEY_SIGNED_IMAGE: img.url,
@@ -299,7 +299,7 @@ export function chainsReleaseSuite(release: ChainsRelease, logName: string, star
             });
             const out = await runTask(readResource('task/rekor-gate/0.1/rekor-gate.yaml'), {
               params: probe.params,
-              workspaces: { trust },
+              workspaces: { trust: log.trustDir },
               image: imageEmulation(),
               timeoutMs: 90_000,
             });
@@ -321,5 +321,8 @@ export function chainsReleaseSuite(release: ChainsRelease, logName: string, star
 /** The project's test Rekor log (test/fixtures/rekor-log) with its trusted root, as a LogUnderTest. */
 export async function testLog(): Promise<LogUnderTest> {
   const w = await startWorld();
-  return { url: w.log.url, trustedRootPath: w.trustedRootPath, close: () => w.close() };
+  const trustDir = path.join(w.dir, 'trust');
+  mkdirSync(trustDir);
+  writeFileSync(path.join(trustDir, 'trusted_root.json'), readFileSync(w.trustedRootPath));
+  return { url: w.log.url, trustDir, close: () => w.close() };
 }
