@@ -285,23 +285,18 @@ func readInput(file string) (*input, error) {
 		if err := json.Unmarshal(item, &head); err != nil {
 			return nil, fmt.Errorf("%s: item %d: %w", file, i, err)
 		}
+		where := fmt.Sprintf("%s: item %d", file, i)
 		switch head.Kind {
 		case "TaskRun":
-			tr := &v1.TaskRun{}
-			if err := json.Unmarshal(item, tr); err != nil {
-				return nil, fmt.Errorf("%s: item %d: %w", file, i, err)
-			}
-			if tr.Namespace == "" {
-				tr.Namespace = "default"
+			tr, err := decodeRun[v1.TaskRun](item, where)
+			if err != nil {
+				return nil, err
 			}
 			in.taskRuns = append(in.taskRuns, tr)
 		case "PipelineRun":
-			pr := &v1.PipelineRun{}
-			if err := json.Unmarshal(item, pr); err != nil {
-				return nil, fmt.Errorf("%s: item %d: %w", file, i, err)
-			}
-			if pr.Namespace == "" {
-				pr.Namespace = "default"
+			pr, err := decodeRun[v1.PipelineRun](item, where)
+			if err != nil {
+				return nil, err
 			}
 			in.pipelineRuns = append(in.pipelineRuns, pr)
 		default:
@@ -312,4 +307,20 @@ func readInput(file string) (*input, error) {
 		return nil, errors.New(file + ": no TaskRun or PipelineRun")
 	}
 	return in, nil
+}
+
+// decodeRun decodes one run, its namespace "default" when it names none (as kubectl create would).
+func decodeRun[T any, P interface {
+	*T
+	GetNamespace() string
+	SetNamespace(string)
+}](item json.RawMessage, where string) (P, error) {
+	run := P(new(T))
+	if err := json.Unmarshal(item, run); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	if run.GetNamespace() == "" {
+		run.SetNamespace("default")
+	}
+	return run, nil
 }
