@@ -18,7 +18,7 @@ import { json, pushImage } from '../fixtures/oci-content.ts';
 import { callingTestFile, needs } from '../fixtures/needs.ts';
 import { REGISTRY_NEEDS, startRegistry, type RegistryHandle } from '../fixtures/registry.ts';
 import { runTask } from '../fixtures/step-runner.ts';
-import { jsonVerdict, logIntotoV001, provenance, randomDigest, runCli, startWorld, type CliResult } from '../fixtures/world.ts';
+import { jsonVerdict, runCli, startWorld, type CliResult } from '../fixtures/world.ts';
 import { imageEmulation } from '../tekton/dockerfile.ts';
 import { chainsConfig, fillRun, FORMATS, generateSigningSecrets, keepCorpus, produce, producerMissing, type ChainsRelease, type ProducerOutput } from './producer.ts';
 
@@ -334,11 +334,6 @@ export function chainsReleaseSuite(release: ChainsRelease, logName: string, star
 /** The project's test Rekor log (test/fixtures/rekor-log) with its trusted root, as a LogUnderTest. */
 export async function testLog(): Promise<LogUnderTest> {
   const w = await startWorld();
-  // One entry first, so that none of Chains' lands at shard-local index 0: Chains' sigstore-bundle (protojson) then
-  // omits inclusionProof.logIndex, as proto3 JSON omits zeros, and the gate's bundle schema requires it
-  // (BUNDLE_MALFORMED). A gate issue left open (found by this suite filtered to one case); the suite stays
-  // independent of which case runs first.
-  logIntotoV001(w, provenance(randomDigest().value));
   const trustDir = path.join(w.dir, 'trust');
   mkdirSync(trustDir);
   writeFileSync(path.join(trustDir, 'trusted_root.json'), readFileSync(w.trustedRootPath));
