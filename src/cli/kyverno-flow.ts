@@ -56,7 +56,9 @@ export async function admissionVerdict(
     return got;
   };
   try {
-    const adm = await verifyAdmission(ap, { ref: imageUrl, digest: digest.value }, flagPolicy, async (policy, log) => {
+    const adm = await verifyAdmission(ap, { ref: imageUrl, digest: digest.value }, flagPolicy, async (required, log) => {
+      // --require-envelope is the run's, not a signer's: it holds for the policy's attestations too.
+      const policy: Policy = args.requireEnvelope ? { ...required, requireEnvelope: true } : required;
       const session = await sessionFor(log);
       const trust = log?.publicKeyPem ? trustFromRekorPublicKey(log.publicKeyPem, session.trust, `the Kyverno policy's rekor.pubkey for ${session.rekorUrl}`) : session.trust;
       const { finders, entryUrl } = await findersFor(log?.ignoreTlog ? { ...args, offline: true } : args, policy, session, digest, signal);

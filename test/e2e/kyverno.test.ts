@@ -6,7 +6,7 @@ import { parseImageRef } from '../../src/registry/reference.ts';
 import { chainsDsseAtt, registryWorldSuite } from '../fixtures/chains-registry.ts';
 import { pushImage } from '../fixtures/oci-content.ts';
 import { signImage } from '../fixtures/signatures.ts';
-import { provenance, runCli, type World } from '../fixtures/world.ts';
+import { logIntotoV001, provenance, runCli, type World } from '../fixtures/world.ts';
 
 /**
  * The Kyverno ClusterPolicy of the Alauda guide's Kyverno step, at the gate: refused as printed (as Kyverno's
@@ -136,6 +136,30 @@ ${indent(rw.w.signer.publicKeyPem, 16)}
     const bad = await gate(rw.w, img, policyFile(completedPolicy(rw.w.signer.publicKeyPem, rw.w.log.url, attestation('https://example.com/other'))));
     expect(bad.code, bad.stdout + bad.stderr).toBe(1);
     expect(bad.stdout).toContain('the builder must be Tekton Chains');
+  });
+
+  it("--require-envelope holds for the policy's attestations: an intoto 0.0.1 entry only the log vouches for does not satisfy one", async () => {
+    // Signed (.sig), attested only in the log (intoto 0.0.1, its envelope nowhere in the registry).
+    const img = await chainsImage(rw.w, 'kyverno/require-envelope', { attest: false });
+    logIntotoV001(rw.w, provenance(img.image.digest));
+    const more = `      attestations:
+      - type: https://slsa.dev/provenance/v0.2
+        attestors:
+        - entries:
+          - keys:
+              publicKeys: |-
+${indent(rw.w.signer.publicKeyPem, 16)}
+              rekor:
+                url: ${rw.w.log.url}
+`;
+    const file = policyFile(completedPolicy(rw.w.signer.publicKeyPem, rw.w.log.url, more));
+    const plain = await gate(rw.w, img, file);
+    expect(plain.code, plain.stdout + plain.stderr).toBe(0);
+    const r = await gate(rw.w, img, file, ['--require-envelope', '--output', 'json']);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const out = JSON.parse(r.stdout) as { admission: { verified: boolean }; candidates: { code?: string }[] };
+    expect(out.admission.verified).toBe(false);
+    expect(out.candidates.some((c) => c.code === 'ATTESTATION_MISSING')).toBe(true);
   });
 
   it('adds the policy to the flags: a --key signer is still required besides the policy', async () => {
