@@ -57,9 +57,12 @@ export function wildcardMatch(pattern: string, text: string): boolean {
   return p === pattern.length;
 }
 
-/** Whether a verifyImages entry applies: one imageReferences glob matches and no skipImageReferences glob does. */
+/**
+ * Whether a verifyImages entry applies: in one of the forms admission may see, an imageReferences glob matches
+ * and no skipImageReferences glob does (Kyverno matches the one form the pod names; the gate cannot tell which,
+ * so a skip glob that leaves one form skips nothing).
+ */
 export function appliesTo(rule: { imageReferences: readonly string[]; skipImageReferences: readonly string[] }, imageRef: string, digest?: string): boolean {
-  const forms = normalizedForms(imageRef, digest);
-  const hit = (globs: readonly string[]) => globs.some((g) => forms.some((f) => wildcardMatch(g, f)));
-  return hit(rule.imageReferences) && !hit(rule.skipImageReferences);
+  const hit = (globs: readonly string[], f: string) => globs.some((g) => wildcardMatch(g, f));
+  return normalizedForms(imageRef, digest).some((f) => hit(rule.imageReferences, f) && !hit(rule.skipImageReferences, f));
 }

@@ -118,6 +118,15 @@ describe('image references', () => {
     expect(appliesTo(rule, 'registry.local/acme/app:v1')).toBe(true);
     expect(appliesTo(rule, 'registry.local/test/app:v1')).toBe(false);
   });
+
+  it('a skip glob that matches only one of the forms admission may see does not skip the rule', () => {
+    // A pod naming the image by digest is matched on registry/path@digest, where '*:latest' does not match.
+    const rule = { imageReferences: ['*'], skipImageReferences: ['*:latest'] };
+    expect(appliesTo(rule, 'registry.local/acme/app:latest', 'sha256:ab')).toBe(true);
+    expect(appliesTo(rule, 'registry.local/acme/app:latest')).toBe(false);
+    // The form the rule references must be one the skip glob leaves.
+    expect(appliesTo({ imageReferences: ['*@sha256:*'], skipImageReferences: ['registry.local/acme/*@*'] }, 'registry.local/acme/app:latest', 'sha256:ab')).toBe(false);
+  });
 });
 
 describe("Kyverno's condition operators and their coercions", () => {
