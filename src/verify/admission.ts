@@ -25,12 +25,14 @@ export type AdmissionResult = {
 type Ctx = { readonly rule: ImageRule; readonly run: AdmissionRun; readonly verdicts: Verdict[]; readonly outcomes: AdmissionOutcome[] };
 
 /**
- * Which registry sources a rule's signatures may come from: a SigstoreBundle rule reads bundle referrers, a Cosign
- * rule the .sig tag, and referrers too only with cosignOCI11 (kyverno api/kyverno/v1/image_verification_types.go).
+ * Which registry sources a rule's signatures (attestations) may come from: a SigstoreBundle rule reads bundle
+ * referrers, a Cosign rule the .sig (.att) tag, and referrers too only with cosignOCI11 (kyverno
+ * api/kyverno/v1/image_verification_types.go); never the log's search (cosign VerifyImageAttestations reads the
+ * registry only), so an entry found only there satisfies nothing admission will see.
  */
-function fromRightPlace(rule: ImageRule, o: CandidateOutcome): boolean {
+function fromRightPlace(rule: ImageRule, o: CandidateOutcome, which: 'signature' | 'attestation' = 'signature'): boolean {
   if (rule.type === 'SigstoreBundle') return o.sources.includes('referrer-bundle');
-  return o.sources.includes('sig-tag') || (rule.cosignOCI11 && o.sources.includes('referrer-bundle'));
+  return o.sources.includes(which === 'signature' ? 'sig-tag' : 'att-tag') || (rule.cosignOCI11 && o.sources.includes('referrer-bundle'));
 }
 
 /** Why a run did not satisfy the requirement: its reason, and the first failed candidate's own reason. */
@@ -56,9 +58,10 @@ async function entryPasses(c: Ctx, e: Entry, what: { kind: 'signature' } | { kin
       : { ...base, predicateTypes: [what.a.type], ...(what.a.conditions ? { predicateSchema: what.a.conditions } : {}) };
   const v = await c.run(policy, e.log);
   c.verdicts.push(v);
-  const rightPlace = v.candidates.find((o) => o.role === 'signature' && o.status === 'passed' && fromRightPlace(c.rule, o));
-  const accepted = what.kind === 'signature' ? (rightPlace ?? v.signature?.accepted) : v.accepted;
-  const passed = what.kind === 'signature' ? accepted !== undefined && fromRightPlace(c.rule, accepted) : v.verified;
+  const role = (o: CandidateOutcome): boolean => (o.role === 'signature') === (what.kind === 'signature');
+  const rightPlace = v.candidates.find((o) => role(o) && o.status === 'passed' && fromRightPlace(c.rule, o, what.kind));
+  const accepted = rightPlace ?? (what.kind === 'signature' ? v.signature?.accepted : v.accepted);
+  const passed = (what.kind === 'signature' || v.verified) && accepted !== undefined && fromRightPlace(c.rule, accepted, what.kind);
   c.outcomes.push({
     policy: c.rule.policy,
     rule: c.rule.rule,
@@ -66,7 +69,7 @@ async function entryPasses(c: Ctx, e: Entry, what: { kind: 'signature' } | { kin
     at: what.kind === 'signature' ? relative(c.rule, e.path) : `${relative(c.rule, e.path)} (${what.a.type})`,
     requirement: what.kind,
     passed,
-    ...(passed && accepted ? { uuid: accepted.uuid, signer: accepted.signer ?? '' } : { reason: accepted && !passed ? `the signature found (${accepted.sources.join('+')}) is not where a ${c.rule.type} rule reads them` : reasonOf(v, what.kind) }),
+    ...(passed && accepted ? { uuid: accepted.uuid, signer: accepted.signer ?? '' } : { reason: accepted && !passed ? `the ${what.kind} found (${accepted.sources.join('+')}) is not where a ${c.rule.type} rule reads them` : reasonOf(v, what.kind) }),
   });
   return passed;
 }

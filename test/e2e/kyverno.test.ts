@@ -4,9 +4,9 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import { parseImageRef } from '../../src/registry/reference.ts';
 import { chainsDsseAtt, registryWorldSuite } from '../fixtures/chains-registry.ts';
-import { pushImage } from '../fixtures/oci-content.ts';
+import { pushAtt, pushImage } from '../fixtures/oci-content.ts';
 import { signImage } from '../fixtures/signatures.ts';
-import { logIntotoV001, provenance, runCli, type World } from '../fixtures/world.ts';
+import { cosignBundleAnnotation, logIntotoV001, provenance, runCli, type World } from '../fixtures/world.ts';
 
 /**
  * The Kyverno ClusterPolicy of the Alauda guide's Kyverno step, at the gate: refused as printed (as Kyverno's
@@ -138,11 +138,8 @@ ${indent(rw.w.signer.publicKeyPem, 16)}
     expect(bad.stdout).toContain('the builder must be Tekton Chains');
   });
 
-  it("--require-envelope holds for the policy's attestations: an intoto 0.0.1 entry only the log vouches for does not satisfy one", async () => {
-    // Signed (.sig), attested only in the log (intoto 0.0.1, its envelope nowhere in the registry).
-    const img = await chainsImage(rw.w, 'kyverno/require-envelope', { attest: false });
-    logIntotoV001(rw.w, provenance(img.image.digest));
-    const more = `      attestations:
+  /** An attestations requirement of provenance v0.2 by the world's key, in its log. */
+  const provenanceRequired = (): string => `      attestations:
       - type: https://slsa.dev/provenance/v0.2
         attestors:
         - entries:
@@ -152,7 +149,27 @@ ${indent(rw.w.signer.publicKeyPem, 16)}
               rekor:
                 url: ${rw.w.log.url}
 `;
-    const file = policyFile(completedPolicy(rw.w.signer.publicKeyPem, rw.w.log.url, more));
+
+  it("an attestation found only by the log's search does not satisfy a Cosign rule (admission reads the registry's .att tag)", async () => {
+    const img = await chainsImage(rw.w, 'kyverno/log-only', { attest: false });
+    logIntotoV001(rw.w, provenance(img.image.digest));
+    const r = await gate(rw.w, img, policyFile(completedPolicy(rw.w.signer.publicKeyPem, rw.w.log.url, provenanceRequired())), ['--output', 'json']);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const out = JSON.parse(r.stdout) as { admission: { verified: boolean; outcomes: { requirement: string; passed: boolean; reason?: string }[] } };
+    expect(out.admission.verified).toBe(false);
+    const att = out.admission.outcomes.find((o) => o.requirement === 'attestation');
+    expect(att).toMatchObject({ passed: false });
+    expect(att?.reason).toContain('the attestation found (rekor-search) is not where a Cosign rule reads them');
+  });
+
+  it("--require-envelope holds for the policy's attestations: an intoto 0.0.1 entry only the log vouches for does not satisfy one", async () => {
+    // Signed (.sig); attested by an intoto 0.0.1 entry whose .att layer names it but is not its envelope, so
+    // the log's copy of the payload stands in, its signature vouched for by the log alone.
+    const img = await chainsImage(rw.w, 'kyverno/require-envelope', { attest: false });
+    const logged = logIntotoV001(rw.w, provenance(img.image.digest));
+    const other = Buffer.from(logged.envelopeText.replace('"payloadType"', '"payloadType" '));
+    await pushAtt(rw.client, parseImageRef(img.url), img.image.digest, [other], { 'dev.sigstore.cosign/bundle': cosignBundleAnnotation(rw.w, logged.uuid) });
+    const file = policyFile(completedPolicy(rw.w.signer.publicKeyPem, rw.w.log.url, provenanceRequired()));
     const plain = await gate(rw.w, img, file);
     expect(plain.code, plain.stdout + plain.stderr).toBe(0);
     const r = await gate(rw.w, img, file, ['--require-envelope', '--output', 'json']);
