@@ -87,7 +87,8 @@ export async function verifyImage(args: VerifyArgs, st: Started): Promise<number
   if (args.vsaUpload && !files.vsaKey) throw new GateError('USAGE', '--vsa-upload needs --vsa-key: only a signed VSA can be logged');
   if (args.vsaUpload && args.offline) throw new GateError('USAGE', '--vsa-upload sends to the log: not with --offline');
   const byVsa = await flow.acceptVsaVerdict(args, digest, hasSigners, signal);
-  if (byVsa) return finish(byVsa, args, resultsDir, budget);
+  // A summary stands in for the flags' attestations only: a Kyverno policy given beside it is still applied.
+  if (byVsa && !kyverno) return finish(byVsa, args, resultsDir, budget);
   if (!policy && !kyverno) throw new GateError('INTERNAL', 'no policy and no verdict from --accept-vsa-from');
   if (policy?.requireSignature && !args.imageUrl) {
     throw new GateError('USAGE', `an image signature is required (${args.requireSignature ? '--require-signature' : 'the policy file\'s signature.required'}) and only the registry holds it: give --image-url`);
@@ -95,8 +96,8 @@ export async function verifyImage(args: VerifyArgs, st: Started): Promise<number
   const work = async (): Promise<Verdict> => {
     const s = await openLog(args, { certificateAuthorities: kyverno !== undefined || (policy?.keyless.length ?? 0) > 0 }, signal, st.transport);
     try {
-      let verdict: Verdict | undefined;
-      if (policy) {
+      let verdict: Verdict | undefined = byVsa;
+      if (policy && !byVsa) {
         const { finders, entryUrl } = await findersFor(args, policy, s, digest, signal, st.search);
         verdict = await verify(
           { digest, imageUrl: args.imageUrl, rekorUrl: s.rekorUrl, policy, trust: s.trust, waitSeconds: wait },
@@ -106,12 +107,13 @@ export async function verifyImage(args: VerifyArgs, st: Started): Promise<number
       if (kyverno) verdict = await (await import('./kyverno-flow.ts')).admissionVerdict(args, kyverno, verdict, policy, s, digest, wait, signal);
       if (!verdict) throw new GateError('INTERNAL', 'no verdict');
       // The policy a summary records, reported with the verdict so that a later gate can pin it (--vsa-policy-digest).
-      const recorded = policy && (files.vsa || vsaKeyPem) ? (await import('../vsa/index.ts')).summaryPolicyOf(policy) : undefined;
+      const recorded = policy && !byVsa && (files.vsa || vsaKeyPem) ? (await import('../vsa/index.ts')).summaryPolicyOf(policy) : undefined;
       if (recorded) verdict = { ...verdict, summaryPolicy: { uri: recorded.uri, digest: `sha256:${recorded.sha256}` } };
       // Results first: a gate must not print VERIFIED and then fail to record it.
       if (resultsDir) writeResults(resultsDir, resultValues(verdict, budget));
       process.stdout.write(args.output === 'json' ? renderJson(verdict, VERSION) : renderText(verdict));
-      if (files.vsa || vsaKeyPem) {
+      // A run passed on another's summary writes none (as without --kyverno-policy, finish()).
+      if ((files.vsa || vsaKeyPem) && !byVsa) {
         if (!policy) throw new GateError('USAGE', 'a verification summary (--vsa, --vsa-key) records the flags\' policy: give a signer flag or --policy beside --kyverno-policy');
         const envelope = await writeSummary(files.vsa, verdict, policy, args.vsaVerifierId, vsaKeyPem, args.vsaUpload ? s : undefined);
         if (verdict.summaryPolicy) {

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -177,6 +178,25 @@ ${indent(rw.w.signer.publicKeyPem, 16)}
     const out = JSON.parse(r.stdout) as { admission: { verified: boolean }; candidates: { code?: string }[] };
     expect(out.admission.verified).toBe(false);
     expect(out.candidates.some((c) => c.code === 'ATTESTATION_MISSING')).toBe(true);
+  });
+
+  it("an accepted summary (--accept-vsa-from) stands in for the flags' attestations, not for the Kyverno policy", async () => {
+    // Attested, unsigned: the flags' policy passes and a summary of it is pushed; the Kyverno rule's signature is missing.
+    const img = await chainsImage(rw.w, 'kyverno/vsa', { sign: false });
+    const k = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-kyverno-vsa-'));
+    writeFileSync(path.join(dir, 'vsa.key'), k.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    writeFileSync(path.join(dir, 'vsa.pub'), k.publicKey.export({ type: 'spki', format: 'pem' }));
+    const flags = ['verify', '--image-digest', img.image.digest, '--image-url', img.url, '--rekor-url', rw.w.log.url, '--trusted-root', rw.w.trustedRootPath, '--timeout', '5'];
+    const pushed = await runCli([...flags, '--key', rw.w.keyPath, '--vsa-key', path.join(dir, 'vsa.key'), '--vsa-push']);
+    expect(pushed.code, pushed.stdout + pushed.stderr).toBe(0);
+    const accepted = await runCli([...flags, '--accept-vsa-from', path.join(dir, 'vsa.pub'), '--vsa-policy-uri', 'rekor-gate:flags']);
+    expect(accepted.code, accepted.stdout + accepted.stderr).toBe(0);
+    const file = policyFile(completedPolicy(rw.w.signer.publicKeyPem, rw.w.log.url));
+    const r = await runCli([...flags, '--accept-vsa-from', path.join(dir, 'vsa.pub'), '--vsa-policy-uri', 'rekor-gate:flags', '--kyverno-policy', file, '--output', 'json']);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const out = JSON.parse(r.stdout) as { verified: boolean; admission?: { verified: boolean } };
+    expect(out.admission?.verified).toBe(false);
   });
 
   it('adds the policy to the flags: a --key signer is still required besides the policy', async () => {
