@@ -110,9 +110,8 @@ run('--kyverno-policy: the guide\'s ClusterPolicy', () => {
     expect(r.stderr).toContain('127.0.0.1:1');
   });
 
-  it("applies an attestation's conditions over the predicate (Kyverno's documented SLSA builder check)", async () => {
-    const img = await chainsImage(rw.w, 'kyverno/conditions');
-    const attestation = (builder: string) => `      attestations:
+  /** An attestations requirement of provenance v0.2 by the world's key, in its log. */
+  const provenanceRequired = (): string => `      attestations:
       - type: https://slsa.dev/provenance/v0.2
         attestors:
         - entries:
@@ -121,7 +120,11 @@ run('--kyverno-policy: the guide\'s ClusterPolicy', () => {
 ${indent(rw.w.signer.publicKeyPem, 16)}
               rekor:
                 url: ${rw.w.log.url}
-        conditions:
+`;
+
+  it("applies an attestation's conditions over the predicate (Kyverno's documented SLSA builder check)", async () => {
+    const img = await chainsImage(rw.w, 'kyverno/conditions');
+    const attestation = (builder: string) => `${provenanceRequired()}        conditions:
         - all:
           - key: "{{ builder.id }}"
             operator: Equals
@@ -138,18 +141,6 @@ ${indent(rw.w.signer.publicKeyPem, 16)}
     expect(bad.code, bad.stdout + bad.stderr).toBe(1);
     expect(bad.stdout).toContain('the builder must be Tekton Chains');
   });
-
-  /** An attestations requirement of provenance v0.2 by the world's key, in its log. */
-  const provenanceRequired = (): string => `      attestations:
-      - type: https://slsa.dev/provenance/v0.2
-        attestors:
-        - entries:
-          - keys:
-              publicKeys: |-
-${indent(rw.w.signer.publicKeyPem, 16)}
-              rekor:
-                url: ${rw.w.log.url}
-`;
 
   it("an attestation found only by the log's search does not satisfy a Cosign rule (admission reads the registry's .att tag)", async () => {
     const img = await chainsImage(rw.w, 'kyverno/log-only', { attest: false });
