@@ -66,3 +66,25 @@ export function appliesTo(rule: { imageReferences: readonly string[]; skipImageR
   const hit = (globs: readonly string[], f: string) => globs.some((g) => wildcardMatch(g, f));
   return normalizedForms(imageRef, digest).some((f) => hit(rule.imageReferences, f) && !hit(rule.skipImageReferences, f));
 }
+
+/**
+ * What an ImageValidatingPolicy's getImageData(image) answers at the gate: Kyverno's fields (kyverno/kyverno
+ * 111e07bbecc66abfde36ab99969af22d7a961003 pkg/engine/context/loaders/imagedata.go: image, resolvedImage,
+ * registry, repository, identifier) for the reference as given and the digest the gate verifies; the manifest,
+ * manifestList and configData are not fetched, so absent.
+ */
+export function imageData(ref: string, digest: string): Record<string, string> {
+  const at = ref.indexOf('@');
+  const name = at >= 0 ? ref.slice(0, at) : ref;
+  const slash = name.indexOf('/');
+  const colon = name.lastIndexOf(':');
+  const tagged = colon > slash;
+  const repository = tagged ? name.slice(0, colon) : name;
+  return {
+    image: ref,
+    resolvedImage: `${repository}@${digest}`,
+    registry: slash >= 0 ? repository.slice(0, slash) : 'docker.io',
+    repository: slash >= 0 ? repository.slice(slash + 1) : repository,
+    identifier: at >= 0 ? ref.slice(at + 1) : tagged ? name.slice(colon + 1) : digest,
+  };
+}

@@ -10,7 +10,11 @@ export type AttestorEvidence = {
   readonly attestations: Readonly<Record<string, unknown>>;
 };
 
-export type IvpVerdict = { readonly passed: boolean; readonly failures: readonly string[] };
+/** One failure: where in the policy (`spec.validations[0]`), and why (the validation's message, or the error). */
+export type IvpFinding = { readonly at: string; readonly reason: string };
+
+/** `failures`: each finding as one line naming the policy, where and why. */
+export type IvpVerdict = { readonly passed: boolean; readonly failures: readonly string[]; readonly findings: readonly IvpFinding[] };
 
 /**
  * Whether the image matches the policy's matchImageReferences (any glob, or any expression over `ref`; none
@@ -30,15 +34,16 @@ export function ivpMatches(p: CompiledIvp, image: string): boolean {
  */
 export function judgeImage(p: CompiledIvp, image: string, evidence: Readonly<Record<string, AttestorEvidence>>, imageData: unknown = { image, resolvedImage: image }): IvpVerdict {
   const at = `ImageValidatingPolicy ${p.name} (${p.where})`;
+  const verdict = (findings: readonly IvpFinding[]): IvpVerdict => ({ passed: findings.length === 0, failures: findings.map((f) => `${at}: ${f.at}: ${f.reason}`), findings });
   let matched: boolean;
   try {
     matched = ivpMatches(p, image);
   } catch (err) {
-    return { passed: false, failures: [`${at}: matchImageReferences could not be evaluated: ${(err as Error).message}`] };
+    return verdict([{ at: 'spec.matchImageReferences', reason: `could not be evaluated: ${(err as Error).message}` }]);
   }
   if (!matched) {
     const refs = [...p.globs.map((g) => `glob ${g.source}`), ...p.matchExpressions.map((e) => `expression ${e}`)].join(', ');
-    return { passed: false, failures: [`${at}: image ${image} matches none of its matchImageReferences (${refs})`] };
+    return verdict([{ at: 'spec.matchImageReferences', reason: `image ${image} matches none of them (${refs})` }]);
   }
   const attestations: Record<string, Record<string, unknown>> = {};
   for (const a of p.attestations) {
@@ -68,22 +73,24 @@ export function judgeImage(p: CompiledIvp, image: string, evidence: Readonly<Rec
       results,
     );
   } catch (err) {
-    return { passed: false, failures: [`${at}: ${(err as Error).message}`] };
+    return verdict([{ at: 'spec.validations', reason: (err as Error).message }]);
   }
-  const failures: string[] = [];
+  const findings: IvpFinding[] = [];
   out.results.forEach((r, i) => {
     const v = p.validations[i];
-    if ('error' in r) failures.push(`${at}: validation ${i + 1} ${JSON.stringify(v?.expression)}: evaluation error: ${r.error}`);
-    else if (!r.value) failures.push(`${at}: ${v?.message ?? `failed expression: ${v?.expression}`}`);
+    const where = `spec.validations[${i}]`;
+    if ('error' in r) findings.push({ at: where, reason: `${JSON.stringify(v?.expression)}: evaluation error: ${r.error}` });
+    else if (!r.value) findings.push({ at: where, reason: v?.message ?? `failed expression: ${v?.expression}` });
   });
   // Kyverno's EnforceRequired (pkg/image/verification/evaluator/policy.go): the validations' verdict is not
   // trusted alone; a verification function must have passed for the image.
   if (p.required && !out.record.verified) {
-    failures.push(
-      out.record.attempted
-        ? `${at}: image ${image} failed signature or attestation verification`
-        : `${at}: image ${image} is not verified: no validation performed a signature or attestation check on it`,
-    );
+    findings.push({
+      at: 'spec.validationConfigurations.required',
+      reason: out.record.attempted
+        ? `image ${image} failed signature or attestation verification`
+        : `image ${image} is not verified: no validation performed a signature or attestation check on it`,
+    });
   }
-  return { passed: failures.length === 0, failures };
+  return verdict(findings);
 }

@@ -3,6 +3,7 @@
 // attestations, named as the policy names them.
 import type { KeylessSigner, PredicateCheck } from '../policy/policy.ts';
 import type { TrustedKey } from '../trust/public-keys.ts';
+import type { CompiledIvp } from './ivp-policy.ts';
 
 /** Where an attestor's entries are looked up: Kyverno's `rekor` block, as Kyverno reads it. */
 export type LogChoice = {
@@ -49,4 +50,10 @@ export type ImageRule = {
   readonly attestations: readonly AttestationRequirement[];
 };
 
-export type AdmissionPolicy = { readonly source: string; readonly rules: readonly ImageRule[] };
+export type AdmissionPolicy = {
+  readonly source: string;
+  /** The verifyImages entries of kyverno.io/v1 policies. */
+  readonly rules: readonly ImageRule[];
+  /** The ImageValidatingPolicies (policies.kyverno.io/v1, v1beta1); absent: none. */
+  readonly ivps?: readonly CompiledIvp[];
+};

@@ -57,10 +57,13 @@ function renderLines(v: Verdict): string[] {
   if (v.admission) {
     lines.push(`admission policy: ${v.admission.verified ? 'satisfied' : 'NOT satisfied'}`);
     for (const o of v.admission.outcomes) {
-      const head = `${o.policy} rule ${o.rule} ${o.entry}${o.at}`;
-      lines.push(o.passed ? `  + ${head}: ${o.requirement} passed (entry ${o.uuid}, ${o.signer})` : `  x ${head}: ${o.requirement} failed: ${o.reason}`);
+      const head = o.rule ? `${o.policy} rule ${o.rule} ${o.entry}${o.at}` : `${o.policy} ${o.entry}${o.at}`;
+      const passed = o.requirement === 'validation' ? `validations passed over the verified evidence (${o.signer})` : `${o.requirement} passed (entry ${o.uuid}, ${o.signer})`;
+      lines.push(o.passed ? `  + ${head}: ${passed}` : `  x ${head}: ${o.requirement} failed: ${o.reason}`);
     }
-    for (const r of v.admission.skipped) lines.push(`  - ${r}: does not apply to this image (imageReferences)`);
+    for (const r of v.admission.skipped) {
+      lines.push(`  - ${r}: does not apply to this image (${r.startsWith('ImageValidatingPolicy/') ? 'matchImageReferences' : 'imageReferences'})`);
+    }
   }
   for (const w of v.warnings) lines.push(`warning: ${w}`);
   return lines;

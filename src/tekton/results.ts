@@ -61,7 +61,7 @@ function admissionReport(a: NonNullable<Verdict['admission']>, room: number): ob
     verified: a.verified,
     passed: a.outcomes.length - failed.length,
     ...(shown.length > 0
-      ? { failed: shown.map((o) => ({ rule: safeValue(o.rule, 64), entry: o.entry, at: safeValue(o.at, 160), why: safeValue(o.reason ?? '', room > 4 ? 300 : 120) })) }
+      ? { failed: shown.map((o) => ({ rule: safeValue(o.rule || o.policy, 64), entry: o.entry, at: safeValue(o.at, 160), why: safeValue(o.reason ?? '', room > 4 ? 300 : 120) })) }
       : {}),
     ...(failed.length > shown.length ? { more: failed.length - shown.length } : {}),
   };

@@ -1,9 +1,9 @@
 // The cluster's admission policy applied at the gate: each verifyImages entry that applies to the image, its
 // attestors as required image signatures and its attestations as required attestations, each judged by verify().
-import type { AdmissionPolicy, AttestationRequirement, AttestorEntry, AttestorSet, ImageRule, LogChoice } from '../kyverno/index.ts';
-import { appliesTo } from '../kyverno/index.ts';
+import type { AdmissionPolicy, AttestationRequirement, AttestorEntry, AttestorEvidence, AttestorSet, CompiledIvp, ImageRule, IvpAttestor, LogChoice } from '../kyverno/index.ts';
+import { appliesTo, imageData, ivpMatches, judgeImage } from '../kyverno/index.ts';
 import { GateError } from '../errors.ts';
-import type { Policy } from '../policy/policy.ts';
+import type { Policy, StatementRule } from '../policy/policy.ts';
 import type { AdmissionOutcome, CandidateOutcome, Verdict } from './types.ts';
 
 /** One verify() run for a signer and the log its attestor names (the CLI opens that log). */
@@ -18,7 +18,10 @@ export type AdmissionResult = {
   readonly outcomes: readonly AdmissionOutcome[];
   /** The verdicts of the runs, for their candidates. */
   readonly verdicts: readonly Verdict[];
-  /** The rules that did not apply to the image (no imageReferences glob matches, or a skip one does). */
+  /**
+   * The rules that did not apply to the image (no imageReferences glob matches, or a skip one does), and the
+   * ImageValidatingPolicies whose matchImageReferences it does not match.
+   */
   readonly skipped: readonly string[];
 };
 
@@ -83,6 +86,66 @@ async function setPasses(c: Ctx, set: Group, what: { kind: 'signature' } | { kin
   return false;
 }
 
+/** The log an IVP attestor names (ctlog.url, ctlog.rekorPubKey); undefined: the run's. */
+const ivpLog = (t: IvpAttestor): LogChoice | undefined =>
+  t.rekorUrl === undefined ? undefined : { url: t.rekorUrl, ignoreTlog: false, ...(t.rekorPublicKey ? { publicKeyPem: t.rekorPublicKey } : {}) };
+
+/**
+ * The verified evidence an ImageValidatingPolicy's validations read, by attestor: whether verify() accepted an
+ * image signature by it, and for each named intoto attestation the statement of a candidate verify() passed
+ * (every check: log, DSSE signature, signer, subject, predicate type). The statement is handed back by a costly
+ * statement rule, which verify() judges last, once a candidate's signatures and signer passed (steps.ts); it
+ * rejects nothing. A run that verified nothing leaves the attestation absent: extractPayload then fails.
+ */
+async function ivpEvidence(p: CompiledIvp, run: AdmissionRun, verdicts: Verdict[]): Promise<Record<string, AttestorEvidence>> {
+  const out: Record<string, AttestorEvidence> = {};
+  for (const t of p.attestors) {
+    const log = ivpLog(t);
+    const base = { keys: t.keys, keyless: t.keyless };
+    const sig = await run({ ...base, predicateTypes: [], requireSignature: true, requireAttestation: false }, log);
+    verdicts.push(sig);
+    const attestations: Record<string, unknown> = {};
+    for (const a of p.attestations) {
+      const seen: unknown[] = [];
+      const handBack: StatementRule = {
+        name: `ImageValidatingPolicy ${p.name} attestation ${a.name}`,
+        costly: true,
+        check: (st) => {
+          if (st.predicateType === a.type) seen.push(st);
+          return [];
+        },
+      };
+      const v = await run({ ...base, predicateTypes: [a.type], statementRules: [handBack] }, log);
+      verdicts.push(v);
+      if (v.verified && seen.length > 0) attestations[a.name] = seen[0];
+    }
+    out[t.name] = { signature: sig.verified && sig.signature?.accepted !== undefined, attestations };
+  }
+  return out;
+}
+
+/** What each attestor's evidence verified, for the outcome of a policy that passed. */
+function evidenceLine(ev: Readonly<Record<string, AttestorEvidence>>): string {
+  const parts = Object.entries(ev).flatMap(([name, e]) => [...(e.signature ? [`signature by ${name}`] : []), ...Object.keys(e.attestations).map((a) => `attestation ${a} by ${name}`)]);
+  return parts.length > 0 ? parts.join(', ') : 'nothing verified';
+}
+
+/**
+ * Applies one ImageValidatingPolicy that matches the image: the evidence of its attestors verified, then its
+ * validations judged over it (Kyverno's image library answering from that evidence). Each failure is an outcome
+ * naming the policy, where (`spec.validations[0]`) and why (the validation's message).
+ */
+async function applyIvp(p: CompiledIvp, image: { ref: string; digest: string }, run: AdmissionRun, verdicts: Verdict[], outcomes: AdmissionOutcome[]): Promise<boolean> {
+  const evidence = await ivpEvidence(p, run, verdicts);
+  const judged = judgeImage(p, image.ref, evidence, imageData(image.ref, image.digest));
+  const policy = `ImageValidatingPolicy/${p.name}`;
+  if (judged.passed) {
+    outcomes.push({ policy, rule: '', entry: 'spec.validations', at: '', requirement: 'validation', passed: true, signer: evidenceLine(evidence) });
+  }
+  for (const f of judged.findings) outcomes.push({ policy, rule: '', entry: f.at, at: '', requirement: 'validation', passed: false, reason: f.reason });
+  return judged.passed;
+}
+
 /**
  * Applies the policy's rules to the image: every rule that applies must hold, each of its attestor sets (at
  * least `count` entries with a passing image signature) and each attestation (of its type, by its attestors, its
@@ -113,6 +176,21 @@ export async function verifyAdmission(ap: AdmissionPolicy, image: { ref: string;
       for (const set of sets) if (!(await setPasses(c, set, { kind: 'attestation', a }))) verified = false;
     }
   }
+  for (const p of ap.ivps ?? []) {
+    let matches: boolean;
+    try {
+      matches = ivpMatches(p, image.ref);
+    } catch (err) {
+      outcomes.push({ policy: `ImageValidatingPolicy/${p.name}`, rule: '', entry: 'spec.matchImageReferences', at: '', requirement: 'validation', passed: false, reason: `could not be evaluated: ${(err as Error).message}` });
+      verified = false;
+      continue;
+    }
+    if (!matches) {
+      skipped.push(`ImageValidatingPolicy/${p.name}`);
+      continue;
+    }
+    if (!(await applyIvp(p, image, run, verdicts, outcomes))) verified = false;
+  }
   if (outcomes.length === 0) verified = false;
   return { verified, outcomes, verdicts, skipped };
 }
@@ -122,9 +200,9 @@ export function withAdmission(own: Verdict | undefined, adm: AdmissionResult, ba
   const failed = adm.outcomes.filter((o) => !o.passed);
   const why =
     adm.outcomes.length === 0
-      ? `no rule of the admission policy applies to ${base.imageUrl ?? base.imageDigest} (skipped: ${adm.skipped.join(', ') || 'none'})`
+      ? `no rule or ImageValidatingPolicy of the admission policy applies to ${base.imageUrl ?? base.imageDigest} (skipped: ${adm.skipped.join(', ') || 'none'})`
       : failed.length > 0
-        ? `the admission policy is not satisfied: ${failed.map((o) => `rule ${o.rule} ${o.entry}${o.at}: ${o.reason ?? ''}`).join('; ')}`
+        ? `the admission policy is not satisfied: ${failed.map((o) => `${o.rule ? `rule ${o.rule}` : o.policy} ${o.entry}${o.at}: ${o.reason ?? ''}`).join('; ')}`
         : undefined;
   const seen = new Set<string>();
   const candidates = [...(own?.candidates ?? []), ...adm.verdicts.flatMap((v) => v.candidates)].filter((c) => {

@@ -35,7 +35,10 @@ export type CandidateOutcome = {
   readonly entryUrl?: string;
 };
 
-/** One requirement of an admission policy (a Kyverno verifyImages entry's attestor or attestation), as judged. */
+/**
+ * One requirement of an admission policy, as judged: a Kyverno verifyImages entry's attestor or attestation, or
+ * an ImageValidatingPolicy's validations (`rule` '', `entry` where in its spec: `spec.validations[0]`).
+ */
 export type AdmissionOutcome = {
   /** `<kind>/<name>` of the policy. */
   readonly policy: string;
@@ -44,9 +47,10 @@ export type AdmissionOutcome = {
   readonly entry: string;
   /** Within the entry, the attestor (`.attestors[0].entries[1].keys`) or attestation (`.attestations[0]... (type)`) judged. */
   readonly at: string;
-  readonly requirement: 'signature' | 'attestation';
+  readonly requirement: 'signature' | 'attestation' | 'validation';
   readonly passed: boolean;
   readonly uuid?: string;
+  /** The signer; for an ImageValidatingPolicy that passed, the evidence verified (`signature by chains, ...`). */
   readonly signer?: string;
   /** Why it failed: the runs' reason, naming the candidates' checks. */
   readonly reason?: string;

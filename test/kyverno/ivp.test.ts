@@ -108,13 +108,13 @@ describe('ImageValidatingPolicy: attestors, attestations, validations for one im
   it('passes when the attestor verified the provenance and its payload satisfies the validations', () => {
     const p = compile(PROVENANCE_POLICY);
     const evidence: Record<string, AttestorEvidence> = { chains: { signature: false, attestations: { slsa: provenance } } };
-    expect(judgeImage(p, IMAGE, evidence)).toEqual({ passed: true, failures: [] });
+    expect(judgeImage(p, IMAGE, evidence)).toMatchObject({ passed: true, failures: [] });
   });
 
   it('fails when no attestor verified it: the validation message, and required', () => {
     const v = judgeImage(compile(PROVENANCE_POLICY), IMAGE, { chains: { signature: true, attestations: {} } });
     expect(v.passed).toBe(false);
-    expect(v.failures[0]).toBe('ImageValidatingPolicy require-chains-provenance (ivp.yaml): the image has no provenance signed by Tekton Chains');
+    expect(v.failures[0]).toBe('ImageValidatingPolicy require-chains-provenance (ivp.yaml): spec.validations[0]: the image has no provenance signed by Tekton Chains');
     // extractPayload before a verification that passed is an error (Kyverno: cannot be fetched before verifying)
     expect(v.failures[1]).toContain('cannot be read before verifyAttestationSignatures verified it');
     expect(v.failures[2]).toContain(`image ${IMAGE} failed signature or attestation verification`);
@@ -128,19 +128,19 @@ describe('ImageValidatingPolicy: attestors, attestations, validations for one im
 
   it('an image the policy does not match fails (a gate never passes an image its policy does not cover)', () => {
     const v = judgeImage(compile(PROVENANCE_POLICY), `other.example/x@sha256:${'b'.repeat(64)}`, {});
-    expect(v.failures).toEqual([`ImageValidatingPolicy require-chains-provenance (ivp.yaml): image other.example/x@sha256:${'b'.repeat(64)} matches none of its matchImageReferences (glob registry.example/acme/*)`]);
+    expect(v.failures).toEqual([`ImageValidatingPolicy require-chains-provenance (ivp.yaml): spec.matchImageReferences: image other.example/x@sha256:${'b'.repeat(64)} matches none of them (glob registry.example/acme/*)`]);
   });
 
   it('key-signed image with a CycloneDX SBOM referrer, matched by expression; getImageData', () => {
     const p = compile(SBOM_POLICY);
     const ok: Record<string, AttestorEvidence> = { 'release-key': { signature: true, attestations: { sbom: { bomFormat: 'CycloneDX', specVersion: '1.5' } } } };
-    expect(judgeImage(p, IMAGE, ok)).toEqual({ passed: true, failures: [] });
+    expect(judgeImage(p, IMAGE, ok)).toMatchObject({ passed: true, failures: [] });
     const unsigned = judgeImage(p, IMAGE, { 'release-key': { signature: false, attestations: { sbom: { bomFormat: 'SPDX' } } } });
     expect(unsigned.failures.slice(0, 2)).toEqual([
-      'ImageValidatingPolicy signed-with-sbom (ivp.yaml): the image is not signed with the release key',
-      'ImageValidatingPolicy signed-with-sbom (ivp.yaml): no signed CycloneDX SBOM',
+      'ImageValidatingPolicy signed-with-sbom (ivp.yaml): spec.validations[0]: the image is not signed with the release key',
+      'ImageValidatingPolicy signed-with-sbom (ivp.yaml): spec.validations[1]: no signed CycloneDX SBOM',
     ]);
-    expect(judgeImage(p, `elsewhere.example/x@sha256:${'a'.repeat(64)}`, ok).failures[0]).toContain("matches none of its matchImageReferences (expression ref.startsWith('registry.example/'))");
+    expect(judgeImage(p, `elsewhere.example/x@sha256:${'a'.repeat(64)}`, ok).failures[0]).toContain("matches none of them (expression ref.startsWith('registry.example/'))");
   });
 
   it('validationConfigurations.required: false lets validations that verify nothing pass', () => {
