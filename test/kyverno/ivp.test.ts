@@ -1,4 +1,4 @@
-// ImageValidatingPolicy support as a library: the shapes of Kyverno's documented examples for attestations
+// ImageValidatingPolicy support (the reader, the evaluator, and verifyAdmission applying it): the shapes of Kyverno's documented examples for attestations
 // (keyless SLSA provenance through in-toto, a key-signed image, an SBOM referrer), written with our own values.
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,11 @@ import { parse as parseYaml } from 'yaml';
 import { GateError } from '../../src/errors.ts';
 import { judgeImage, type AttestorEvidence } from '../../src/kyverno/ivp-evaluate.ts';
 import { globToRegExp } from '../../src/kyverno/ivp-glob.ts';
+import { compileGateIvp } from '../../src/kyverno/ivp-gate.ts';
+import { imageData } from '../../src/kyverno/images.ts';
 import { compileIvp } from '../../src/kyverno/ivp-policy.ts';
+import { verifyAdmission, type AdmissionRun } from '../../src/verify/admission.ts';
+import type { Verdict } from '../../src/verify/types.ts';
 import { stopSandbox } from '../../src/policy/cel/sandbox.ts';
 import { chainsStatement, promotionBuild } from '../fixtures/chains-provenance.ts';
 
@@ -196,5 +200,60 @@ describe('matchImageReferences globs, as gobwas/glob without separators', () => 
     ['registry.example/a\\*', 'registry.example/a*', true],
   ])('%s ~ %s: %s', (glob, image, want) => {
     expect(globToRegExp(glob).matches(image)).toBe(want);
+  });
+});
+
+describe('ImageValidatingPolicy at the gate (verifyAdmission)', () => {
+  const admission = (doc: unknown) => ({ source: 'ivp.yaml', rules: [], ivps: [compileGateIvp(doc, 'ivp.yaml')] });
+  const verdict = (verified: boolean, signature = false): Verdict => ({
+    verified,
+    imageDigest: `sha256:${'a'.repeat(64)}`,
+    rekorUrl: 'https://rekor.example',
+    candidates: [],
+    polls: 0,
+    warnings: [],
+    ...(signature ? { signature: { accepted: { uuid: 'sig', sources: ['sig-tag'], status: 'passed' } } } : {}),
+  });
+  /** A stand-in for verify(): hands the statement to the policy's rules as verify() does, then answers `verified`. */
+  const fakeRun = (verified: boolean): AdmissionRun => async (policy, log) => {
+    expect(log?.url).toBe('https://rekor.example'); // the attestor's ctlog.url
+    if (policy.requireAttestation === false) return verdict(true, true);
+    for (const r of policy.statementRules ?? []) expect(r.check(provenance)).toEqual([]);
+    return verdict(verified);
+  };
+  const image = { ref: IMAGE, digest: `sha256:${'a'.repeat(64)}` };
+
+  it('hands the statement of a verified attestation to the validations', async () => {
+    const r = await verifyAdmission(admission(parseYaml(PROVENANCE_POLICY)), image, undefined, fakeRun(true));
+    expect(r.verified).toBe(true);
+    expect(r.outcomes).toEqual([expect.objectContaining({ policy: 'ImageValidatingPolicy/require-chains-provenance', entry: 'spec.validations', passed: true, signer: 'signature by chains, attestation slsa by chains' })]);
+  });
+
+  it('a run that did not verify hands nothing back: extractPayload fails, naming the validation', async () => {
+    const r = await verifyAdmission(admission(parseYaml(PROVENANCE_POLICY)), image, undefined, fakeRun(false));
+    expect(r.verified).toBe(false);
+    expect(r.outcomes.map((o) => o.entry)).toEqual(['spec.validations[0]', 'spec.validations[1]', 'spec.validationConfigurations.required']);
+    expect(r.outcomes[1]?.reason).toContain('cannot be read before verifyAttestationSignatures verified it');
+  });
+
+  it('an image matchImageReferences does not match is skipped, and nothing applying fails the gate', async () => {
+    const r = await verifyAdmission(admission(parseYaml(PROVENANCE_POLICY)), { ...image, ref: 'other.example/x:1' }, undefined, fakeRun(true));
+    expect(r).toMatchObject({ verified: false, outcomes: [], skipped: ['ImageValidatingPolicy/require-chains-provenance'] });
+  });
+
+  it('refuses ctlog.rekorPubKey without ctlog.url by name', () => {
+    const doc = parseYaml(PROVENANCE_POLICY);
+    doc.spec.attestors[0].cosign.ctlog = { rekorPubKey: PEM };
+    expect(() => compileGateIvp(doc, 'ivp.yaml')).toThrow('spec.attestors[0].cosign.ctlog.rekorPubKey without ctlog.url (attestor chains)');
+  });
+
+  it('getImageData: Kyverno\'s image, resolvedImage, registry, repository and identifier', () => {
+    expect(imageData('registry.example:5000/acme/app:v1', 'sha256:ab')).toEqual({
+      image: 'registry.example:5000/acme/app:v1',
+      resolvedImage: 'registry.example:5000/acme/app@sha256:ab',
+      registry: 'registry.example:5000',
+      repository: 'acme/app',
+      identifier: 'v1',
+    });
   });
 });

@@ -102,7 +102,9 @@ ${indent(generateSigner().publicKeyPem, 8)}`))();
   }
 
   it('dispatches by apiVersion/kind: another kind is refused by name', () => {
-    expect(load(policy(keys(), 'apiVersion: policies.kyverno.io/v1\nkind: ImageValidatingPolicy'))).toThrow('policies.kyverno.io/v1 ImageValidatingPolicy is not a policy kind rekor-gate reads');
+    expect(load(policy(keys(), 'apiVersion: policies.kyverno.io/v1alpha1\nkind: ImageValidatingPolicy'))).toThrow('policies.kyverno.io/v1alpha1 ImageValidatingPolicy is not a policy kind rekor-gate reads');
+    // an ImageValidatingPolicy is read as one (a ClusterPolicy's spec is not one)
+    expect(load(policy(keys(), 'apiVersion: policies.kyverno.io/v1\nkind: ImageValidatingPolicy'))).toThrow("not an ImageValidatingPolicy rekor-gate can read: /spec must have required property 'attestors'");
     expect(load(policy(keys(), 'apiVersion: kyverno.io/v1\nkind: Policy'))().rules[0]!.policy).toBe('Policy/p');
   });
 });
