@@ -1,6 +1,8 @@
 // ImageValidatingPolicy support (the reader, the evaluator, and verifyAdmission applying it): the shapes of Kyverno's documented examples for attestations
 // (keyless SLSA provenance through in-toto, a key-signed image, an SBOM referrer), written with our own values.
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { GateError } from '../../src/errors.ts';
@@ -255,5 +257,17 @@ describe('ImageValidatingPolicy at the gate (verifyAdmission)', () => {
       repository: 'acme/app',
       identifier: 'v1',
     });
+  });
+});
+
+describe('the ImageValidatingPolicy of docs/kyverno.md', () => {
+  it('compiles at the gate (its key elided in the doc, filled in here)', () => {
+    const doc = readFileSync(path.resolve(import.meta.dirname, '..', '..', 'docs', 'kyverno.md'), 'utf8');
+    const block = /```yaml\n(apiVersion: policies\.kyverno\.io\/v1\nkind: ImageValidatingPolicy\n[\s\S]*?)```/.exec(doc)?.[1];
+    expect(block).toBeDefined();
+    const filled = (block as string).replace(/ {10}-----BEGIN PUBLIC KEY-----\n {10}\.\.\.\n {10}-----END PUBLIC KEY-----\n/, PEM.trim().split('\n').map((l) => `          ${l}\n`).join(''));
+    const p = compileGateIvp(parseYaml(filled), 'docs/kyverno.md');
+    expect(p).toMatchObject({ name: 'chains-provenance', attestations: [{ name: 'slsa', kind: 'intoto' }] });
+    expect(p.attestors[0]?.keys).toHaveLength(1);
   });
 });
