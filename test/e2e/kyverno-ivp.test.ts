@@ -1,12 +1,9 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { parseImageRef } from '../../src/registry/reference.ts';
-import { chainsDsseAtt, registryWorldSuite } from '../fixtures/chains-registry.ts';
-import { pushImage } from '../fixtures/oci-content.ts';
-import { signImage } from '../fixtures/signatures.ts';
-import { provenance, runCli, type World } from '../fixtures/world.ts';
+import { chainsKeyImage, kyvernoGate, kyvernoPolicyFile, registryWorldSuite } from '../fixtures/chains-registry.ts';
+import type { World } from '../fixtures/world.ts';
 
 /**
  * A Kyverno ImageValidatingPolicy at the gate, through --kyverno-policy, in the world of the ClusterPolicy test
@@ -55,28 +52,12 @@ ${indent(w.signer.publicKeyPem, 10)}
 ${validations}`;
 }
 
-function policyFile(text: string): string {
-  const f = path.join(mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-ivp-')), 'policy.yaml');
-  writeFileSync(f, text);
-  return f;
-}
-
-async function chainsImage(w: World, name: string) {
-  const url = `${rw.reg.host}/${name}:latest`;
-  const repo = parseImageRef(url);
-  const image = await pushImage(rw.client, repo, 'latest', name);
-  const k = { signer: w.signer, certificatePem: w.signer.publicKeyPem, leaf: { der: Buffer.alloc(0) } };
-  await chainsDsseAtt(w, rw.client, repo, image, provenance(image.digest), k);
-  await signImage(w, rw.client, repo, image);
-  return { url, image };
-}
-
-const gate = (w: World, img: { url: string; image: { digest: string } }, file: string, more: string[] = []) =>
-  runCli(['verify', '--image-digest', img.image.digest, '--image-url', img.url, '--rekor-url', w.log.url, '--trusted-root', w.trustedRootPath, '--timeout', '5', '--kyverno-policy', file, ...more]);
+const gate = kyvernoGate;
+const policyFile = kyvernoPolicyFile;
 
 run('--kyverno-policy: an ImageValidatingPolicy', () => {
   it('an attestor key, an intoto attestation, CEL over the verified predicate: exit 0 on a good image (v1 and v1beta1)', async () => {
-    const img = await chainsImage(rw.w, 'ivp/good');
+    const img = await chainsKeyImage(rw, 'ivp/good');
     const results = mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-ivp-results-'));
     for (const apiVersion of ['policies.kyverno.io/v1', 'policies.kyverno.io/v1beta1']) {
       const r = await gate(rw.w, img, policyFile(ivp(rw.w, { apiVersion })), ['--results-dir', results]);
@@ -88,7 +69,7 @@ run('--kyverno-policy: an ImageValidatingPolicy', () => {
   });
 
   it('a validation that fails over the verified predicate: exit 1 naming the policy, the validation and its message', async () => {
-    const img = await chainsImage(rw.w, 'ivp/wrong-builder');
+    const img = await chainsKeyImage(rw, 'ivp/wrong-builder');
     const results = mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-ivp-results-'));
     const r = await gate(rw.w, img, policyFile(ivp(rw.w, { builder: 'https://example.com/other-builder' })), ['--results-dir', results]);
     expect(r.code, r.stdout + r.stderr).toBe(1);
@@ -100,14 +81,14 @@ run('--kyverno-policy: an ImageValidatingPolicy', () => {
   });
 
   it('an attestation of a type the image does not have: its verification counts 0, and the validation fails', async () => {
-    const img = await chainsImage(rw.w, 'ivp/no-such-type');
+    const img = await chainsKeyImage(rw, 'ivp/no-such-type');
     const r = await gate(rw.w, img, policyFile(ivp(rw.w, { attestationType: 'https://cyclonedx.org/bom' })));
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stdout).toContain('spec.validations[1]: validation failed: the provenance is not by builder');
   });
 
   it('an image the policy does not match: the IVP does not apply, and with nothing else applying the gate fails (exit 1)', async () => {
-    const img = await chainsImage(rw.w, 'other/unmatched');
+    const img = await chainsKeyImage(rw, 'other/unmatched');
     const r = await gate(rw.w, img, policyFile(ivp(rw.w)));
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stdout).toContain('ImageValidatingPolicy/chains-provenance: does not apply to this image (matchImageReferences)');
@@ -118,7 +99,7 @@ run('--kyverno-policy: an ImageValidatingPolicy', () => {
   });
 
   it('extractPayload of an attestation no verifyAttestationSignatures verified: refused (exit 1 naming it)', async () => {
-    const img = await chainsImage(rw.w, 'ivp/unverified-payload');
+    const img = await chainsKeyImage(rw, 'ivp/unverified-payload');
     const validations = `  - expression: images.containers.all(image, verifyImageSignatures(image, [attestors.chains]) > 0)
   - expression: extractPayload(images.containers[0], attestations.slsa).predicate.builder.id != ''
     message: the builder is named
@@ -130,7 +111,7 @@ run('--kyverno-policy: an ImageValidatingPolicy', () => {
   });
 
   it('refuses by name what the gate cannot verify (exit 2): a referrer attestation, an attestor trustedRoot, notary', async () => {
-    const img = await chainsImage(rw.w, 'ivp/refused');
+    const img = await chainsKeyImage(rw, 'ivp/refused');
     const referrer = ivp(rw.w).replace(`    intoto:\n      type: ${SLSA}`, '    referrer:\n      type: application/vnd.cyclonedx+json');
     const r1 = await gate(rw.w, img, policyFile(referrer));
     expect(r1.code, r1.stdout + r1.stderr).toBe(2);

@@ -4,10 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { parseImageRef } from '../../src/registry/reference.ts';
-import { chainsDsseAtt, registryWorldSuite } from '../fixtures/chains-registry.ts';
-import { pushAtt, pushImage } from '../fixtures/oci-content.ts';
-import { signImage } from '../fixtures/signatures.ts';
-import { cosignBundleAnnotation, logIntotoV001, provenance, runCli, type World } from '../fixtures/world.ts';
+import { chainsKeyImage, kyvernoGate, kyvernoPolicyFile, registryWorldSuite } from '../fixtures/chains-registry.ts';
+import { pushAtt } from '../fixtures/oci-content.ts';
+import { cosignBundleAnnotation, logIntotoV001, provenance, runCli } from '../fixtures/world.ts';
 
 /**
  * The Kyverno ClusterPolicy of the Alauda guide's Kyverno step, at the gate: refused as printed (as Kyverno's
@@ -45,30 +44,12 @@ ${completed?.more ?? ''}`;
 const guidePolicy = (keyPem: string): string => clusterPolicy(keyPem);
 const completedPolicy = (keyPem: string, url: string, more = ''): string => clusterPolicy(keyPem, { url, more });
 
-function policyFile(text: string): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-kyverno-'));
-  const f = path.join(dir, 'policy.yaml');
-  writeFileSync(f, text);
-  return f;
-}
-
-/** An image pushed; signed (.sig, hashedrekord) and attested (.att, dsse) with the world's key, as Chains does. */
-async function chainsImage(w: World, name: string, o: { sign?: boolean; attest?: boolean } = {}) {
-  const url = `${rw.reg.host}/${name}:latest`;
-  const repo = parseImageRef(url);
-  const image = await pushImage(rw.client, repo, 'latest', name);
-  const k = { signer: w.signer, certificatePem: w.signer.publicKeyPem, leaf: { der: Buffer.alloc(0) } };
-  if (o.attest !== false) await chainsDsseAtt(w, rw.client, repo, image, provenance(image.digest), k);
-  if (o.sign !== false) await signImage(w, rw.client, repo, image);
-  return { url, image };
-}
-
-const gate = (w: World, img: { url: string; image: { digest: string } }, file: string, more: string[] = []) =>
-  runCli(['verify', '--image-digest', img.image.digest, '--image-url', img.url, '--rekor-url', w.log.url, '--trusted-root', w.trustedRootPath, '--timeout', '5', '--kyverno-policy', file, ...more]);
+const policyFile = kyvernoPolicyFile;
+const gate = kyvernoGate;
 
 run('--kyverno-policy: the guide\'s ClusterPolicy', () => {
   it('as printed: exit 2 naming rule check-image, the missing imageReferences and the empty rekor.url, each with the fix', async () => {
-    const img = await chainsImage(rw.w, 'kyverno/guide');
+    const img = await chainsKeyImage(rw, 'kyverno/guide');
     const r = await gate(rw.w, img, policyFile(guidePolicy(rw.w.signer.publicKeyPem)));
     expect(r.code, r.stdout + r.stderr).toBe(2);
     expect(r.stderr).toContain('rule check-image verifyImages[0].imageReferences: is missing');
@@ -79,7 +60,7 @@ run('--kyverno-policy: the guide\'s ClusterPolicy', () => {
   });
 
   it('completed, an image signed and attested as Chains does: exit 0, naming the rule and the signature', async () => {
-    const img = await chainsImage(rw.w, 'kyverno/signed');
+    const img = await chainsKeyImage(rw, 'kyverno/signed');
     const results = mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-kyverno-results-'));
     const r = await gate(rw.w, img, policyFile(completedPolicy(rw.w.signer.publicKeyPem, rw.w.log.url)), ['--results-dir', results]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -91,7 +72,7 @@ run('--kyverno-policy: the guide\'s ClusterPolicy', () => {
   });
 
   it('completed, an unsigned image: exit 1 naming the rule and the attestor', async () => {
-    const img = await chainsImage(rw.w, 'kyverno/unsigned', { sign: false });
+    const img = await chainsKeyImage(rw, 'kyverno/unsigned', { sign: false });
     const results = mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-kyverno-results-'));
     const r = await gate(rw.w, img, policyFile(completedPolicy(rw.w.signer.publicKeyPem, rw.w.log.url)), ['--results-dir', results]);
     expect(r.code, r.stdout + r.stderr).toBe(1);
@@ -104,7 +85,7 @@ run('--kyverno-policy: the guide\'s ClusterPolicy', () => {
   });
 
   it('completed, rekor.url pointing at an unreachable host: exit 3 naming it', async () => {
-    const img = await chainsImage(rw.w, 'kyverno/unreachable');
+    const img = await chainsKeyImage(rw, 'kyverno/unreachable');
     const r = await gate(rw.w, img, policyFile(completedPolicy(rw.w.signer.publicKeyPem, 'http://127.0.0.1:1')));
     expect(r.code, r.stdout + r.stderr).toBe(3);
     expect(r.stderr).toContain('127.0.0.1:1');
@@ -123,7 +104,7 @@ ${indent(rw.w.signer.publicKeyPem, 16)}
 `;
 
   it("applies an attestation's conditions over the predicate (Kyverno's documented SLSA builder check)", async () => {
-    const img = await chainsImage(rw.w, 'kyverno/conditions');
+    const img = await chainsKeyImage(rw, 'kyverno/conditions');
     const attestation = (builder: string) => `${provenanceRequired()}        conditions:
         - all:
           - key: "{{ builder.id }}"
@@ -143,7 +124,7 @@ ${indent(rw.w.signer.publicKeyPem, 16)}
   });
 
   it("an attestation found only by the log's search does not satisfy a Cosign rule (admission reads the registry's .att tag)", async () => {
-    const img = await chainsImage(rw.w, 'kyverno/log-only', { attest: false });
+    const img = await chainsKeyImage(rw, 'kyverno/log-only', { attest: false });
     logIntotoV001(rw.w, provenance(img.image.digest));
     const r = await gate(rw.w, img, policyFile(completedPolicy(rw.w.signer.publicKeyPem, rw.w.log.url, provenanceRequired())), ['--output', 'json']);
     expect(r.code, r.stdout + r.stderr).toBe(1);
@@ -157,7 +138,7 @@ ${indent(rw.w.signer.publicKeyPem, 16)}
   it("--require-envelope holds for the policy's attestations: an intoto 0.0.1 entry only the log vouches for does not satisfy one", async () => {
     // Signed (.sig); attested by an intoto 0.0.1 entry whose .att layer names it but is not its envelope, so
     // the log's copy of the payload stands in, its signature vouched for by the log alone.
-    const img = await chainsImage(rw.w, 'kyverno/require-envelope', { attest: false });
+    const img = await chainsKeyImage(rw, 'kyverno/require-envelope', { attest: false });
     const logged = logIntotoV001(rw.w, provenance(img.image.digest));
     const other = Buffer.from(logged.envelopeText.replace('"payloadType"', '"payloadType" '));
     await pushAtt(rw.client, parseImageRef(img.url), img.image.digest, [other], { 'dev.sigstore.cosign/bundle': cosignBundleAnnotation(rw.w, logged.uuid) });
@@ -173,7 +154,7 @@ ${indent(rw.w.signer.publicKeyPem, 16)}
 
   it("an accepted summary (--accept-vsa-from) stands in for the flags' attestations, not for the Kyverno policy", async () => {
     // Attested, unsigned: the flags' policy passes and a summary of it is pushed; the Kyverno rule's signature is missing.
-    const img = await chainsImage(rw.w, 'kyverno/vsa', { sign: false });
+    const img = await chainsKeyImage(rw, 'kyverno/vsa', { sign: false });
     const k = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rekor-gate-kyverno-vsa-'));
     writeFileSync(path.join(dir, 'vsa.key'), k.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
@@ -191,7 +172,7 @@ ${indent(rw.w.signer.publicKeyPem, 16)}
   });
 
   it('adds the policy to the flags: a --key signer is still required besides the policy', async () => {
-    const img = await chainsImage(rw.w, 'kyverno/with-flags');
+    const img = await chainsKeyImage(rw, 'kyverno/with-flags');
     const r = await gate(rw.w, img, policyFile(completedPolicy(rw.w.signer.publicKeyPem, rw.w.log.url)), ['--key', rw.w.keyPath, '--output', 'json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { accepted: { kind: string }; admission: { verified: boolean } };
@@ -200,8 +181,8 @@ ${indent(rw.w.signer.publicKeyPem, 16)}
   });
 
   it('rekor.ignoreTlog: true is honoured only with --kyverno-ignore-tlog, and then asks the log nothing for that attestor', async () => {
-    const img = await chainsImage(rw.w, 'kyverno/ignore-tlog');
-    const unsigned = await chainsImage(rw.w, 'kyverno/ignore-tlog-unsigned', { sign: false });
+    const img = await chainsKeyImage(rw, 'kyverno/ignore-tlog');
+    const unsigned = await chainsKeyImage(rw, 'kyverno/ignore-tlog-unsigned', { sign: false });
     const file = policyFile(completedPolicy(rw.w.signer.publicKeyPem, rw.w.log.url).replace('ignoreTlog: false', 'ignoreTlog: true'));
     const refused = await gate(rw.w, img, file);
     expect(refused.code).toBe(2);
