@@ -42,9 +42,10 @@ export async function startRekorV2(): Promise<RekorV2> {
     const publicKeyPath = path.join(stack.dir, 'rekor-v2.pub');
     writeFileSync(publicKeyPath, publicKeyPem);
     const [http, grpc, metrics] = await Promise.all([freePort(), freePort(), freePort()]);
-    // the checkpoint origin: the URL's host, as a deployment's (log2025-1.rekor.sigstore.dev); sigstore-go checks
-    // a Rekor v2 checkpoint under the trusted root's baseUrl host
-    const origin = `127.0.0.1:${http}`;
+    // the checkpoint origin: the URL's host name without its port, as a deployment's (log2025-1.rekor.sigstore.dev):
+    // sigstore-go checks a Rekor v2 checkpoint's signature under url.Hostname() of the trusted root's baseUrl
+    // (sigstore-go v1.2.2, pkg/verify/tlog.go, VerifyTlogEntry: note.NewNoteVerifier(u.Hostname(), …))
+    const origin = '127.0.0.1';
     const url = `http://127.0.0.1:${http}`;
     stack.add(
       await startServer({
