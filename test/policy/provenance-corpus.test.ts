@@ -27,9 +27,12 @@ const isPipelineRun = (s: Statement) =>
 
 const judge = (doc: ProvenanceRulesDoc, st: Statement) => compileProvenanceRules(doc).flatMap((r) => r.check(st).map((f) => `${r.name}: ${f}`));
 
-describe.runIf(versions.length === 0)('provenance rules on real Chains provenance', () => {
-  it.skip(`skipped: no Chains corpus in ${CORPUS} (test/chains produces it)`, () => {});
-});
+// Declared only without the corpus: describe.runIf(false) would still count its skipped test in every run.
+if (versions.length === 0) {
+  describe('provenance rules on real Chains provenance', () => {
+    it.skip(`skipped: no Chains corpus in ${CORPUS} (test/chains produces it)`, () => {});
+  });
+}
 
 describe.skipIf(versions.length === 0)(`provenance rules on real Chains provenance (${CORPUS})`, () => {
   const cases = versions.flatMap((version) => FORMATS.map((format) => ({ version, format, v02: format === 'slsa-v1' })));
